@@ -1,0 +1,22 @@
+# genomedl: public genomic records -> trained, evaluated and explained deep learning models.
+# Run: snakemake --profile profiles/local   (or --profile profiles/slurm on a cluster)
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/fetch.smk"
+include: "workflow/rules/extract.smk"
+include: "workflow/rules/encode.smk"
+include: "workflow/rules/split.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/baseline.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        expand("results/{dataset}/report/index.html", dataset=DATASETS),

@@ -1,0 +1,81 @@
+"""Baseline stage: k-mer count features + logistic regression (scikit-learn).
+
+The fitted model is stored as plain arrays (``model.npz``): no pickle, so loading cannot run code.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from .atomic import atomic_path
+from .data import load_dataset
+from .provenance import config_hash, git_commit, utc_now, versions
+from .tables import write_json
+
+
+def kmer_counts(tokens: np.ndarray, k: int) -> np.ndarray:
+    """Overlapping k-mer frequencies ``[N, 4**k]`` (float32) of tokens ``[N, L]``; k-mers with N skipped."""
+    n, length = tokens.shape
+    if length < k:
+        return np.zeros((n, 4 ** k), dtype=np.float32)
+    windows = np.lib.stride_tricks.sliding_window_view(tokens, k, axis=1)   # [N, L-k+1, k]
+    valid = (windows < 4).all(axis=2)
+    codes = (windows.astype(np.int64) * (4 ** np.arange(k - 1, -1, -1))).sum(axis=2)
+    flat = np.where(valid, codes + np.arange(n)[:, None] * 4 ** k, -1).ravel()
+    counts = np.bincount(flat[flat >= 0], minlength=n * 4 ** k).reshape(n, 4 ** k)
+    return (counts / np.maximum(valid.sum(axis=1, keepdims=True), 1)).astype(np.float32)
+
+
+def kmer_features(tokens: np.ndarray, ks: list[int]) -> np.ndarray:
+    """Concatenated k-mer frequencies for every k in ``ks``: ``[N, sum(4**k)]``."""
+    return np.concatenate([kmer_counts(tokens, k) for k in ks], axis=1)
+
+
+def build_predictor(params: dict) -> tuple[StandardScaler, LogisticRegression]:
+    """Rebuild the fitted scaler + classifier from the arrays saved in ``model.npz``."""
+    scaler = StandardScaler()
+    scaler.mean_, scaler.scale_ = params["mean"], params["scale"]
+    scaler.var_ = params["scale"] ** 2
+    scaler.n_features_in_ = len(params["mean"])
+    classifier = LogisticRegression()
+    classifier.coef_, classifier.intercept_ = params["coef"], params["intercept"]
+    classifier.classes_ = np.arange(params["n_classes"])
+    classifier.n_features_in_ = params["coef"].shape[1]
+    return scaler, classifier
+
+
+def baseline_proba(params: dict, tokens: np.ndarray) -> np.ndarray:
+    """Class probabilities ``[N, C]`` of the saved baseline on tokens ``[N, L]``."""
+    scaler, classifier = build_predictor(params)
+    return classifier.predict_proba(scaler.transform(kmer_features(tokens, list(params["ks"]))))
+
+
+def run_baseline(tokens: Path, meta: Path, labels: Path, split: Path, out_dir: Path, name: str,
+                 settings: dict, seed: int, log=print) -> dict:
+    """Fit on the train split (class-balanced weights); save arrays and run.json."""
+    started, t0 = utc_now(), time.time()
+    data = load_dataset(tokens, meta, labels, split)
+    ks = list(settings.get("k", [1, 2, 3, 4]))
+    train = data.parts["train"]
+    features = kmer_features(train.tokens, ks)
+    scaler = StandardScaler().fit(features)
+    classifier = LogisticRegression(C=float(settings.get("C", 1.0)), class_weight="balanced", max_iter=2000,
+                                    random_state=seed).fit(scaler.transform(features), train.labels)
+    coef, intercept = classifier.coef_, classifier.intercept_
+    with atomic_path(out_dir / "model.npz") as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, mean=scaler.mean_, scale=scaler.scale_, coef=coef, intercept=intercept,
+                     ks=np.array(ks), n_classes=len(data.classes), classes=np.array(data.classes))
+    run = {"model": name, "arch": "kmer_logreg", "settings": settings, "seed": seed,
+           "config_hash": config_hash(settings), "classes": data.classes, "length": data.length,
+           "train_counts": {c: int((train.labels == i).sum()) for i, c in enumerate(data.classes)},
+           "imbalance": "class_weighted_loss", "train_seconds": round(time.time() - t0, 2),
+           "versions": versions(), "git_commit": git_commit(), "started_at": started, "finished_at": utc_now()}
+    write_json(run, out_dir / "run.json")
+    log(f"baseline: {name} fitted on {len(train.labels)} windows, k={ks}")
+    return run

@@ -1,0 +1,58 @@
+"""Config validation against workflow/schemas/config.schema.yaml, with defaults filled in.
+
+Every problem becomes one line that names the config key, e.g.
+``config key datasets.demo.window.length: 'abc' is not of type 'integer'``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from .errors import GenomedlError
+
+
+def _with_defaults(validator_class):
+    """A validator that also writes each property's ``default`` into the instance."""
+    check_properties = validator_class.VALIDATORS["properties"]
+
+    def properties(validator, props, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in props.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = yaml.safe_load(yaml.safe_dump(sub["default"]))
+        yield from check_properties(validator, props, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": properties})
+
+
+def _key(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def describe(error: jsonschema.ValidationError) -> str:
+    """One line for a schema error, naming the key and the fix."""
+    key = _key(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+        return f"config key {key}: unknown key {', '.join(map(repr, unknown))}{hint}; remove or correct it"
+    if error.validator == "required":
+        return f"config key {key}: {error.message}; add it (see config/README.md)"
+    if error.validator == "pattern" and "propertyNames" in error.schema_path:
+        return f"config key {key}: name {error.instance!r} may use only letters, digits, '_' and '-'"
+    return f"config key {key}: {error.message}"
+
+
+def validate_config(config: dict, schema_path: str | Path) -> dict:
+    """Validate ``config`` in place (defaults added); raise GenomedlError with one line on the first problem."""
+    with open(schema_path) as handle:
+        schema = yaml.safe_load(handle)
+    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if errors:
+        raise GenomedlError(describe(jsonschema.exceptions.best_match(errors)))
+    return config

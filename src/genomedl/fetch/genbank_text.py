@@ -1,0 +1,58 @@
+"""Split GenBank flat files into per-record text and parse each record with Biopython."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from Bio import BiopythonParserWarning, SeqIO
+from Bio.SeqRecord import SeqRecord
+
+from ..errors import GenomedlError
+
+
+def split_records(text: str, origin: str) -> list[str]:
+    """Cut a flat file into record texts, each ending with ``//\\n``.
+
+    Raises GenomedlError naming ``origin`` when the file is empty or its last record has no ``//``.
+    """
+    records, current = [], []
+    for line in text.splitlines(keepends=True):
+        current.append(line)
+        if line.rstrip() == "//":
+            records.append("".join(current).rstrip("\n") + "\n")
+            current = []
+    if any(line.strip() for line in current):
+        raise GenomedlError(f"{origin}: record {len(records) + 1} has no '//' end marker "
+                            "(the file is truncated); download it again")
+    if not records:
+        raise GenomedlError(f"{origin}: no GenBank record found; give a GenBank flat file")
+    return records
+
+
+def parse_record(text: str, origin: str, number: int, log=None) -> SeqRecord:
+    """Parse one record's text; parser warnings go to ``log``, errors become one GenomedlError line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", BiopythonParserWarning)
+        try:
+            records = list(SeqIO.parse(io.StringIO(text), "genbank"))
+        except Exception as exc:  # Biopython raises ValueError and friends on malformed input
+            problem = " ".join(str(exc).split())[:200]
+            raise GenomedlError(f"{origin}: record {number} is not valid GenBank ({problem}); "
+                                "fix or remove this record") from None
+    for warning in caught:
+        if log is not None:
+            log(f"warning: {origin}: record {number}: {' '.join(str(warning.message).split())}")
+    if len(records) != 1:
+        raise GenomedlError(f"{origin}: record {number} could not be read as one GenBank record")
+    record = records[0]
+    try:
+        sequence = record.seq[:1]
+        bytes(sequence)
+    except Exception:
+        raise GenomedlError(f"{origin}: record {number} ({record.id}) has no sequence; "
+                            "fetch it with its sequence (rettype=gbwithparts)") from None
+    if record.annotations.get("molecule_type", "").lower() == "protein":
+        raise GenomedlError(f"{origin}: record {number} ({record.id}) is a protein record; "
+                            "give nucleotide records")
+    return record

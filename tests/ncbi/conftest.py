@@ -1,0 +1,58 @@
+"""Fixtures for the NCBI fetch tests: the shared real data, a fake E-utilities server, a fetch helper."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+if str(REPO / "src") not in sys.path:
+    sys.path.insert(0, str(REPO / "src"))
+
+from eutils_server import FakeEutils, RunningServer  # noqa: E402
+
+SHARED = Path(os.environ.get("GENOMEDL_SHARED_DATA", REPO.parent / "shared" / "data"))
+EMAIL = "tests@example.org"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED / "genbank" / "NG_012337.1.gb").is_file() or not (SHARED / "ncbi_responses").is_dir():
+        pytest.skip(f"shared real data not found at {SHARED} (set GENOMEDL_SHARED_DATA to the folder "
+                    "holding genbank/ and ncbi_responses/)")
+    return SHARED
+
+
+@pytest.fixture
+def fake(shared_data) -> FakeEutils:
+    return FakeEutils(shared_data)
+
+
+@pytest.fixture
+def server(fake):
+    running = RunningServer(fake)
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def lines() -> list[str]:
+    """Log lines written by the fetch under test."""
+    return []
+
+
+@pytest.fixture
+def fetch(server, tmp_path, lines, monkeypatch):
+    """fetch_ncbi_records bound to the fake server, a fresh cache and fast settings."""
+    from genomedl.fetch.ncbi import fetch_ncbi_records
+
+    monkeypatch.delenv("NCBI_API_KEY", raising=False)
+    return functools.partial(
+        fetch_ncbi_records, cache_dir=tmp_path / "cache", email=EMAIL, base_url=server.base_url,
+        max_rps=100, timeout_s=2.0, max_retries=3, backoff_base_s=0.01, log=lines.append)

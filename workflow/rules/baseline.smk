@@ -1,0 +1,25 @@
+rule baseline:
+    input:
+        tokens="results/{dataset}/encoded/tokens.npy",
+        meta="results/{dataset}/encoded/meta.json",
+        labels="results/{dataset}/labels.tsv",
+        split="results/{dataset}/split.tsv",
+    output:
+        model="results/{dataset}/models/{model}/model.npz",
+        run="results/{dataset}/models/{model}/run.json",
+    log:
+        "logs/{dataset}/baseline/{model}.log",
+    benchmark:
+        "results/{dataset}/benchmarks/baseline/{model}.tsv"
+    wildcard_constraints:
+        model=one_of(BASELINES),
+    conda:
+        "../../envs/bio.yaml"
+    params:
+        settings=lambda w: as_json(config["baselines"][w.model]),
+        seed=config["seed"],
+        out_dir=subpath(output.run, parent=True),
+    shell:
+        "genomedl baseline --tokens {input.tokens} --meta {input.meta} --labels {input.labels}"
+        " --split {input.split} --out-dir {params.out_dir} --name {wildcards.model}"
+        " --settings {params.settings:q} --seed {params.seed} > {log} 2>&1"

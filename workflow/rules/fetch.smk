@@ -1,0 +1,42 @@
+if "demo_data" in config:
+
+    rule demo_data:
+        output:
+            expand(
+                "{out_dir}/{file}",
+                out_dir=config["demo_data"]["out_dir"],
+                file=config["demo_data"]["files"],
+            ),
+        log:
+            "logs/demo_data.log",
+        conda:
+            "../../envs/bio.yaml"
+        params:
+            version=config["demo_data"]["version"],
+            sha256=config["demo_data"]["sha256"],
+            files=config["demo_data"]["files"],
+        shell:
+            "genomedl demo-data --version {params.version} --sha256 {params.sha256}"
+            " --members {params.files} --outputs {output} > {log} 2>&1"
+
+
+rule fetch:
+    input:
+        local=lambda w: dataset_config(w)["source"].get("local", []),
+    output:
+        records="results/{dataset}/raw/records.gb.gz",
+        manifest="results/{dataset}/raw/manifest.tsv",
+        genes="results/{dataset}/raw/genes.json",
+    log:
+        "logs/{dataset}/fetch.log",
+    benchmark:
+        "results/{dataset}/benchmarks/fetch.tsv"
+    conda:
+        "../../envs/bio.yaml"
+    params:
+        source=lambda w: as_json(dataset_config(w)["source"]),
+        ncbi=as_json({k: v for k, v in config["ncbi"].items() if k != "api_key"}),
+        cache_dir=config["ncbi"]["cache_dir"],
+    shell:
+        "genomedl fetch --source {params.source:q} --ncbi {params.ncbi:q} --cache-dir {params.cache_dir}"
+        " --records {output.records} --manifest {output.manifest} --genes {output.genes} > {log} 2>&1"

@@ -1,0 +1,27 @@
+rule train:
+    input:
+        tokens="results/{dataset}/encoded/tokens.npy",
+        meta="results/{dataset}/encoded/meta.json",
+        labels="results/{dataset}/labels.tsv",
+        split="results/{dataset}/split.tsv",
+    output:
+        model="results/{dataset}/models/{model}/model.ckpt",
+        history="results/{dataset}/models/{model}/history.tsv",
+        run="results/{dataset}/models/{model}/run.json",
+    log:
+        "logs/{dataset}/train/{model}.log",
+    benchmark:
+        "results/{dataset}/benchmarks/train/{model}.tsv"
+    wildcard_constraints:
+        model=one_of(MODELS),
+    conda:
+        "../../envs/ml.yaml"
+    threads: 2
+    params:
+        settings=lambda w: as_json(config["models"][w.model]),
+        seed=config["seed"],
+        out_dir=subpath(output.run, parent=True),
+    shell:
+        "genomedl train --tokens {input.tokens} --meta {input.meta} --labels {input.labels}"
+        " --split {input.split} --out-dir {params.out_dir} --name {wildcards.model}"
+        " --settings {params.settings:q} --seed {params.seed} > {log} 2>&1"
