@@ -2,7 +2,10 @@
 # Run: snakemake --profile profiles/local   (or --profile profiles/slurm on a cluster)
 
 
-configfile: "config/config.yaml"
+# `--configfile other.yaml` replaces the default config instead of merging into it
+if not config:
+
+    configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-sys.path.insert(0, str(HERE))
-if str(REPO / "src") not in sys.path:
-    sys.path.insert(0, str(REPO / "src"))
+from .eutils_server import FakeEutils, RunningServer
 
-from eutils_server import FakeEutils, RunningServer  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 SHARED = Path(os.environ.get("GENOMEDL_SHARED_DATA", REPO.parent / "shared" / "data"))
 EMAIL = "tests@example.org"

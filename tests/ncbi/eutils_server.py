@@ -21,8 +21,10 @@ from pathlib import Path
 # Genes the fake knows, beside the recorded esummary answers: id -> (symbol, description, chromosome,
 # map location, exon count, placement (chraccver, chrstart, chrstop; 0-based, start > stop on minus)).
 EXTRA_GENES = {
-    "675": ("BRCA2", "BRCA2 DNA repair associated", "13", "13q13.1", 27, ("NC_000013.11", 32315507, 32400268)),
-    "5096": ("PCCB", "propionyl-CoA carboxylase subunit beta", "3", "3q22.3", 15, ("NC_000003.12", 136250305, 136337895)),
+    "675": ("BRCA2", "BRCA2 DNA repair associated", "13", "13q13.1", 27,
+            ("NC_000013.11", 32315507, 32400268)),
+    "5096": ("PCCB", "propionyl-CoA carboxylase subunit beta", "3", "3q22.3", 15,
+             ("NC_000003.12", 136250305, 136337895)),
     "5956": ("OPN1LW", "opsin 1, long wave sensitive", "X", "Xq28", 6, ("NC_000023.11", 154144242, 154159032)),
     "1756": ("DMD", "dystrophin", "X", "Xp21.2-p21.1", 79, ("NC_000023.11", 33344608, 31117220)),
 }
@@ -53,12 +55,13 @@ class Seen:
 @dataclass
 class Fault:
     util: str
-    kind: str                      # status | stall | truncate | cut_sequence | error200 | drop | empty
+    kind: str                      # see FakeEutils.add_fault
     times: int
     match: str = ""                # only requests whose id/term parameter contains this
     code: int = 503
     retry_after: str | None = None
     seconds: float = 0.0
+    message: str = "Search Backend failed: temporarily unavailable"
     used: int = 0
 
 
@@ -134,7 +137,8 @@ class FakeEutils:
         Kinds: ``status`` (HTTP ``code``, optional ``retry_after``), ``stall`` (sleep ``seconds``
         before answering), ``truncate`` (efetch body cut before the last ``//``), ``cut_sequence``
         (sequence lines removed, ``//`` kept), ``error200`` (an E-utilities error inside HTTP 200),
-        ``drop`` (the first record left out of a batch), ``empty`` (an empty efetch answer).
+        ``drop`` (the first record left out of a batch), ``empty`` (an empty efetch answer),
+        ``error_text`` (efetch's plain-text "Error: ..." answer). ``message`` sets the error text.
         """
         fault = Fault(util, kind, times, **options)
         with self.lock:
@@ -157,7 +161,7 @@ class FakeEutils:
             if fault:
                 fault.used += 1
         status, headers, body = self._fault(fault, util) if fault and fault.kind in (
-            "status", "stall", "error200", "empty") else (200, {}, "")
+            "status", "stall", "error200", "empty", "error_text") else (200, {}, "")
         if status == 200 and not body:
             handler = getattr(self, f"_{util}", None)
             status, body = handler(params) if handler else (404, "unknown utility")
@@ -175,14 +179,15 @@ class FakeEutils:
             return 200, {}, ""
         if fault.kind == "empty":
             return 200, {}, "\n"
+        if fault.kind == "error_text":
+            return 200, {}, "Error: F a i l e d  t o  u n d e r s t a n d  i d:  NX_999999.1\n"
         if util == "efetch":
             return 200, {}, ('<?xml version="1.0" encoding="UTF-8" ?>\n<eFetchResult>\n'
-                             "\t<ERROR>Unable to obtain query #1</ERROR>\n</eFetchResult>\n")
+                             f"\t<ERROR>{fault.message}</ERROR>\n</eFetchResult>\n")
         if util == "esearch":
             return 200, {}, json.dumps({"header": {"type": "esearch", "version": "0.3"},
-                                        "esearchresult": {"ERROR": "Search Backend failed: temporarily unavailable"}})
-        return 200, {}, json.dumps({"header": {"type": util, "version": "0.3"},
-                                    "error": "Search Backend failed: temporarily unavailable"})
+                                        "esearchresult": {"ERROR": fault.message}})
+        return 200, {}, json.dumps({"header": {"type": util, "version": "0.3"}, "error": fault.message})
 
     def _esearch(self, params: dict) -> tuple[int, str]:
         term, retmax = params.get("term", ""), int(params.get("retmax", 20))

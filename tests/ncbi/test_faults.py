@@ -95,10 +95,19 @@ def test_unknown_accession_is_one_clear_error(fetch, fake, tmp_path):
     assert not list((tmp_path / "cache").rglob("NX_999999*"))
 
 
-def test_empty_answer_then_success(fetch, fake, tmp_path):
-    fake.add_fault("efetch", "empty")
+@pytest.mark.parametrize(("kind", "options"), [("empty", {}), ("error_text", {}), ("status", {"code": 400})])
+def test_answer_without_records_is_asked_again(fetch, fake, kind, options, tmp_path):
+    fake.add_fault("efetch", kind, **options)
     records, _ = fetch({"accessions": ["NG_012337.1"]})
     assert [r.accession_version for r in records] == ["NG_012337.1"] and len(fake.seen("efetch")) == 2
+    assert_cache_clean(tmp_path / "cache", {"NG_012337.1"})
+
+
+def test_permanent_error_inside_http_200_is_not_retried(fetch, fake):
+    fake.add_fault("esummary", "error200", message="Invalid uid 6392 at position=0")
+    with pytest.raises(GenomedlError, match=r"NCBI esummary rejected the request for gene:SDHD\[9606\]: Invalid uid"):
+        fetch({"genes": [{"symbol": "SDHD", "taxon": 9606}]})
+    assert len(fake.seen("esummary")) == 1
 
 
 def test_short_batch_asks_only_for_the_missing_ids(fetch, fake, tmp_path):

@@ -160,3 +160,10 @@ def test_example_config_offline_names_all_twelve_genes(fetch, fake):
         fetch(source, offline=True)
     assert "lacks 12 item(s)" in str(caught.value) and "gene:LDLR[9606]" in str(caught.value)
     assert fake.seen() == []
+
+
+def test_query_rerun_with_same_hits_only_searches(fetch, fake):
+    first, _ = fetch({"query": {"term": REFSEQGENE_QUERY, "max_records": 2}})
+    before = len(fake.seen())
+    again, _ = fetch({"query": {"term": REFSEQGENE_QUERY, "max_records": 2}})
+    assert [s.util for s in fake.seen()[before:]] == ["esearch"] and again == first

@@ -33,6 +33,8 @@ rule fetch:
         "results/{dataset}/benchmarks/fetch.tsv"
     conda:
         "../../envs/bio.yaml"
+    resources:
+        ncbi_connections=1,  # a global resource (see profiles): one fetch job talks to NCBI at a time
     params:
         source=lambda w: as_json(dataset_config(w)["source"]),
         ncbi=as_json({k: v for k, v in config["ncbi"].items() if k != "api_key"}),

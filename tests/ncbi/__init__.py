@@ -1,0 +1,1 @@
+"""Tests of the NCBI E-utilities fetch source, against a loopback fake server."""

@@ -1,0 +1,119 @@
+"""The real Snakemake workflow on the demo config, run in a temporary copy of the repository."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from genomedl.tables import read_json, read_tsv
+
+pytestmark = pytest.mark.workflow
+REPO = Path(__file__).resolve().parents[1]
+DEMO_JOBS = {"demo_data", "fetch", "extract", "encode", "split", "train", "baseline", "evaluate", "report", "all"}
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=workdir, env=env,
+                          capture_output=True, text=True, timeout=900)
+    if check and done.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done
+
+
+def planned_jobs(workdir: Path) -> dict[str, int]:
+    """Job counts from a dry run's 'Job stats' table."""
+    out = snakemake(workdir, "-n", "--quiet", "rules").stdout
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M) if m.group(1) != "total"}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("demo")
+    for name in ("Snakefile", "workflow", "config", "profiles", "envs"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, workdir / name)
+    assert set(planned_jobs(workdir)) == DEMO_JOBS
+    snakemake(workdir, "--profile", "profiles/local")
+    return workdir
+
+
+def test_demo_report_and_metrics_are_sane(demo_run):
+    results = demo_run / "results" / "demo"
+    html = (results / "report" / "index.html").read_text()
+    for model in ("cnn", "kmer_logreg"):
+        metrics = read_json(results / "eval" / model / "metrics.json")
+        assert 0.0 <= metrics["auroc"] <= 1.0 and -1.0 <= metrics["mcc"] <= 1.0
+        assert metrics["n"] == sum(read_json(results / "split_summary.json")["class_counts"]["test"].values())
+        assert f"<td>{model}</td>" in html
+    assert "AC007323.5" in html  # provenance of a real Biopython record
+
+
+def test_demo_split_shares_no_record(demo_run):
+    results = demo_run / "results" / "demo"
+    labels = read_tsv(results / "labels.tsv").merge(read_tsv(results / "split.tsv"), on="id")
+    assert (labels.groupby("accession")["split"].nunique() == 1).all()
+    assert set(labels["split"]) == {"train", "val", "test"}
+
+
+def test_demo_provenance(demo_run):
+    results = demo_run / "results" / "demo"
+    manifest = read_tsv(results / "raw" / "manifest.tsv", dtype=str)
+    assert len(manifest) == 10 and set(manifest["source"]) == {"local"}
+    run = read_json(results / "models" / "cnn" / "run.json")
+    assert run["seed"] == 42 and run["versions"]["torch"] and run["hardware"]["device"] == "cpu"
+    assert (demo_run / "logs" / "demo" / "train" / "cnn.log").exists()
+
+
+def test_rerun_does_nothing_and_extract_params_rerun_downstream_only(demo_run):
+    assert planned_jobs(demo_run) == {}
+    config_path = demo_run / "config" / "config.yaml"
+    original = config_path.read_text()
+    config = yaml.safe_load(original)
+    config["datasets"]["demo"]["window"]["stride"] = 80
+    config_path.write_text(yaml.safe_dump(config))
+    try:
+        jobs = planned_jobs(demo_run)
+    finally:
+        config_path.write_text(original)
+    assert jobs == {"extract": 1, "encode": 1, "split": 1, "train": 1, "baseline": 1, "evaluate": 2, "report": 1,
+                    "all": 1}
+
+
+def test_bad_config_stops_with_one_line(demo_run):
+    config_path = demo_run / "config" / "config.yaml"
+    original = config_path.read_text()
+    config_path.write_text(original.replace("group_by: record", "group_by: record\n      grouping: gene"))
+    try:
+        done = snakemake(demo_run, "-n", check=False)
+    finally:
+        config_path.write_text(original)
+    assert done.returncode != 0
+    error_lines = [l for l in (done.stdout + done.stderr).splitlines() if "genomedl: error" in l]
+    assert error_lines == ["genomedl: error: config key datasets.demo.split: unknown key 'grouping' "
+                           "(allowed: group_by, test, val); remove or correct it"]
+
+
+def test_lint_and_format(demo_run):
+    lint = snakemake(demo_run, "--lint", check=False)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    snakefmt = shutil.which("snakefmt", path=str(Path(sys.executable).parent))
+    fmt = subprocess.run([snakefmt, "--check", "Snakefile", "workflow"], cwd=REPO, capture_output=True, text=True)
+    assert fmt.returncode == 0, fmt.stderr
+
+
+def test_ncbi_example_dry_run(tmp_path):
+    for name in ("Snakefile", "workflow", "config", "profiles", "envs"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    done = snakemake(tmp_path, "-n", "--configfile", "config/ncbi_example.yaml", "--quiet", "rules")
+    jobs = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", done.stdout, re.M)}
+    assert jobs["fetch"] == 1 and jobs["train"] == 1 and "demo_data" not in jobs
+    assert "results/ncbi_panel" in snakemake(tmp_path, "-n", "--configfile", "config/ncbi_example.yaml").stdout
