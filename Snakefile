@@ -9,6 +9,7 @@ if not config:
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/cluster.smk"
 include: "workflow/rules/fetch.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/encode.smk"
@@ -16,6 +17,10 @@ include: "workflow/rules/split.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/baseline.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/interpret.smk"
+include: "workflow/rules/pretrain.smk"
+include: "workflow/rules/finetune.smk"
+include: "workflow/rules/gan.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -23,3 +28,4 @@ rule all:
     default_target: True
     input:
         expand("results/{dataset}/report/index.html", dataset=DATASETS),
+        "results/index.html" if len(DATASETS) > 1 else [],

@@ -89,3 +89,55 @@ def pytest_runtest_makereport(item, call):
     if report.skipped and os.environ.get("GENOMEDL_REQUIRE_ALL") == "1" and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped under GENOMEDL_REQUIRE_ALL=1: {report.longrepr}"
+
+
+def copy_workflow(workdir: Path) -> Path:
+    """Copy what a user's checkout needs to run the workflow into ``workdir``."""
+    import shutil
+
+    for name in ("Snakefile", "workflow", "config", "profiles", "envs"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, workdir / name)
+    return workdir
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900):
+    """Run the real snakemake CLI in ``workdir`` with this interpreter's bin folder on PATH."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=workdir, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    if check and done.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done
+
+
+def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
+    """Job counts from a dry run's 'Job stats' table."""
+    import re
+
+    out = snakemake(workdir, "-n", "--quiet", "rules", *args).stdout
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M) if m.group(1) != "total"}
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> Path:
+    """The demo workflow run once, locally, in a temporary copy of the repository."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("demo"))
+    snakemake(workdir, "--profile", "profiles/local")
+    return workdir
+
+
+def lean_config(workdir: Path) -> Path:
+    """Keep only the demo's CNN and k-mer baseline (same settings) in ``workdir``'s config, without
+    interpretation: the fault and cluster tests then exercise every stage in a fraction of the time."""
+    path = workdir / "config" / "config.yaml"
+    config = yaml.safe_load(path.read_text())
+    config["models"] = {"cnn": config["models"]["cnn"]}
+    config["interpret"] = {"enabled": False}
+    for key in ("pretrain", "gan"):
+        config.pop(key, None)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return workdir

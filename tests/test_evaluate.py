@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn import metrics as skm
 
 from genomedl.evaluate import compute_metrics, run_evaluate
+from genomedl.evaluate.bootstrap import bootstrap_distribution, interval, paired_test, resample_weights
+from genomedl.evaluate.compare import leaderboard
+from genomedl.evaluate.metrics import weighted_metrics
 from genomedl.tables import read_json, read_tsv
 from genomedl.train import run_train
 
@@ -49,3 +53,80 @@ def test_predictions_file_matches_metrics(tmp_path, synthetic_dataset):
     y = (predictions["label"] == "pos").to_numpy()
     assert np.isclose(result["auroc"], skm.roc_auc_score(y, predictions["p_pos"]), atol=1e-4)
     assert read_json(tmp_path / "e" / "metrics.json")["n"] == len(predictions)
+
+
+def _random_case(n_classes, n=240, seed=1):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, n_classes, n)
+    probs = rng.dirichlet(np.ones(n_classes), n)
+    probs[:, 0] = np.round(probs[:, 0], 1)               # ties in the scores
+    return y, probs / probs.sum(1, keepdims=True)
+
+
+def _sklearn(y, probs):
+    pred, binary = probs.argmax(1), probs.shape[1] == 2
+    avg = "binary" if binary else "macro"
+    onehot = np.eye(probs.shape[1])[y]
+    return {"accuracy": skm.accuracy_score(y, pred), "balanced_accuracy": skm.balanced_accuracy_score(y, pred),
+            "precision": skm.precision_score(y, pred, average=avg), "recall": skm.recall_score(y, pred, average=avg),
+            "f1": skm.f1_score(y, pred, average=avg), "mcc": skm.matthews_corrcoef(y, pred),
+            "auroc": skm.roc_auc_score(y, probs[:, 1]) if binary else skm.roc_auc_score(y, probs, multi_class="ovr"),
+            "auprc": skm.average_precision_score(y, probs[:, 1]) if binary
+            else skm.average_precision_score(onehot, probs, average="macro"),
+            "brier": skm.brier_score_loss(y, probs[:, 1]) if binary else ((probs - onehot) ** 2).sum(1).mean()}
+
+
+def test_every_metric_matches_sklearn_binary_and_multiclass():
+    for n_classes in (2, 3):
+        y, probs = _random_case(n_classes)
+        m = compute_metrics(y, probs, [f"c{i}" for i in range(n_classes)])
+        for name, expected in _sklearn(y, probs).items():
+            assert np.isclose(m[name], expected, atol=1e-6), (n_classes, name)
+
+
+def test_resample_weights_equal_metrics_of_the_repeated_sample():
+    """A bootstrap row of counts must score exactly like the resample written out with repeats."""
+    y, probs = _random_case(3, n=120, seed=4)
+    w = resample_weights(len(y), 3, seed=9)
+    got = weighted_metrics(y, probs, w)
+    for b in range(3):
+        idx = np.repeat(np.arange(len(y)), w[b].astype(int))
+        for name, expected in _sklearn(y[idx], probs[idx]).items():
+            assert np.isclose(got[name][b], expected, atol=1e-6), (b, name)
+
+
+def test_ece_of_overconfident_predictions():
+    y = np.array([0] * 6 + [1] * 4)                        # 60% correct at confidence 0.9 everywhere
+    probs = np.tile([0.9, 0.1], (10, 1))
+    assert np.isclose(compute_metrics(y, probs, ["a", "b"])["ece"], 0.3)
+
+
+def test_intervals_cover_the_estimate_and_paired_test_separates_models():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    good = np.clip(y + rng.normal(0, 0.35, 300), 0, 1)
+    bad = np.clip(y + rng.normal(0, 1.5, 300), 0, 1)
+    as_probs = lambda s: np.stack([1 - s, s], 1)
+    dist_good = bootstrap_distribution(y, as_probs(good), 400, seed=3)
+    dist_bad = bootstrap_distribution(y, as_probs(bad), 400, seed=3)
+    lo, hi = interval(dist_good["auroc"])
+    assert lo < skm.roc_auc_score(y, good) < hi and hi - lo < 0.2
+    assert paired_test(dist_good["auroc"], dist_bad["auroc"])["p"] < 0.01
+    same = paired_test(dist_good["auroc"], dist_good["auroc"])
+    assert same["p"] == 1.0 and same["delta_ci"] == [0.0, 0.0]
+
+
+def test_leaderboard_ranks_and_tests_against_the_best():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 200)
+    evals, predictions = {}, {}
+    for name, noise in (("weak", 1.5), ("strong", 0.3)):
+        s = np.clip(y + rng.normal(0, noise, 200), 0, 1)
+        probs = np.stack([1 - s, s], 1)
+        evals[name] = {"arch": "cnn", "classes": ["a", "b"], **compute_metrics(y, probs, ["a", "b"])}
+        predictions[name] = pd.DataFrame({"id": [f"w{i}" for i in range(200)], "label": np.array(["a", "b"])[y],
+                                          "p_a": probs[:, 0], "p_b": probs[:, 1]})
+    predictions["weak"] = predictions["weak"].iloc[::-1]        # row order must not matter
+    rows = leaderboard(evals, predictions, n_boot=300, seed=1)
+    assert [r["model"] for r in rows] == ["strong", "weak"]
+    assert rows[1]["delta"] > 0 and rows[1]["p"] < 0.01 and rows[1]["delta_ci"][0] > 0

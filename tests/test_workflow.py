@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -12,37 +11,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import REPO, copy_workflow, planned_jobs, snakemake
 from genomedl.tables import read_json, read_tsv
 
 pytestmark = pytest.mark.workflow
-REPO = Path(__file__).resolve().parents[1]
 DEMO_JOBS = {"demo_data", "fetch", "extract", "encode", "split", "train", "baseline", "evaluate", "report", "all"}
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=workdir, env=env,
-                          capture_output=True, text=True, timeout=900)
-    if check and done.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return done
-
-
-def planned_jobs(workdir: Path) -> dict[str, int]:
-    """Job counts from a dry run's 'Job stats' table."""
-    out = snakemake(workdir, "-n", "--quiet", "rules").stdout
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M) if m.group(1) != "total"}
-
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory) -> Path:
-    workdir = tmp_path_factory.mktemp("demo")
-    for name in ("Snakefile", "workflow", "config", "profiles", "envs"):
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, workdir / name)
-    assert set(planned_jobs(workdir)) == DEMO_JOBS
-    snakemake(workdir, "--profile", "profiles/local")
-    return workdir
+def test_demo_plans_every_stage(tmp_path):
+    copy_workflow(tmp_path)
+    assert set(planned_jobs(tmp_path)) == DEMO_JOBS
 
 
 def test_demo_report_and_metrics_are_sane(demo_run):
@@ -110,9 +88,7 @@ def test_lint_and_format(demo_run):
 
 
 def test_ncbi_example_dry_run(tmp_path):
-    for name in ("Snakefile", "workflow", "config", "profiles", "envs"):
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    copy_workflow(tmp_path)
     done = snakemake(tmp_path, "-n", "--configfile", "config/ncbi_example.yaml", "--quiet", "rules")
     jobs = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", done.stdout, re.M)}
     assert jobs["fetch"] == 1 and jobs["train"] == 1 and "demo_data" not in jobs

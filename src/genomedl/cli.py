@@ -47,19 +47,27 @@ def build_parser() -> argparse.ArgumentParser:
     _stage_inputs(p, "records", "manifest", "genes")
 
     p = sub.add_parser("extract", help="labelled windows -> bgzipped, indexed FASTA + labels.tsv")
-    _stage_inputs(p, "records", "fasta", "labels", "summary")
+    _stage_inputs(p, "fasta", "labels", "summary")
+    p.add_argument("--records", type=Path, help="fetched GenBank records (GenBank sources)")
+    p.add_argument("--source", type=_json, default={}, help="JSON: the dataset's source section")
     p.add_argument("--task", required=True)
     p.add_argument("--window", type=_json, required=True, help="JSON: window policy")
+    p.add_argument("--options", type=_json, default={}, help="JSON: task options (negatives, promoter offsets)")
+    p.add_argument("--seed", type=int, default=0, help="seed for jitter and negative sampling")
 
     p = sub.add_parser("encode", help="FASTA windows -> uint8 tokens [N, L] (.npy)")
     _stage_inputs(p, "fasta", "labels", "tokens", "meta")
 
-    p = sub.add_parser("split", help="stratified, grouped train/val/test split")
-    _stage_inputs(p, "labels", "split", "summary")
-    p.add_argument("--val", type=float, required=True)
-    p.add_argument("--test", type=float, required=True)
-    p.add_argument("--group-by", required=True)
+    p = sub.add_parser("kmers", help="uint8 tokens -> k-mer ids [N, T + 2] (.npy) + vocabulary")
+    _stage_inputs(p, "tokens", "out", "vocab")
+    p.add_argument("--k", type=int, required=True)
+    p.add_argument("--stride", choices=["overlapping", "non-overlapping"], default="overlapping")
+
+    p = sub.add_parser("split", help="train/val/test split with leakage guards")
+    _stage_inputs(p, "labels", "tokens", "split", "summary")
+    p.add_argument("--settings", type=_json, required=True, help="JSON: the dataset's split section")
     p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--fold", type=int, default=0, help="fold of strategy kfold (0-based)")
 
     for name, text in (("train", "train a neural network"), ("baseline", "fit a k-mer baseline")):
         p = sub.add_parser(name, help=text)
@@ -68,14 +76,58 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--settings", type=_json, required=True)
         p.add_argument("--seed", type=int, required=True)
 
-    p = sub.add_parser("evaluate", help="test-split predictions and metrics")
+    p = sub.add_parser("pretrain", help="BERT masked-LM pretraining on the train split (+ extra FASTA)")
+    _stage_inputs(p, "tokens", "split", "out-dir")
+    p.add_argument("--settings", type=_json, required=True, help="JSON: the pretrain section")
+    p.add_argument("--seed", type=int, required=True)
+
+    p = sub.add_parser("finetune", help="fine-tune a pretrained (own or published) BERT-style encoder")
+    _stage_inputs(p, "tokens", "meta", "labels", "split", "out-dir")
+    p.add_argument("--name", required=True)
+    p.add_argument("--settings", type=_json, required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--encoder", help="folder or Hugging Face id; overrides the settings' encoder")
+
+    p = sub.add_parser("embed", help="cluster encoder embeddings of the test split (purity, 2-D map)")
+    _stage_inputs(p, "encoder", "tokens", "meta", "labels", "split", "out")
+    p.add_argument("--seed", type=int, required=True)
+
+    p = sub.add_parser("gan", help="WGAN-GP on one class; generated FASTA and quality metrics")
+    _stage_inputs(p, "tokens", "meta", "labels", "split", "out-dir")
+    p.add_argument("--label", required=True, help="the class to generate")
+    p.add_argument("--settings", type=_json, required=True, help="JSON: the gan section")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--classifier", type=Path, help="model.ckpt of a trained classifier that scores the sequences")
+
+    p = sub.add_parser("evaluate", help="test-split predictions, metrics with bootstrap intervals, figures")
     _stage_inputs(p, "model-dir", "tokens", "meta", "labels", "split", "out-dir")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the intervals (0: none)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resamples")
+
+    p = sub.add_parser("plot-training", help="training curves and gradient diagnostics of one model (PNG)")
+    _stage_inputs(p, "history", "run", "out")
+
+    p = sub.add_parser("interpret", help="attributions, motifs matched to JASPAR, filters, attention of a model")
+    _stage_inputs(p, "model-dir", "tokens", "meta", "labels", "split", "out-dir")
+    p.add_argument("--settings", type=_json, required=True, help="JSON: the interpret section")
+    p.add_argument("--seed", type=int, default=0)
 
     p = sub.add_parser("report", help="self-contained HTML report of one dataset")
-    _stage_inputs(p, "manifest", "extract-summary", "split-summary", "out")
+    _stage_inputs(p, "manifest", "extract-summary", "split-summary", "tokens", "labels", "out", "leaderboard",
+                  "overview")
     p.add_argument("--dataset", required=True)
     p.add_argument("--model-dirs", type=Path, nargs="+", required=True)
     p.add_argument("--eval-dirs", type=Path, nargs="+", required=True)
+    p.add_argument("--interpret-dirs", type=Path, nargs="*", default=[])
+    p.add_argument("--run-config", type=_json, default={}, help="JSON: the settings shown under run information")
+    p.add_argument("--bootstrap", type=int, default=1000, help="resamples of the paired bootstrap test")
+    p.add_argument("--lm-files", type=Path, nargs="*", default=[],
+                   help="pretrain history, embedding clusters and GAN quality files (language-model section)")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("report-index", help="index page linking the reports of several datasets")
+    p.add_argument("--reports", type=Path, nargs="+", required=True)
+    p.add_argument("--out", type=Path, required=True)
     return parser
 
 
@@ -88,26 +140,57 @@ def dispatch(args: argparse.Namespace) -> None:
         from .fetch import run_fetch
         run_fetch(args.source, args.records, args.manifest, args.genes, ncbi=args.ncbi, cache_dir=args.cache_dir)
     elif args.command == "extract":
-        from .extract import WindowPolicy, run_extract
-        run_extract(args.records, args.task, WindowPolicy(**args.window), args.fasta, args.labels, args.summary)
+        from .extract import run_extract
+        run_extract(args.records, args.task, args.window, args.fasta, args.labels, args.summary,
+                    source=args.source, seed=args.seed, options=args.options)
     elif args.command == "encode":
         from .encode import run_encode
         run_encode(args.fasta, args.labels, args.tokens, args.meta)
     elif args.command == "split":
         from .split import run_split
-        run_split(args.labels, args.split, args.summary, args.val, args.test, args.group_by, args.seed)
+        run_split(args.labels, args.tokens, args.split, args.summary, args.settings, args.seed, args.fold)
+    elif args.command == "kmers":
+        from .encode.kmers import run_kmers
+        run_kmers(args.tokens, args.k, args.stride == "overlapping", args.out, args.vocab)
     elif args.command in ("train", "baseline"):
         from .baseline import run_baseline
         from .train import run_train
         runner = run_train if args.command == "train" else run_baseline
         runner(args.tokens, args.meta, args.labels, args.split, args.out_dir, args.name, args.settings, args.seed)
+    elif args.command == "pretrain":
+        from .lm.pretrain import run_pretrain
+        run_pretrain(args.tokens, args.split, args.out_dir, args.settings, args.seed)
+    elif args.command == "finetune":
+        from .lm.finetune import run_finetune
+        run_finetune(args.tokens, args.meta, args.labels, args.split, args.out_dir, args.name, args.settings,
+                     args.seed, encoder=args.encoder)
+    elif args.command == "embed":
+        from .lm.embed import run_embed
+        run_embed(args.encoder, args.tokens, args.meta, args.labels, args.split, args.out, args.seed)
+    elif args.command == "gan":
+        from .gan import run_gan
+        run_gan(args.tokens, args.meta, args.labels, args.split, args.label, args.out_dir, args.settings, args.seed,
+                classifier=args.classifier)
     elif args.command == "evaluate":
         from .evaluate import run_evaluate
-        run_evaluate(args.model_dir, args.tokens, args.meta, args.labels, args.split, args.out_dir)
+        run_evaluate(args.model_dir, args.tokens, args.meta, args.labels, args.split, args.out_dir,
+                     n_boot=args.bootstrap, seed=args.seed)
+    elif args.command == "plot-training":
+        from .report import plot_training
+        plot_training(args.history, args.run, args.out)
+    elif args.command == "interpret":
+        from .interpret import run_interpret
+        run_interpret(args.model_dir, args.tokens, args.meta, args.labels, args.split, args.out_dir, args.settings,
+                      args.seed)
     elif args.command == "report":
         from .report import run_report
         run_report(args.dataset, args.manifest, args.extract_summary, args.split_summary, args.model_dirs,
-                   args.eval_dirs, args.out)
+                   args.eval_dirs, args.out, tokens=args.tokens, labels=args.labels,
+                   interpret_dirs=args.interpret_dirs, run_config=args.run_config, leaderboard_out=args.leaderboard,
+                   overview_out=args.overview, n_boot=args.bootstrap, seed=args.seed, lm_files=args.lm_files)
+    elif args.command == "report-index":
+        from .report import run_index
+        run_index(args.reports, args.out)
 
 
 def main(argv: list[str] | None = None) -> int:

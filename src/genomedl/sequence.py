@@ -31,9 +31,8 @@ def normalise(seq: bytes, origin: str) -> tuple[np.ndarray, dict]:
     """
     raw = np.frombuffer(seq, dtype=np.uint8)
     tokens = TOKEN_OF_BYTE[raw]
-    bad = tokens == 255
-    if bad.any():
-        position = int(np.argmax(bad))
+    position = first_invalid(tokens)
+    if position >= 0:
         raise GenomedlError(f"{origin}: invalid character {chr(raw[position])!r} at position {position + 1}; "
                             "sequences may contain only IUPAC nucleotide codes")
     lowercase = int(((raw >= ord("a")) & (raw <= ord("z"))).sum())
@@ -41,6 +40,12 @@ def normalise(seq: bytes, origin: str) -> tuple[np.ndarray, dict]:
     iupac = ~np.isin(upper, np.frombuffer(b"ACGTN", dtype=np.uint8))
     out = np.frombuffer(b"ACGTN", dtype=np.uint8)[tokens]
     return out, {"lowercase": lowercase, "iupac_to_n": int(iupac.sum())}
+
+
+def first_invalid(tokens: np.ndarray) -> int:
+    """Index of the first byte of ``TOKEN_OF_BYTE[raw]`` that is no nucleotide code, or -1."""
+    bad = tokens == 255
+    return int(np.argmax(bad)) if bad.any() else -1
 
 
 def reverse_complement(windows: np.ndarray) -> np.ndarray:

@@ -1,42 +1,115 @@
 """Train stage: fit one registry model with Lightning; checkpoint every epoch and resume after a kill.
 
 Writes ``model.ckpt`` (a plain dict of tensors and primitives, loadable with ``weights_only=True``),
-``history.tsv`` (one row per epoch) and ``run.json`` (provenance).
+``history.tsv`` (one row per epoch: losses, metrics, learning rate, gradient norms and flags) and
+``run.json`` (provenance, best epoch, over/underfitting verdict).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 
 import lightning as L
 import pandas as pd
 import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+from lightning.pytorch.utilities import rank_zero_only
 
 from .atomic import atomic_path
-from .data import class_weights, load_dataset, tensor_dataset
-from .engine import SequenceClassifier
+from .data import load_dataset, loader
+from .diagnostics import fit_verdict, flag_layers
+from .engine import MONITOR_MODE, NonFiniteLoss, SequenceClassifier
 from .errors import GenomedlError
+from .imbalance import make_train_sampler
 from .provenance import config_hash, git_commit, hardware, utc_now, versions
-from .tables import write_json, write_tsv
+from .tables import read_json, write_json, write_tsv
 
-ENGINE_KEYS = {"epochs", "batch_size", "lr", "weight_decay", "patience", "rc_augment", "arch"}
+# settings that drive the engine; every other key of a model entry is a hyperparameter of the architecture
+MODULE_KEYS = {"lr", "weight_decay", "rc_augment", "optimizer", "momentum", "schedule", "warmup_epochs", "monitor",
+               "init", "compile"}
+ENGINE_KEYS = MODULE_KEYS | {"arch", "epochs", "batch_size", "patience", "gradient_clip", "precision", "accelerator",
+                             "devices", "num_nodes", "num_workers", "deterministic", "sweep", "imbalance",
+                             "gpus"}   # gpus: SLURM request (workflow/rules/cluster.smk)
+HISTORY_FIRST = ["epoch", "train_loss", "train_acc", "val_loss", "val_auroc", "val_acc", "lr", "grad_norm",
+                 "grad_norm_max", "grad_flags", "seconds"]
+
+
+def cluster_layout(settings: dict, env=os.environ, cuda_devices: int | None = None) -> dict:
+    """Trainer placement: ``{"accelerator", "devices", "num_nodes", "strategy"}``.
+
+    Under SLURM (``SLURM_NTASKS`` set, job not named bash/interactive) one process per task:
+    devices = tasks per node, num_nodes = ``SLURM_NNODES``; otherwise ``settings["devices"]`` ("auto":
+    every visible GPU, or 1 on CPU) on ``settings["num_nodes"]`` nodes. DDP whenever there is more than one process.
+    """
+    accelerator = settings.get("accelerator", "auto")
+    if cuda_devices is None:
+        cuda_devices = torch.cuda.device_count()
+    on_gpu = accelerator == "gpu" or (accelerator == "auto" and cuda_devices > 0)
+    if "SLURM_NTASKS" in env and env.get("SLURM_JOB_NAME") not in ("bash", "interactive"):
+        nodes = int(env.get("SLURM_NNODES", "1"))
+        per_node = env.get("SLURM_NTASKS_PER_NODE", "")
+        devices = int(per_node.split("(")[0]) if per_node else max(int(env["SLURM_NTASKS"]) // nodes, 1)
+    else:
+        nodes = int(settings.get("num_nodes", 1))
+        devices = settings.get("devices", "auto")
+        devices = (cuda_devices if on_gpu else 1) if devices == "auto" else int(devices)
+    return {"accelerator": "gpu" if on_gpu else "cpu", "devices": devices, "num_nodes": nodes,
+            "strategy": "ddp" if devices * nodes > 1 else "auto"}
+
+
+def precision_for(setting: str, on_gpu: bool, bf16_ok: bool) -> str:
+    """Lightning precision: "auto" = bf16 autocast where the GPU supports it, fp16 with loss scaling on
+    older GPUs, fp32 on CPU; "32", "bf16" and "16" force one."""
+    if setting == "auto":
+        return ("bf16-mixed" if bf16_ok else "16-mixed") if on_gpu else "32-true"
+    return {"32": "32-true", "bf16": "bf16-mixed", "16": "16-mixed"}[str(setting)]
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Checkpoints go to a temporary file renamed into place: a SIGKILL never leaves a truncated ``last.ckpt``."""
+
+    def save_checkpoint(self, checkpoint, path, storage_options=None):
+        with atomic_path(path) as tmp:
+            torch.save(checkpoint, tmp)
 
 
 class HistoryWriter(L.Callback):
-    """Rewrite ``history.tsv`` after every epoch (atomically); its rows travel in the checkpoint."""
+    """After every epoch: stop on a non-finite loss, then rewrite ``history.tsv`` (atomically) with the
+    epoch's metrics and gradient diagnostics, and log one plain line. Rows travel in the checkpoint."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, log, plain_lines: bool):
+        self.path, self.echo, self.plain_lines = path, log, plain_lines
         self.rows: list[dict] = []
+        self._t0 = time.time()
+
+    def on_train_epoch_start(self, trainer, module):
+        self._t0 = time.time()
 
     def on_train_epoch_end(self, trainer, module):
+        module.check_finite()
+        diagnostics = module.epoch_diagnostics()
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
-        row = {"epoch": trainer.current_epoch + 1, "lr": trainer.optimizers[0].param_groups[0]["lr"], **metrics}
+        row = {"epoch": trainer.current_epoch + 1, "lr": trainer.optimizers[0].param_groups[0]["lr"], **metrics,
+               **diagnostics, "seconds": round(time.time() - self._t0, 3)}
+        first = self.rows[0] if self.rows else row
+        layers = {k.split("/", 1)[1]: v for k, v in row.items() if k.startswith("grad_norm/")}
+        row["grad_flags"] = ";".join(flag_layers(layers, {k: first.get(f"grad_norm/{k}", float("nan"))
+                                                          for k in layers}))
         self.rows = [r for r in self.rows if r["epoch"] < row["epoch"]] + [row]
-        write_tsv(pd.DataFrame(self.rows), self.path)
+        if not trainer.is_global_zero:
+            return
+        frame = pd.DataFrame(self.rows)
+        write_tsv(frame[[c for c in HISTORY_FIRST if c in frame] + [c for c in frame if c not in HISTORY_FIRST]],
+                  self.path)
+        if self.plain_lines:
+            shown = " ".join(f"{k} {row[k]:.4g}" for k in ("train_loss", "val_loss", "val_auroc", "val_acc", "lr",
+                                                            "grad_norm") if k in row)
+            flags = f" flags {row['grad_flags']}" if row["grad_flags"] else ""
+            self.echo(f"epoch {row['epoch']}/{trainer.max_epochs} {shown}{flags} ({row['seconds']:.1f} s)")
 
     def state_dict(self):
         return {"rows": self.rows}
@@ -48,8 +121,9 @@ class HistoryWriter(L.Callback):
 def save_model(path: Path, module: SequenceClassifier, classes: list[str]) -> None:
     """Save weights + everything needed to rebuild the model, as tensors and primitives only."""
     hp = module.hparams
+    state = {k.replace("_orig_mod.", ""): v.detach().cpu() for k, v in module.model.state_dict().items()}
     payload = {"arch": hp.arch, "length": hp.length, "classes": classes, "hyper": dict(hp.hyper),
-               "state_dict": {k: v.detach().cpu() for k, v in module.model.state_dict().items()}}
+               "state_dict": state}
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
 
@@ -65,55 +139,115 @@ def load_model(path: Path) -> tuple[torch.nn.Module, dict]:
     return model.eval(), payload
 
 
+def resume_point(ckpt_dir: Path, settings: dict, seed: int, log, rank_zero: bool = True) -> Path | None:
+    """``last.ckpt`` when it was written with these settings and seed; otherwise (rank zero only) clear
+    stale checkpoints and stamp the folder with the settings' hash."""
+    stamp = {"config_hash": config_hash({**settings, "seed": seed})}
+    stamp_path, last = ckpt_dir.with_suffix(".json"), ckpt_dir / "last.ckpt"
+    if last.exists() and stamp_path.exists() and read_json(stamp_path) == stamp:
+        return last
+    if not rank_zero:
+        return None
+    if ckpt_dir.exists():
+        log(f"train: settings changed since the checkpoints in {ckpt_dir} were written; starting afresh")
+        shutil.rmtree(ckpt_dir)
+    write_json(stamp, stamp_path)
+    return None
+
+
+def nan_message(name: str, error: NonFiniteLoss, rows: list[dict], ckpt_dir: Path) -> str:
+    last = (f"{ckpt_dir / 'last.ckpt'} (epoch {rows[-1]['epoch']})" if rows and (ckpt_dir / "last.ckpt").exists()
+            else "none (no epoch finished)")
+    return (f"model {name}: loss became NaN/inf at epoch {error.epoch}, step {error.step}; last good checkpoint: "
+            f"{last}; lower models.{name}.lr, set models.{name}.gradient_clip, or check the inputs")
+
+
 def run_train(tokens: Path, meta: Path, labels: Path, split: Path, out_dir: Path, model_name: str,
               settings: dict, seed: int, log=print) -> dict:
     """Train ``settings['arch']`` with engine keys from ``settings``; the rest are model hyperparameters."""
     started = utc_now()
     L.seed_everything(seed, workers=True, verbose=False)
-    torch.use_deterministic_algorithms(True, warn_only=True)
     data = load_dataset(tokens, meta, labels, split)
     train, val = data.parts["train"], data.parts["val"]
     if len(train.labels) == 0 or len(val.labels) == 0:
         raise GenomedlError(f"{split}: the train or val split is empty; adjust split fractions")
     hyper = {k: v for k, v in settings.items() if k not in ENGINE_KEYS}
-    weights = class_weights(train.labels, len(data.classes))
-    module = SequenceClassifier(settings["arch"], data.length, len(data.classes), hyper, weights.tolist(),
-                                lr=settings.get("lr", 1e-3), weight_decay=settings.get("weight_decay", 1e-2),
-                                rc_augment=settings.get("rc_augment", True))
-    batch = int(settings.get("batch_size", 64))
-    generator = torch.Generator().manual_seed(seed)
-    train_loader = torch.utils.data.DataLoader(tensor_dataset(train), batch_size=batch, shuffle=True,
-                                               generator=generator)
-    val_loader = torch.utils.data.DataLoader(tensor_dataset(val), batch_size=max(batch, 256))
+    imbalance = settings.get("imbalance", "class_weight")
+    sampler, weights, epoch_counts = make_train_sampler(train.labels, imbalance, seed, len(data.classes))
+    loss_weights = weights.tolist() if weights is not None else [1.0] * len(data.classes)
+    monitor = settings.get("monitor", "val_loss")
+    patience = int(settings.get("patience", 5))
+    module = SequenceClassifier(settings["arch"], data.length, len(data.classes), hyper, loss_weights,
+                                plateau_patience=max(patience // 2, 1),
+                                **{k: settings[k] for k in MODULE_KEYS if k in settings})
+    layout = cluster_layout(settings)
+    on_gpu = layout["accelerator"] == "gpu"
+    precision = precision_for(str(settings.get("precision", "auto")), on_gpu,
+                              on_gpu and torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    world = layout["devices"] * layout["num_nodes"]
+    batch = max(int(settings.get("batch_size", 64)) // world, 1)       # batch_size is global: split over ranks
+    workers = int(settings.get("num_workers", 0))
+    train_loader = loader(train, batch, shuffle_seed=seed, distributed=world > 1, pin_memory=on_gpu,
+                          num_workers=workers, sampler=sampler)
+    val_loader = loader(val, max(batch, 256), pin_memory=on_gpu, num_workers=workers)
     ckpt_dir = out_dir / "checkpoints"
-    best = L.pytorch.callbacks.ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val_loss",
+    resume = resume_point(ckpt_dir, settings, seed, log, rank_zero=rank_zero_only.rank == 0)
+    resumed_from = int(torch.load(resume, map_location="cpu", weights_only=True)["epoch"]) + 1 if resume else None
+    mode = MONITOR_MODE[monitor]
+    best = L.pytorch.callbacks.ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor=monitor, mode=mode,
                                                save_last=True, enable_version_counter=False)
-    history = HistoryWriter(out_dir / "history.tsv")
-    stop = L.pytorch.callbacks.EarlyStopping(monitor="val_loss", patience=int(settings.get("patience", 5)))
+    history = HistoryWriter(out_dir / "history.tsv", log, plain_lines=not os.isatty(2))
+    stop = L.pytorch.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    trainer = L.Trainer(max_epochs=int(settings.get("epochs", 10)), accelerator="auto", devices=1,
-                        deterministic=True, logger=False, callbacks=[best, history, stop],
-                        enable_progress_bar=os.isatty(2), enable_model_summary=False, default_root_dir=out_dir)
-    last = ckpt_dir / "last.ckpt"
-    resume = last if last.exists() else None
+    deterministic = True if not on_gpu else ("warn" if settings.get("deterministic", False) else False)
+    torch.backends.cudnn.benchmark = on_gpu and not deterministic
+    clip = float(settings.get("gradient_clip", 0) or 0)
+    trainer = L.Trainer(max_epochs=int(settings.get("epochs", 10)), precision=precision, deterministic=deterministic,
+                        gradient_clip_val=clip or None, logger=False, callbacks=[best, history, stop],
+                        plugins=[AtomicCheckpointIO()], enable_progress_bar=os.isatty(2),
+                        enable_model_summary=False, default_root_dir=out_dir, **layout)
     if resume:
-        log(f"train: resuming {model_name} from {last}")
+        log(f"train: resuming {model_name} from {resume} (epoch {resumed_from} done)")
+    log(f"train: {model_name} ({settings['arch']}) on {layout['devices']} x {layout['num_nodes']} "
+        f"{layout['accelerator']} ({layout['strategy']}), precision {precision}, batch {batch} per rank")
     t0 = time.time()
-    trainer.fit(module, train_loader, val_loader, ckpt_path=resume)
-    best_state = torch.load(best.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
-    module.load_state_dict(best_state)
+    try:
+        trainer.fit(module, train_loader, val_loader, ckpt_path=resume)
+    except NonFiniteLoss as exc:
+        raise GenomedlError(nan_message(model_name, exc, history.rows, ckpt_dir)) from None
+    except torch.OutOfMemoryError:
+        raise GenomedlError(f"model {model_name}: CUDA out of memory at batch_size {batch * world}; try "
+                            f"models.{model_name}.batch_size: {max(batch * world // 2, 1)} (or a smaller model)"
+                            ) from None
+    if not trainer.is_global_zero:
+        return {}
+    best_ckpt = torch.load(best.best_model_path, map_location="cpu", weights_only=True)
+    module.load_state_dict(best_ckpt["state_dict"])
     save_model(out_dir / "model.ckpt", module, data.classes)
+    rows = history.rows
+    score = float(best.best_model_score)
     run = {
         "model": model_name, "arch": settings["arch"], "settings": settings, "seed": seed,
         "config_hash": config_hash(settings), "classes": data.classes, "length": data.length,
         "train_counts": {c: int((train.labels == i).sum()) for i, c in enumerate(data.classes)},
-        "class_weights": [round(w, 6) for w in weights.tolist()], "imbalance": "class_weighted_loss",
-        "epochs_run": trainer.current_epoch, "best_epoch": int(torch.load(best.best_model_path, map_location="cpu",
-                                                                          weights_only=True)["epoch"]) + 1,
-        "best_val_loss": float(best.best_model_score), "resumed": bool(resume),
+        "class_weights": [round(w, 6) for w in loss_weights], "imbalance": imbalance,
+        "epoch_class_counts": {c: epoch_counts[i] for i, c in enumerate(data.classes)},
+        "epochs_run": trainer.current_epoch, "best_epoch": int(best_ckpt["epoch"]) + 1,
+        "monitor": monitor, "monitor_mode": mode, "best_score": score,
+        "best_val_loss": next((r["val_loss"] for r in rows if r["epoch"] == int(best_ckpt["epoch"]) + 1), None),
+        "fit_verdict": fit_verdict([r["train_loss"] for r in rows], [r["val_loss"] for r in rows],
+                                   len(data.classes)),
+        "grad_flags": sorted({f for r in rows for f in r["grad_flags"].split(";") if f}),
+        "sweep": settings.get("sweep"), "resumed": bool(resume),
+        "resumed_from_epoch": resumed_from,
+        "samples_per_rank": module.samples_per_rank, "world_size": world, "precision": precision,
         "train_seconds": round(time.time() - t0, 2), "versions": versions(), "git_commit": git_commit(),
-        "hardware": hardware(str(module.device)), "started_at": started, "finished_at": utc_now(),
+        "hardware": hardware(torch.cuda.get_device_name() if on_gpu else "cpu"), "started_at": started,
+        "finished_at": utc_now(),
     }
     write_json(run, out_dir / "run.json")
-    log(f"train: {model_name} best epoch {run['best_epoch']} val_loss {run['best_val_loss']:.4f}")
+    shutil.rmtree(ckpt_dir, ignore_errors=True)     # finished: a rerun (new code, say) trains afresh
+    ckpt_dir.with_suffix(".json").unlink(missing_ok=True)
+    verdict = run["fit_verdict"]["verdict"]
+    log(f"train: {model_name} best epoch {run['best_epoch']} {monitor} {score:.4f}; fit: {verdict}")
     return run

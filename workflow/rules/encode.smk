@@ -14,3 +14,24 @@ rule encode:
     shell:
         "genomedl encode --fasta {input.fasta} --labels {input.labels}"
         " --tokens {output.tokens} --meta {output.meta} > {log} 2>&1"
+
+
+# k-mer ids for models that embed k-mers: request encoded/kmer{k}_{overlapping|non-overlapping}.npy
+rule kmers:
+    input:
+        tokens="results/{dataset}/encoded/tokens.npy",
+    output:
+        ids="results/{dataset}/encoded/kmer{k}_{stride}.npy",
+        vocab="results/{dataset}/encoded/kmer{k}_{stride}.vocab.json",
+    log:
+        "logs/{dataset}/kmers/kmer{k}_{stride}.log",
+    benchmark:
+        "results/{dataset}/benchmarks/kmers/kmer{k}_{stride}.tsv"
+    wildcard_constraints:
+        k="[3-6]",
+        stride="overlapping|non-overlapping",
+    conda:
+        "../../envs/bio.yaml"
+    shell:
+        "genomedl kmers --tokens {input.tokens} --k {wildcards.k} --stride {wildcards.stride}"
+        " --out {output.ids} --vocab {output.vocab} > {log} 2>&1"

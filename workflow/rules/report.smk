@@ -3,15 +3,35 @@ rule report:
         manifest="results/{dataset}/raw/manifest.tsv",
         extract_summary="results/{dataset}/extract_summary.json",
         split_summary="results/{dataset}/split_summary.json",
+        tokens="results/{dataset}/encoded/tokens.npy",
+        labels="results/{dataset}/labels.tsv",
         runs=expand("results/{{dataset}}/models/{model}/run.json", model=MODEL_NAMES),
+        training=expand("results/{{dataset}}/models/{model}/training.png", model=MODELS),
         metrics=expand(
             "results/{{dataset}}/eval/{model}/metrics.json", model=MODEL_NAMES
         ),
+        interpret=expand(
+            "results/{{dataset}}/interpret/{model}/interpretation.json",
+            model=INTERPRETED,
+        ),
+        lm=lm_report_inputs,  # pretraining, clusters, GAN quality (common.smk)
     output:
-        report(
+        html=report(
             "results/{dataset}/report/index.html",
             caption="../report/index.rst",
             category="Reports",
+            labels={"dataset": "{dataset}"},
+        ),
+        leaderboard=report(
+            "results/{dataset}/report/leaderboard.tsv",
+            caption="../report/leaderboard.rst",
+            category="Leaderboard",
+            labels={"dataset": "{dataset}"},
+        ),
+        overview=report(
+            "results/{dataset}/report/overview.png",
+            caption="../report/overview.rst",
+            category="Data",
             labels={"dataset": "{dataset}"},
         ),
     log:
@@ -23,7 +43,36 @@ rule report:
     params:
         model_dirs=lambda w, input: [os.path.dirname(p) for p in input.runs],
         eval_dirs=lambda w, input: [os.path.dirname(p) for p in input.metrics],
+        interpret_dirs=lambda w, input: [os.path.dirname(p) for p in input.interpret],
+        # the settings shown under "run information" (never the NCBI API key)
+        run_config=lambda w: as_json(
+            {
+                k: config[k]
+                for k in ("seed", "models", "baselines", "evaluate", "interpret")
+            }
+            | {"dataset": config["datasets"][w.dataset]}
+        ),
+        bootstrap=config["evaluate"]["bootstrap"],
+        seed=config["seed"],
     shell:
         "genomedl report --dataset {wildcards.dataset} --manifest {input.manifest}"
         " --extract-summary {input.extract_summary} --split-summary {input.split_summary}"
-        " --model-dirs {params.model_dirs} --eval-dirs {params.eval_dirs} --out {output} > {log} 2>&1"
+        " --tokens {input.tokens} --labels {input.labels}"
+        " --model-dirs {params.model_dirs} --eval-dirs {params.eval_dirs}"
+        " --interpret-dirs {params.interpret_dirs} --run-config {params.run_config:q}"
+        " --bootstrap {params.bootstrap} --seed {params.seed}"
+        " --lm-files {input.lm}"
+        " --out {output.html} --leaderboard {output.leaderboard} --overview {output.overview} > {log} 2>&1"
+
+
+rule report_index:
+    input:
+        expand("results/{dataset}/report/index.html", dataset=DATASETS),
+    output:
+        "results/index.html",
+    log:
+        "logs/report_index.log",
+    conda:
+        "../../envs/bio.yaml"
+    shell:
+        "genomedl report-index --reports {input} --out {output} > {log} 2>&1"

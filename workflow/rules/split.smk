@@ -1,6 +1,7 @@
 rule split:
     input:
         labels="results/{dataset}/labels.tsv",
+        tokens="results/{dataset}/encoded/tokens.npy",
     output:
         split="results/{dataset}/split.tsv",
         summary="results/{dataset}/split_summary.json",
@@ -11,11 +12,34 @@ rule split:
     conda:
         "../../envs/bio.yaml"
     params:
-        val=lambda w: dataset_config(w)["split"]["val"],
-        test=lambda w: dataset_config(w)["split"]["test"],
-        group_by=lambda w: dataset_config(w)["split"]["group_by"],
+        settings=lambda w: as_json(dataset_config(w)["split"]),
         seed=config["seed"],
     shell:
-        "genomedl split --labels {input.labels} --split {output.split} --summary {output.summary}"
-        " --val {params.val} --test {params.test} --group-by {params.group_by} --seed {params.seed}"
+        "genomedl split --labels {input.labels} --tokens {input.tokens} --split {output.split}"
+        " --summary {output.summary} --settings {params.settings:q} --seed {params.seed}"
         " > {log} 2>&1"
+
+
+# k-fold cross-validation (split.strategy: kfold): fold i of split.k; fold 0 is also split.tsv
+rule split_fold:
+    input:
+        labels="results/{dataset}/labels.tsv",
+        tokens="results/{dataset}/encoded/tokens.npy",
+    output:
+        split="results/{dataset}/splits/fold{fold}/split.tsv",
+        summary="results/{dataset}/splits/fold{fold}/split_summary.json",
+    log:
+        "logs/{dataset}/split/fold{fold}.log",
+    benchmark:
+        "results/{dataset}/benchmarks/split/fold{fold}.tsv"
+    wildcard_constraints:
+        fold=r"\d+",
+    conda:
+        "../../envs/bio.yaml"
+    params:
+        settings=lambda w: as_json(dataset_config(w)["split"]),
+        seed=config["seed"],
+    shell:
+        "genomedl split --labels {input.labels} --tokens {input.tokens} --split {output.split}"
+        " --summary {output.summary} --settings {params.settings:q} --seed {params.seed}"
+        " --fold {wildcards.fold} > {log} 2>&1"

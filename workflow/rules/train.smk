@@ -17,6 +17,8 @@ rule train:
     conda:
         "../../envs/ml.yaml"
     threads: 2
+    resources:
+        **gpu_resources(),
     params:
         settings=lambda w: as_json(config["models"][w.model]),
         seed=config["seed"],

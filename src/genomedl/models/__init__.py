@@ -5,13 +5,14 @@ Models register themselves by name with :func:`register`; hyperparameters come f
 
 from __future__ import annotations
 
+import importlib
 from typing import Callable
-
-import torch.nn as nn
 
 from ..errors import GenomedlError
 
-_REGISTRY: dict[str, Callable[..., nn.Module]] = {}
+# modules whose import registers the built-in architectures (relative to this package, or absolute)
+BUILTIN = ("cnn", "dnn", "rnn", "hybrid", "transformer", "genomedl.lm.classifier")
+_REGISTRY: dict[str, Callable] = {}
 
 
 def register(name: str):
@@ -22,8 +23,15 @@ def register(name: str):
     return wrap
 
 
-def build_model(arch: str, *, length: int, n_classes: int, **hyper) -> nn.Module:
+def _load_builtins() -> None:
+    """Import the built-in model modules (lazily, so that ``genomedl.models.sweep`` needs no torch)."""
+    for name in BUILTIN:
+        importlib.import_module(name if "." in name else f"{__name__}.{name}")
+
+
+def build_model(arch: str, *, length: int, n_classes: int, **hyper):
     """Construct the registered model ``arch`` for windows of ``length`` bp and ``n_classes`` classes."""
+    _load_builtins()
     if arch not in _REGISTRY:
         raise GenomedlError(f"unknown model architecture {arch!r} (config key models.<name>.arch); "
                             f"choose one of {', '.join(sorted(_REGISTRY))}")
@@ -34,7 +42,11 @@ def build_model(arch: str, *, length: int, n_classes: int, **hyper) -> nn.Module
 
 
 def available() -> list[str]:
+    _load_builtins()
     return sorted(_REGISTRY)
 
 
-from . import cnn  # noqa: E402,F401  (registers the built-in architectures)
+def model_class(arch: str) -> Callable:
+    """The class registered as ``arch``."""
+    _load_builtins()
+    return _REGISTRY[arch]

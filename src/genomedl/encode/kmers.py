@@ -1,0 +1,69 @@
+"""k-mer token arrays (k = 3...6) for models that embed k-mers, with a saved vocabulary.
+
+Vocabulary: the special tokens PAD=0 UNK=1 CLS=2 SEP=3 MASK=4, then every k-mer over ACGT in
+lexicographic order (id = 5 + base-4 code with A=0 C=1 G=2 T=3). A k-mer containing N is UNK.
+Each row is ``[CLS, kmer_1 ... kmer_T, SEP]`` with T = L - k + 1 (overlapping, stride 1) or
+T = L // k (non-overlapping, stride k; the last L % k bases are dropped). Ids are uint16 ``[N, T + 2]``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_path
+from ..errors import GenomedlError
+from ..tables import write_json
+
+SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+PAD, UNK, CLS, SEP, MASK = range(len(SPECIALS))
+K_RANGE = range(3, 7)
+
+
+def vocabulary(k: int) -> list[str]:
+    """Token strings in id order: the specials, then the 4**k k-mers in lexicographic order."""
+    if k not in K_RANGE:
+        raise GenomedlError(f"k-mer size {k} is not supported; use k = 3, 4, 5 or 6")
+    return list(SPECIALS) + ["".join(p) for p in itertools.product("ACGT", repeat=k)]
+
+
+def kmer_tokens(tokens: np.ndarray, k: int, overlapping: bool = True) -> np.ndarray:
+    """uint8 base tokens ``[n, L]`` -> uint16 k-mer ids ``[n, T + 2]`` framed by CLS and SEP (see module doc)."""
+    vocabulary(k)
+    n, length = tokens.shape
+    stride = 1 if overlapping else k
+    count = (length - k) // stride + 1 if length >= k else 0
+    if count < 1:
+        raise GenomedlError(f"windows of {length} bp are shorter than k = {k}")
+    span = (count - 1) * stride + 1
+    code = np.zeros((n, count), dtype=np.int64)
+    unknown = np.zeros((n, count), dtype=bool)
+    for offset in range(k):  # k <= 6 vectorised passes, each over every k-mer at once
+        column = tokens[:, offset:offset + span:stride]
+        code = code * 4 + np.minimum(column, 3)
+        unknown |= column > 3
+    out = np.empty((n, count + 2), dtype=np.uint16)
+    out[:, 0], out[:, -1] = CLS, SEP
+    out[:, 1:-1] = np.where(unknown, UNK, code + len(SPECIALS))
+    return out
+
+
+def run_kmers(tokens_path: Path, k: int, overlapping: bool, out_ids: Path, out_vocab: Path,
+              chunk: int = 65536, log=print) -> tuple[int, int]:
+    """Write the k-mer ids of every row of ``tokens.npy`` (streamed ``chunk`` rows at a time) + vocabulary."""
+    tokens = np.load(tokens_path, mmap_mode="r")
+    n, length = tokens.shape
+    width = kmer_tokens(np.zeros((1, length), dtype=np.uint8), k, overlapping).shape[1]
+    with atomic_path(out_ids) as tmp:
+        ids = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint16, shape=(n, width))
+        for start in range(0, n, chunk):
+            ids[start:start + chunk] = kmer_tokens(np.asarray(tokens[start:start + chunk]), k, overlapping)
+        ids.flush()
+        del ids
+    specials = dict(zip(("pad", "unk", "cls", "sep", "mask"), range(len(SPECIALS))))
+    write_json({"k": k, "overlapping": overlapping, "stride": 1 if overlapping else k, "length": length,
+                "width": width, "dtype": "uint16", "special_ids": specials, "tokens": vocabulary(k)}, out_vocab)
+    log(f"kmers: {n} x {width} {k}-mer ids written to {out_ids}")
+    return n, width

@@ -1,0 +1,269 @@
+"""One annotation model for every input: GenBank features, or GFF3 / GTF / BED rows read with pysam.
+
+Coordinates are 0-based, end-exclusive; strand is +1 or -1. ``parts`` are int64 ``[k, 2]`` arrays
+sorted by start. A transcript's ``cds`` is the genomic span of its coding sequence when known.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pysam
+
+from ..errors import GenomedlError
+
+UTR_TYPES = {"5'UTR", "3'UTR", "five_prime_UTR", "three_prime_UTR", "UTR"}
+FORMATS = {".gff3": "gff3", ".gff": "gff3", ".gtf": "gtf", ".bed": "bed"}
+
+
+@dataclass
+class Feature:
+    parts: np.ndarray
+    strand: int
+    gene: str
+    kind: str = ""
+    cds: tuple[int, int] | None = None
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return int(self.parts[0, 0]), int(self.parts[-1, 1])
+
+    def gaps(self) -> np.ndarray:
+        """Introns between consecutive parts, int64 ``[k - 1, 2]``."""
+        return np.stack([self.parts[:-1, 1], self.parts[1:, 0]], axis=1)
+
+
+@dataclass
+class Annotation:
+    seq_id: str
+    transcripts: list[Feature] = field(default_factory=list)
+    cds: list[Feature] = field(default_factory=list)
+    exons: list[Feature] = field(default_factory=list)
+    introns: list[Feature] = field(default_factory=list)
+    utrs: list[Feature] = field(default_factory=list)
+    genes: list[Feature] = field(default_factory=list)
+
+    def all_features(self) -> list[Feature]:
+        return self.transcripts + self.cds + self.exons + self.introns + self.utrs + self.genes
+
+
+def is_transcript(kind: str) -> bool:
+    return kind == "transcript" or kind.endswith("RNA") or kind.endswith("_transcript")
+
+
+def make_feature(parts, strand, gene, kind, where, log) -> Feature | None:
+    """Feature from parts in biological order; None (with a note) for trans-spliced or wrapping ones."""
+    parts = np.asarray(parts, np.int64).reshape(-1, 2)
+    ordered = parts[np.argsort(parts[:, 0], kind="stable")]
+    expected = ordered if strand > 0 else ordered[::-1]
+    name = f"{kind} {gene or '(no gene name)'}"
+    if len(parts) > 1 and (not np.array_equal(parts, expected) or (ordered[1:, 0] < ordered[:-1, 1]).any()):
+        log(f"note: {where}: {name} is trans-spliced, wraps the origin or overlaps itself; skipped")
+        return None
+    if (ordered[:, 1] <= ordered[:, 0]).any():
+        log(f"note: {where}: {name} has an empty part; skipped")
+        return None
+    return Feature(ordered, 1 if strand >= 0 else -1, gene, kind)
+
+
+def attach_cds(transcripts: list[Feature], cds: list[Feature]) -> None:
+    """Give each transcript the span of a CDS of the same gene and strand that it can encode
+    (CDS inside the transcript, every CDS intron also a transcript intron)."""
+    by_key = defaultdict(list)
+    for feature in cds:
+        by_key[feature.gene, feature.strand].append(feature)
+    for tx in transcripts:
+        junctions = set(map(tuple, tx.gaps().tolist()))
+        for feature in by_key[tx.gene, tx.strand]:
+            start, end = feature.span
+            if tx.span[0] <= start and end <= tx.span[1] and set(map(tuple, feature.gaps().tolist())) <= junctions:
+                tx.cds = (start, end)
+                break
+
+
+def _gene_name(qualifiers: dict) -> str:
+    for key in ("gene", "locus_tag", "product"):
+        if qualifiers.get(key):
+            return qualifiers[key][0]
+    return ""
+
+
+def from_genbank(record, log=print) -> Annotation:
+    """Annotation of one Biopython SeqRecord (mRNA/ncRNA..., CDS, exon, intron, UTR and gene features)."""
+    ann = Annotation(record.id)
+    for feature in record.features:
+        kind = feature.type
+        if feature.location is None:
+            continue
+        target = (ann.transcripts if is_transcript(kind) else ann.utrs if kind in UTR_TYPES else
+                  {"CDS": ann.cds, "exon": ann.exons, "intron": ann.introns, "gene": ann.genes}.get(kind))
+        if target is None:
+            continue
+        parts = feature.location.parts
+        strands = {part.strand for part in parts}
+        gene = _gene_name(feature.qualifiers)
+        if len(strands) != 1:
+            log(f"note: {record.id}: {kind} {gene} mixes strands; skipped")
+            continue
+        made = make_feature([(int(p.start), int(p.end)) for p in parts], strands.pop() or 1, gene, kind,
+                            record.id, log)
+        if made is not None:
+            target.append(made)
+    attach_cds(ann.transcripts, ann.cds)
+    return ann
+
+
+def annotation_format(path: Path, declared: str | None) -> str:
+    if declared:
+        return declared
+    name = Path(path).name.lower().removesuffix(".gz")
+    for suffix, fmt in FORMATS.items():
+        if name.endswith(suffix):
+            return fmt
+    raise GenomedlError(f"{path}: cannot tell the annotation format from the file name; name it .gff3, .gtf "
+                        "or .bed (optionally .gz), or set source.reference.format")
+
+
+def _rows(path: Path, parser, contigs: list[str]):
+    """Rows parsed by pysam: through the tabix index when there is one, else streamed."""
+    if Path(f"{path}.tbi").exists() or Path(f"{path}.csi").exists():
+        with pysam.TabixFile(str(path), parser=parser) as tabix:
+            present = set(tabix.contigs)
+            for contig in contigs:
+                if contig in present:
+                    yield from tabix.fetch(contig)
+        return
+    with open(path, "rb") as probe:
+        packed = probe.read(2) == b"\x1f\x8b"
+    with (gzip.open(path, "rt") if packed else open(path)) as handle:
+        yield from pysam.tabix_iterator(handle, parser)
+
+
+def _attrs(row) -> dict:
+    return {key: str(value) for key, value in row.to_dict().items()}
+
+
+def _strand(symbol: str) -> int:
+    return -1 if symbol == "-" else 1
+
+
+def read_annotation(path: Path, fmt: str, contigs: list[str], log=print) -> dict[str, Annotation]:
+    """Annotations by sequence id from a GFF3, GTF or BED file (plain, gzip or bgzip + tabix index)."""
+    readers = {"gff3": (_from_gff, pysam.asGFF3), "gtf": (_from_gff, pysam.asGTF), "bed": (_from_bed, pysam.asBed)}
+    read, parser = readers[fmt]
+    try:
+        return read(_rows(path, parser(), contigs), fmt, str(path), log)
+    except (ValueError, KeyError, IndexError, OSError, UnicodeDecodeError) as exc:
+        problem = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise GenomedlError(f"{path}: not a valid {fmt.upper()} file ({problem}); check the format "
+                            "(source.reference.format) and the file") from None
+
+
+def _from_bed(rows, fmt, origin, log) -> dict[str, Annotation]:
+    """BED: each line is a transcript; BED12 blocks are its exons, thickStart..thickEnd its CDS."""
+    out: dict[str, Annotation] = {}
+    for row in rows:
+        ann = out.setdefault(row.contig, Annotation(row.contig))
+        width = len(row)
+        name = row.name if width > 3 else ""
+        strand = _strand(row.strand) if width > 5 else 1
+        parts = [(row.start, row.end)]
+        if width >= 12 and int(row.blockCount) > 0:
+            sizes = [int(x) for x in row.blockSizes.strip(",").split(",")]
+            offsets = [int(x) for x in row.blockStarts.strip(",").split(",")]
+            parts = [(row.start + o, row.start + o + s) for o, s in zip(offsets, sizes)]
+        if strand < 0:
+            parts = parts[::-1]
+        tx = make_feature(parts, strand, name, "transcript", f"{origin}: {row.contig}", log)
+        if tx is None:
+            continue
+        if width >= 8 and int(row.thickEnd) > int(row.thickStart):
+            tx.kind, tx.cds = "mRNA", (int(row.thickStart), int(row.thickEnd))
+            clipped = np.clip(tx.parts, *tx.cds)
+            ann.cds.append(Feature(clipped[clipped[:, 1] > clipped[:, 0]], strand, name, "CDS"))
+        ann.transcripts.append(tx)
+        ann.genes.append(Feature(np.array([tx.span], np.int64), strand, name, "gene"))
+    return out
+
+
+def _gff_rows(rows, fmt: str) -> list[tuple]:
+    """(contig, type, start, end, strand, id, parent ids, gene name) of GFF3 or GTF rows.
+
+    GTF: a row's id is its transcript_id on transcript rows, its parent that transcript on exon/CDS
+    rows. GFF3: ID and Parent; the gene name is the ``gene`` attribute, else the parent's name.
+    """
+    table = [(r.contig, r.feature, int(r.start), int(r.end), _strand(r.strand), _attrs(r)) for r in rows]
+    if fmt == "gtf":
+        return [(c, k, s, e, t, a.get("transcript_id", "") if k == "transcript" else "",
+                 [a["transcript_id"]] if a.get("transcript_id") and k != "transcript" else [],
+                 a.get("gene_name") or a.get("gene_id", "")) for c, k, s, e, t, a in table]
+    names = {a["ID"]: a.get("gene") or a.get("Name") or a["ID"] for *_, a in table if a.get("ID")}
+    out = []
+    for c, k, s, e, t, a in table:
+        parents = [p for p in a.get("Parent", "").split(",") if p]
+        gene = a.get("gene") or next((names[p] for p in parents if p in names), "") or a.get("Name", "")
+        out.append((c, k, s, e, t, a.get("ID", ""), parents, gene))
+    return out
+
+
+def _from_gff(rows, fmt, origin, log) -> dict[str, Annotation]:
+    """GFF3 (ID/Parent) or GTF (transcript_id): transcripts are assembled from their exon rows; exons
+    of no transcript (GFF3 ``Parent=gene``) stay explicit exon features."""
+    table = _gff_rows(rows, fmt)
+    out = {c: Annotation(c) for c, *_ in table}
+    tx_rows = {(c, i): (k, s, e, t, g) for c, k, s, e, t, i, _, g in table if is_transcript(k) and i}
+    exon_rows, cds_rows = defaultdict(list), defaultdict(list)
+    for contig, kind, start, end, strand, ident, parents, gene in table:
+        single = Feature(np.array([[start, end]], np.int64), strand, gene, kind)
+        if kind == "exon":
+            linked = [(contig, p) for p in parents]
+            for parent in linked:
+                exon_rows[parent].append((start, end))
+                if fmt == "gtf":  # GTF files need no transcript rows
+                    tx_rows.setdefault(parent, ("transcript", start, end, strand, gene))
+            if not any(parent in tx_rows for parent in linked):
+                out[contig].exons.append(single)
+        elif kind == "CDS":
+            cds_rows[contig, ident or ",".join(parents) or str(start)].append((start, end, strand, gene, parents))
+        elif kind in ("intron", "gene") or kind in UTR_TYPES:
+            target = out[contig].introns if kind == "intron" else out[contig].genes if kind == "gene" \
+                else out[contig].utrs
+            target.append(single)
+    transcripts = {}
+    for (contig, tx_id), (kind, start, end, strand, gene) in tx_rows.items():
+        parts = sorted(exon_rows.get((contig, tx_id)) or [(start, end)])
+        made = make_feature(parts[::strand], strand, gene, kind, f"{origin}: {contig}", log)
+        if made is not None:
+            transcripts[contig, tx_id] = made
+            out[contig].transcripts.append(made)
+    for (contig, _), rows in cds_rows.items():
+        strand, gene, parents = rows[0][2:]
+        parts = sorted((s, e) for s, e, *_ in rows)
+        made = make_feature(parts[::strand], strand, gene, "CDS", f"{origin}: {contig}", log)
+        if made is None:
+            continue
+        out[contig].cds.append(made)
+        for parent in parents:
+            if (contig, parent) in transcripts:
+                transcripts[contig, parent].cds = made.span
+                if fmt == "gtf":
+                    transcripts[contig, parent].kind = "mRNA"
+    if fmt == "gtf":
+        for ann in out.values():
+            if not ann.genes:
+                ann.genes = _gene_spans(ann.transcripts)
+    return out
+
+
+def _gene_spans(transcripts: list[Feature]) -> list[Feature]:
+    """Gene features spanning each gene's transcripts (GTF files often have no gene rows)."""
+    spans = {}
+    for tx in transcripts:
+        start, end = tx.span
+        old = spans.get((tx.gene, tx.strand), (start, end))
+        spans[tx.gene, tx.strand] = (min(old[0], start), max(old[1], end))
+    return [Feature(np.array([span], np.int64), strand, gene, "gene") for (gene, strand), span in spans.items()]

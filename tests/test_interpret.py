@@ -1,0 +1,94 @@
+"""Interpretation: attributions through the one-hot path, filter PWMs, and the planted-motif ground truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from conftest import write_synthetic_dataset
+from genomedl.interpret import run_interpret, sample_rows
+from genomedl.interpret.attributions import attribute, deeplift_unsupported, one_hot_inputs
+from genomedl.interpret.jaspar import load_jaspar
+from genomedl.interpret.motifs import filter_pwms
+from genomedl.models import build_model
+from genomedl.tables import read_tsv, write_tsv
+from genomedl.train import run_train
+
+PLANTED = "MA0139"          # CTCF
+
+
+def test_models_accept_one_hot_and_attributions_are_exact_for_a_linear_model():
+    torch.manual_seed(0)
+    model = build_model("cnn", length=30, n_classes=2, filters=[4], kernels=[5], pools=[1], hidden=[],
+                        batch_norm=False, dropout=0.0).eval()
+    tokens = np.random.default_rng(0).integers(0, 5, (6, 30)).astype(np.uint8)
+    x = one_hot_inputs(tokens)
+    assert torch.allclose(model(torch.from_numpy(tokens)), model(x))
+    assert "AdaptiveMaxPool1d" in deeplift_unsupported(build_model("cnn", length=30, n_classes=2, filters=[4],
+                                                                   kernels=[5], pools=[1], head="global"))
+    # integrated gradients from the all-N reference sums to the logit change (completeness)
+    ig = attribute(model, x, np.array([1] * 6), "integrated_gradients", steps=64)
+    with torch.no_grad():
+        change = model(x)[:, 1] - model(torch.zeros_like(x))[:, 1]
+    assert np.allclose(ig.sum((1, 2)), change.numpy(), atol=1e-2)
+
+
+def test_filter_pwm_recovers_the_filter_motif():
+    conv = torch.nn.Conv1d(4, 1, 4)
+    motif = "GATC"
+    with torch.no_grad():
+        conv.weight.copy_(one_hot_inputs(np.array([["ACGT".index(c) for c in motif]], dtype=np.uint8)) * 2 - 1)
+        conv.bias.zero_()
+    tokens = np.random.default_rng(1).integers(0, 4, (50, 40)).astype(np.uint8)
+    tokens[::5, 10:14] = [2, 0, 3, 1]
+    ppm, sites = filter_pwms(conv, one_hot_inputs(tokens).numpy(), fraction=0.99)
+    assert "".join("ACGT"[i] for i in ppm[0].argmax(0)) == motif and sites[0] >= 10
+
+
+def test_sample_is_class_balanced_and_seeded():
+    labels = np.array([0] * 90 + [1] * 10)
+    rows = sample_rows(labels, 30, seed=3)
+    assert len(rows) == 30 and (labels[rows] == 1).sum() == 10
+    assert (rows == sample_rows(labels, 30, seed=3)).all() and not (rows == sample_rows(labels, 30, seed=4)).all()
+
+
+def plant(folder, ppm: np.ndarray, n=600, length=80, seed=0):
+    """Random background; every second window carries a sample of ``ppm`` [4, W] on a random strand."""
+    rng = np.random.default_rng(seed)
+    paths = write_synthetic_dataset(folder, n=n, length=length)
+    tokens = rng.integers(0, 4, (n, length), dtype=np.uint8)
+    positive = np.arange(n) % 2 == 1
+    width = ppm.shape[1]
+    draws = (rng.random((n, width))[:, None, :] > np.cumsum(ppm, 0)[None]).sum(1).clip(0, 3).astype(np.uint8)
+    flip = rng.random(n) < 0.5
+    draws[flip] = 3 - draws[flip, ::-1]
+    columns = rng.integers(5, length - width - 5, n)[:, None] + np.arange(width)
+    rows = np.flatnonzero(positive)
+    tokens[rows[:, None], columns[rows]] = draws[rows]
+    np.save(paths["tokens"], tokens)
+    labels = read_tsv(paths["labels"])
+    labels["label"] = np.where(positive, "pos", "neg")
+    write_tsv(labels, paths["labels"])
+    return paths
+
+
+def test_planted_jaspar_motif_is_the_top_motif(tmp_path):
+    ids, names, ppms = load_jaspar("JASPAR2024", "CORE", ("vertebrates",))
+    index = next(k for k, i in enumerate(ids) if i.startswith(PLANTED))
+    planted, name = ppms[index], names[index]
+    d = plant(tmp_path / "data", planted)
+    run_train(d["tokens"], d["meta"], d["labels"], d["split"], tmp_path / "model", "cnn",
+              {"arch": "cnn", "epochs": 6, "filters": [16], "kernels": [21], "pools": [1], "head": "global",
+               "hidden": 16, "lr": 0.01, "batch_size": 32, "patience": 3}, 0, log=lambda *a: None)
+    summary = run_interpret(tmp_path / "model", d["tokens"], d["meta"], d["labels"], d["split"], tmp_path / "out",
+                            {"sequences": 60, "methods": ["integrated_gradients"], "filters": 4}, seed=0,
+                            log=lambda *a: None)
+    top = next(m for m in summary["motifs"] if m["kind"] == "attribution" and m["class"] == "pos")
+    # JASPAR holds extended CTCF matrices too: the best match must be the planted factor, and the
+    # planted entry itself one of the three best matches, significant
+    assert top["matches"][0]["name"] == name
+    assert any(m["id"] == ids[index] and m["q"] < 0.05 for m in top["matches"])
+    table = pd.read_csv(tmp_path / "out" / "motifs.tsv", sep="\t")
+    assert table.loc[table["motif"] == top["name"], "match1_id"].item() == top["matches"][0]["id"]
+    assert "MOTIF " + top["name"] in (tmp_path / "out" / "motifs.meme").read_text()

@@ -1,0 +1,38 @@
+# WGAN-GP per class: generated FASTA and quality against held-out real windows.
+# Helpers (GAN, GAN_CLASSES, gan_classifier) live in common.smk.
+
+
+rule gan:
+    input:
+        unpack(gan_classifier),
+        tokens="results/{dataset}/encoded/tokens.npy",
+        meta="results/{dataset}/encoded/meta.json",
+        labels="results/{dataset}/labels.tsv",
+        split="results/{dataset}/split.tsv",
+    output:
+        fasta="results/{dataset}/gan/{label}/generated.fa",
+        quality="results/{dataset}/gan/{label}/quality.json",
+        history="results/{dataset}/gan/{label}/history.tsv",
+        weights="results/{dataset}/gan/{label}/generator.pt",
+    log:
+        "logs/{dataset}/gan/{label}.log",
+    benchmark:
+        "results/{dataset}/benchmarks/gan/{label}.tsv"
+    wildcard_constraints:
+        label=one_of(GAN_CLASSES),
+    conda:
+        "../../envs/ml.yaml"
+    threads: 2
+    resources:
+        **gpu_resources(),
+    params:
+        settings=as_json(GAN or {}),
+        seed=config["seed"],
+        out_dir=subpath(output.quality, parent=True),
+        classifier=lambda w, input: (
+            f"--classifier {input.classifier}" if "classifier" in input.keys() else ""
+        ),
+    shell:
+        "genomedl gan --tokens {input.tokens} --meta {input.meta} --labels {input.labels}"
+        " --split {input.split} --label {wildcards.label} --out-dir {params.out_dir}"
+        " --settings {params.settings:q} --seed {params.seed} {params.classifier} > {log} 2>&1"

@@ -1,0 +1,51 @@
+# BERT masked-LM pretraining on the train split (+ extra FASTA), and clusters of its embeddings.
+# Helpers (BERT_MODELS, PRETRAIN, lm_report_inputs) live in common.smk.
+
+
+rule pretrain:
+    input:
+        tokens="results/{dataset}/encoded/tokens.npy",
+        split="results/{dataset}/split.tsv",  # only the train split is read
+        extra=PRETRAIN.get("extra_fasta", []),
+    output:
+        encoder=directory("results/{dataset}/pretrain/encoder"),
+        history="results/{dataset}/pretrain/history.tsv",
+        run="results/{dataset}/pretrain/run.json",
+    log:
+        "logs/{dataset}/pretrain.log",
+    benchmark:
+        "results/{dataset}/benchmarks/pretrain.tsv"
+    conda:
+        "../../envs/ml.yaml"
+    threads: 2
+    resources:
+        **gpu_resources(),
+    params:
+        settings=as_json(PRETRAIN),
+        seed=config["seed"],
+        out_dir=subpath(output.run, parent=True),
+    shell:
+        "genomedl pretrain --tokens {input.tokens} --split {input.split} --out-dir {params.out_dir}"
+        " --settings {params.settings:q} --seed {params.seed} > {log} 2>&1"
+
+
+rule embed:
+    input:
+        encoder="results/{dataset}/pretrain/encoder",
+        tokens="results/{dataset}/encoded/tokens.npy",
+        meta="results/{dataset}/encoded/meta.json",
+        labels="results/{dataset}/labels.tsv",
+        split="results/{dataset}/split.tsv",
+    output:
+        "results/{dataset}/embeddings/clusters.json",
+    log:
+        "logs/{dataset}/embed.log",
+    benchmark:
+        "results/{dataset}/benchmarks/embed.tsv"
+    conda:
+        "../../envs/ml.yaml"
+    params:
+        seed=config["seed"],
+    shell:
+        "genomedl embed --encoder {input.encoder} --tokens {input.tokens} --meta {input.meta}"
+        " --labels {input.labels} --split {input.split} --out {output} --seed {params.seed} > {log} 2>&1"
