@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -113,3 +114,21 @@ def test_leaderboard_orders_by_auroc_falling_back_to_mcc():
     assert [r["model"] for r in leaderboard(evals)] == ["c", "a", "b"]
     evals["c"]["auroc"] = None                              # a class missing: AUROC undefined for one model
     assert [r["model"] for r in leaderboard(evals)] == ["b", "c", "a"]
+
+
+def test_sweep_winner_and_epoch_counts_are_shown(tmp_path):
+    write_inputs(tmp_path)
+    for name, score in (("good", 0.9), ("weak", 0.2)):  # one sweep group; the lower val loss wins
+        path = tmp_path / "models" / name / "run.json"
+        run = json.loads(path.read_text())
+        run.update(sweep={"group": "cnn"}, best_score=score, monitor_mode="min",
+                   epoch_class_counts={"exon": 7, "intron": 3})
+        path.write_text(json.dumps(run))
+    out = tmp_path / "report" / "index.html"
+    run_report("demo", tmp_path / "manifest.tsv", tmp_path / "extract.json", tmp_path / "split.json",
+               [tmp_path / "models" / n for n in ("good", "weak")], [tmp_path / "eval" / n for n in ("good", "weak")],
+               out, tokens=tmp_path / "tokens.npy", labels=tmp_path / "labels.tsv", n_boot=50, log=lambda *a: None)
+    html = out.read_text()
+    assert re.search(r"<td>weak <span[^>]*>★ best of sweep</span></td>", html)
+    assert "<td>good <span" not in html
+    assert "windows seen per epoch: 7 exon, 3 intron" in html

@@ -93,3 +93,16 @@ def test_ncbi_example_dry_run(tmp_path):
     jobs = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", done.stdout, re.M)}
     assert jobs["fetch"] == 1 and jobs["train"] == 1 and "demo_data" not in jobs
     assert "results/ncbi_panel" in snakemake(tmp_path, "-n", "--configfile", "config/ncbi_example.yaml").stdout
+
+
+def test_snakemake_report_has_every_registered_figure(demo_run, tmp_path):
+    import zipfile
+
+    out = tmp_path / "report.zip"
+    snakemake(demo_run, "--report", str(out))
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+    assert any(n.endswith("report.html") for n in names)
+    pngs = [n for n in names if n.endswith(".png")]
+    assert len(pngs) >= 4, names  # ROC/PR, calibration, confusion, training curves at least
+    assert any("index.html" in n for n in names)

@@ -13,6 +13,7 @@ import yaml
 
 from ..atomic import atomic_write
 from ..evaluate.compare import leaderboard, leaderboard_table
+from ..models.sweep import sweep_winners
 from ..tables import read_json, read_tsv, write_tsv
 from . import figures
 
@@ -71,6 +72,7 @@ def build_context(dataset: str, manifest: Path, extract_summary: Path, split_sum
                                                   mean_gc=("gc", "mean")).reindex(classes).reset_index()
                                               .to_dict("records"),
         "leaderboard": rows,
+        "sweep_winners": set(sweep_winners(runs).values()),
         "leaderboard_frame": leaderboard_table(rows),
         "overview": figures.composition(stats, classes),
         "evals": evals,
