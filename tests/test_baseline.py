@@ -48,3 +48,11 @@ def test_saved_arrays_reproduce_sklearn(tmp_path, synthetic_dataset):
     expected = reference.predict_proba(scaler.transform(kmer_features(test, [1, 2, 3])))
     assert np.allclose(baseline_proba(params, test), expected)
     assert run["classes"] == ["neg", "pos"]
+
+
+def test_refit_gives_byte_identical_model(tmp_path, synthetic_dataset):
+    d = synthetic_dataset
+    for out in ("a", "b"):
+        run_baseline(d["tokens"], d["meta"], d["labels"], d["split"], tmp_path / out, "kmer", {"k": [1, 2]}, 0,
+                     log=lambda *a: None)
+    assert (tmp_path / "a" / "model.npz").read_bytes() == (tmp_path / "b" / "model.npz").read_bytes()

@@ -28,7 +28,7 @@ IDENTICAL = ["raw/records.gb.gz", "sequences.fa.gz", "sequences.fa.gz.fai", "lab
 
 def start(workdir: Path) -> subprocess.Popen:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.Popen([sys.executable, "-m", "snakemake", "--profile", "profiles/local", "--cores", "1"],
+    return subprocess.Popen([sys.executable, "-m", "snakemake", "--profile", "profiles/local", "--cores", "2"],
                             cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
 

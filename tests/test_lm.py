@@ -256,3 +256,15 @@ def test_report_section_shows_pretraining_finetuning_and_clusters(pretrained, lm
                               evals))
     assert "BERT pretraining" in html and "Unsupervised view" in html and "GAN" not in html
     assert html.count("data:image/png;base64,") == 2 and "0.910" in html and "kmer4_spectrum" in html
+
+
+def test_bert_attention_maps_for_interpretation(pretrained):
+    from genomedl.models import build_model
+
+    model = build_model("bert", length=36, n_classes=2, encoder=str(pretrained[0] / "encoder")).eval()
+    tokens = torch.randint(0, 4, (3, 36), dtype=torch.uint8)
+    maps = model.attention_maps(tokens)
+    assert maps.shape[0] == 3 and maps.shape[2] == maps.shape[3]
+    torch.testing.assert_close(maps.sum(-1), torch.ones(maps.shape[:3]))  # each query's weights sum to 1
+    before = model(tokens)
+    torch.testing.assert_close(model(tokens), before)  # the fused path is restored afterwards

@@ -6,6 +6,7 @@ The fitted model is stored as plain arrays (``model.npz``): no pickle, so loadin
 from __future__ import annotations
 
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,14 @@ def kmer_counts(tokens: np.ndarray, k: int) -> np.ndarray:
 def kmer_features(tokens: np.ndarray, ks: list[int]) -> np.ndarray:
     """Concatenated k-mer frequencies for every k in ``ks``: ``[N, sum(4**k)]``."""
     return np.concatenate([kmer_counts(tokens, k) for k in ks], axis=1)
+
+
+def save_arrays(path: Path, **arrays: np.ndarray) -> None:
+    """An ``.npz`` that ``np.load`` reads, byte-identical for identical arrays (fixed zip timestamps)."""
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as archive:
+        for name, array in arrays.items():
+            with archive.open(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), "w") as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
 def build_predictor(params: dict) -> tuple[StandardScaler, LogisticRegression]:
@@ -67,10 +76,8 @@ def run_baseline(tokens: Path, meta: Path, labels: Path, split: Path, out_dir: P
     classifier = LogisticRegression(C=float(settings.get("C", 1.0)), class_weight="balanced", max_iter=2000,
                                     random_state=seed).fit(scaler.transform(features), train.labels)
     coef, intercept = classifier.coef_, classifier.intercept_
-    with atomic_path(out_dir / "model.npz") as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, mean=scaler.mean_, scale=scaler.scale_, coef=coef, intercept=intercept,
-                     ks=np.array(ks), n_classes=len(data.classes), classes=np.array(data.classes))
+    save_arrays(out_dir / "model.npz", mean=scaler.mean_, scale=scaler.scale_, coef=coef, intercept=intercept,
+                ks=np.array(ks), n_classes=np.array(len(data.classes)), classes=np.array(data.classes))
     run = {"model": name, "arch": "kmer_logreg", "settings": settings, "seed": seed,
            "config_hash": config_hash(settings), "classes": data.classes, "length": data.length,
            "train_counts": {c: int((train.labels == i).sum()) for i, c in enumerate(data.classes)},

@@ -77,12 +77,23 @@ class BertClassifier(nn.Module):
         except (OSError, ValueError) as exc:
             raise hub_hint(encoder, exc) from None
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+    def _inputs(self, tokens: torch.Tensor) -> dict:
+        """Encoder inputs of tokens ``[B, L]``: the project's k-mer ids, or the hub model's own tokenizer."""
         if tokens.is_floating_point():
             raise TypeError("a BERT encoder reads token ids, not one-hot input")
         if self.own is not None:
-            ids = kmer_ids(tokens, self.own["k"], self.own["overlapping"])
-            return self.net(input_ids=ids).logits
+            return {"input_ids": kmer_ids(tokens, self.own["k"], self.own["overlapping"])}
         encoded = self.text_tokenizer(as_text(tokens), return_tensors="pt", padding=True)
-        encoded = {k: v.to(tokens.device) for k, v in encoded.items() if k in ("input_ids", "attention_mask")}
-        return self.net(**encoded).logits
+        return {k: v.to(tokens.device) for k, v in encoded.items() if k in ("input_ids", "attention_mask")}
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.net(**self._inputs(tokens)).logits
+
+    @torch.no_grad()
+    def attention_maps(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Attention of the last encoder layer ``[B, heads, T, T]`` (T: encoder tokens incl. CLS/SEP)."""
+        self.net.set_attn_implementation("eager")  # fused kernels do not return their weights
+        try:
+            return self.net(**self._inputs(tokens), output_attentions=True).attentions[-1]
+        finally:
+            self.net.set_attn_implementation("sdpa")
