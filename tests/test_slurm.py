@@ -25,7 +25,7 @@ def cluster_is_up() -> bool:
     if not shutil.which("sinfo"):
         return False
     done = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
-    return done.returncode == 0 and "idle" in done.stdout or "mix" in done.stdout
+    return done.returncode == 0 and ("idle" in done.stdout or "mix" in done.stdout)
 
 
 @pytest.fixture(scope="module")
