@@ -51,11 +51,3 @@ def first_invalid(tokens: np.ndarray) -> int:
 def reverse_complement(windows: np.ndarray) -> np.ndarray:
     """Reverse complement ASCII windows ``[n, L]`` (uint8) along the last axis."""
     return _COMPLEMENT[windows][..., ::-1]
-
-
-def encode_tokens(ascii_bytes: np.ndarray) -> np.ndarray:
-    """Map ASCII nucleotide bytes (any shape) to tokens A=0 C=1 G=2 T=3 N=4 (uint8)."""
-    tokens = TOKEN_OF_BYTE[ascii_bytes]
-    if (tokens == 255).any():
-        raise GenomedlError("sequence contains a character that is not a nucleotide code")
-    return tokens
