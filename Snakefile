@@ -21,6 +21,8 @@ include: "workflow/rules/interpret.smk"
 include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/finetune.smk"
 include: "workflow/rules/gan.smk"
+include: "workflow/rules/predict.smk"
+include: "workflow/rules/export.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -28,4 +30,9 @@ rule all:
     default_target: True
     input:
         expand("results/{dataset}/report/index.html", dataset=DATASETS),
+        expand(
+            "results/{dataset}/export/{model}/model.pt",
+            dataset=DATASETS,
+            model=EXPORTED,
+        ),
         "results/index.html" if len(DATASETS) > 1 else [],

@@ -19,9 +19,7 @@ FASTA with pysam.FastxFile record by record.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
-import platform
 import tempfile
 import timeit
 from pathlib import Path
@@ -33,6 +31,7 @@ import torch  # noqa: E402
 from tangermeme.utils import one_hot_encode  # noqa: E402
 
 from genomedl.encode.tokens import bytes_to_tokens  # noqa: E402
+from results_md import machine, publish  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 KIPOI_TABLE = np.zeros((256, 4), dtype=np.float32)
@@ -118,16 +117,11 @@ def main() -> None:
         table += [(name, args.n * args.length / seconds / 1e6, args.n, note)
                   for name, seconds, note in stage(seqs, max(1, args.repeat - 1))]
     ours = table[0][1]
-    lines = [f"| encoder | sequences | Mbp/s | genomedl raw-bytes speed-up | note |", "|---|---|---|---|---|"]
+    lines = ["| encoder | sequences | Mbp/s | genomedl raw-bytes speed-up | note |", "|---|---|---|---|---|"]
     lines += [f"| {name} | {n:,} | {mbps:,.0f} | {ours / mbps:,.1f}x | {note} |" for name, mbps, n, note in table]
-    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, one thread used, "
-               f"load average {os.getloadavg()[0]:.1f} at the end")
-    text = (f"\n## encode (benchmarks/bench_encode.py)\n\n{dt.date.today()}, {machine}; {args.n:,} random sequences "
-            f"of {args.length} bp (1% N), best of {args.repeat}; Mbp/s of input.\n\n" + "\n".join(lines) + "\n")
-    print(text)
-    if args.append:
-        with open(REPO / "benchmarks" / "RESULTS.md", "a") as handle:
-            handle.write(text)
+    publish(f"\n## encode (benchmarks/bench_encode.py)\n\n{machine()}; {args.n:,} random sequences "
+            f"of {args.length} bp (1% N), best of {args.repeat}; Mbp/s of input.\n\n" + "\n".join(lines) + "\n",
+            args.append)
 
 
 if __name__ == "__main__":

@@ -125,7 +125,7 @@ def main() -> None:
         return
     v = versions()
     table = "\n".join([
-        f"\n## Training throughput, engine vs plain PyTorch loop (benchmarks/bench_train_gpu.py, issue 7)\n",
+        "\n## Training throughput, engine vs plain PyTorch loop (benchmarks/bench_train_gpu.py, issue 7)\n",
         f"{utc_now()} on **{name}**, torch {v.get('torch')}, lightning {v.get('lightning')}; {args.n:,} windows of "
         f"{args.length} bp, {args.epochs} epochs (first not counted); windows per second.\n",
         "| model | batch | genomedl engine | plain loop, host batches | plain loop, data on GPU | engine / best plain |",

@@ -122,6 +122,13 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M) if m.group(1) != "total"}
 
 
+def summary(workdir: Path) -> dict[str, dict]:
+    """``snakemake --summary`` as {output file: row}."""
+    lines = snakemake(workdir, "--summary").stdout.strip().splitlines()
+    header = lines[0].split("\t")
+    return {row[0]: dict(zip(header, row)) for row in (line.split("\t") for line in lines[1:])}
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> Path:
     """The demo workflow run once, locally, in a temporary copy of the repository."""
@@ -132,12 +139,13 @@ def demo_run(tmp_path_factory) -> Path:
 
 def lean_config(workdir: Path) -> Path:
     """Keep only the demo's CNN and k-mer baseline (same settings) in ``workdir``'s config, without
-    interpretation: the fault and cluster tests then exercise every stage in a fraction of the time."""
+    interpretation or predictions: the fault and cluster tests then exercise every stage in a fraction of the time."""
     path = workdir / "config" / "config.yaml"
     config = yaml.safe_load(path.read_text())
     config["models"] = {"cnn": config["models"]["cnn"]}
     config["interpret"] = {"enabled": False}
     for key in ("pretrain", "gan"):
         config.pop(key, None)
+    config["datasets"]["demo"].pop("predict", None)   # tests/test_predict.py covers it
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return workdir

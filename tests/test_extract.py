@@ -157,13 +157,6 @@ def test_real_records_give_indexed_fasta(tmp_path, biopython_genbank):
             assert fasta.fetch(row.id) == str(expected).upper()
 
 
-def test_record_without_splicing_gives_one_clear_error(tmp_path, biopython_genbank):
-    with pytest.raises(GenomedlError, match="cor6_6.gb.*(no exon_intron windows|at least two classes)"):
-        run_extract(biopython_genbank / "cor6_6.gb", "exon_intron", WindowPolicy(length=5000), tmp_path / "s.fa.gz",
-                    tmp_path / "labels.tsv", tmp_path / "summary.json", **QUIET)
-    assert not list(tmp_path.iterdir())
-
-
 @pytest.mark.parametrize("bad, key", [({"mode": "sliding"}, "window.mode"), ({"core": 500}, "window.core"),
                                       ({"width": 3}, "window")])
 def test_bad_window_keys_name_the_key(bad, key):

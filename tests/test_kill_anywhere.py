@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_workflow, lean_config, snakemake
+from conftest import copy_workflow, lean_config, snakemake, summary
 from genomedl.tables import read_json, read_tsv
 
 pytestmark = pytest.mark.workflow
@@ -64,5 +64,7 @@ def test_kill_at_seven_points_then_identical_outputs(tmp_path, demo_run):
     for model in ("cnn", "kmer_logreg"):
         a, b = read_json(ours / f"eval/{model}/metrics.json"), read_json(reference / f"eval/{model}/metrics.json")
         assert {k: a[k] for k in ("auroc", "auprc", "mcc", "f1")} == {k: b[k] for k in ("auroc", "auprc", "mcc", "f1")}
-    leftovers = [p for p in workdir.rglob("*") if p.name.startswith(".") and p.name.endswith(".tmp")]
-    assert leftovers == [] or all(".snakemake" in str(p) for p in leftovers)
+    # nothing half-written survives: no temporary file of atomic writes, no stale checkpoint folder
+    assert sorted((workdir / "results").rglob("*.tmp")) == []
+    assert sorted((workdir / "results").rglob("checkpoints")) == []
+    assert {row["status"] for row in summary(workdir).values()} == {"ok"}

@@ -109,11 +109,9 @@ def test_scancel_mid_training_then_rerun_resumes(slurm_cluster, tmp_path):
             break
         time.sleep(0.5)
     assert "CANCELLED" in state
-    try:
-        first.wait(timeout=30)
-    except subprocess.TimeoutExpired:  # the plugin may keep polling a cancelled job: end that session
-        os.killpg(first.pid, 9)
-        first.wait()
+    # snakemake-executor-plugin-slurm 2.8.0 keeps polling a cancelled job for minutes: end that session
+    os.killpg(first.pid, 9)
+    first.wait()
     snakemake(workdir, "--unlock")
     assert not (workdir / "results/demo/models/cnn/run.json").exists()
     assert last.exists(), "the checkpoint must survive the cancelled job"

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, copy_workflow, planned_jobs, snakemake
+from conftest import REPO, copy_workflow, planned_jobs, snakemake, summary
 from genomedl.tables import read_json, read_tsv
 
 pytestmark = pytest.mark.workflow
 DEMO_JOBS = {"demo_data", "fetch", "extract", "encode", "split", "train", "baseline", "evaluate", "report", "all",
-             "plot_training", "interpret", "pretrain", "finetune", "embed", "gan"}
+             "plot_training", "interpret", "pretrain", "finetune", "embed", "gan", "reference_records", "predict",
+             "predict_variants", "export"}
 
 
 def test_demo_plans_every_stage(tmp_path):
@@ -63,23 +64,7 @@ def test_rerun_does_nothing_and_extract_params_rerun_downstream_only(demo_run, t
     finally:
         config_path.write_text(original)
     fresh = planned_jobs(copy_workflow(tmp_path))
-    assert jobs == {rule: n for rule, n in fresh.items() if rule not in ("demo_data", "fetch")}
-
-
-def test_bad_config_stops_with_one_line(demo_run):
-    config_path = demo_run / "config" / "config.yaml"
-    original = config_path.read_text()
-    config_path.write_text(original.replace("group_by: record", "group_by: record\n      grouping: gene"))
-    try:
-        done = snakemake(demo_run, "-n", check=False)
-    finally:
-        config_path.write_text(original)
-    assert done.returncode != 0
-    error_lines = [l for l in (done.stdout + done.stderr).splitlines() if "genomedl: error" in l]
-    assert len(error_lines) == 1
-    assert error_lines[0].startswith("genomedl: error: config key datasets.demo.split: unknown key 'grouping' "
-                                     "(allowed: ")
-    assert error_lines[0].endswith("remove or correct it")
+    assert jobs == {rule: n for rule, n in fresh.items() if rule not in ("demo_data", "fetch", "reference_records")}
 
 
 def test_lint_and_format(demo_run):
@@ -109,3 +94,36 @@ def test_snakemake_report_has_every_registered_figure(demo_run, tmp_path):
     pngs = [n for n in names if n.endswith(".png")]
     assert len(pngs) >= 4, names  # ROC/PR, calibration, confusion, training curves at least
     assert any("index.html" in n for n in names)
+
+
+def test_summary_declares_every_output_and_list_changes_follows_params(demo_run):
+    rows = summary(demo_run)
+    assert {r["status"] for r in rows.values()} == {"ok"}, {k: r for k, r in rows.items() if r["status"] != "ok"}
+    assert {r["plan"] for r in rows.values()} == {"no update"}
+    # every file the run left under results/ is a declared output (or inside a declared directory);
+    # --summary leaves out the files of `benchmark:` directives
+    folders = [Path(p) for p in rows if (demo_run / p).is_dir()]
+    written = [p.relative_to(demo_run) for p in (demo_run / "results").rglob("*")
+               if p.is_file() and "benchmarks" not in p.parts]
+    undeclared = [p for p in written if str(p) not in rows and not any(f in p.parents for f in folders)]
+    assert undeclared == []
+    for kind in ("code", "input"):
+        assert snakemake(demo_run, "--list-changes", kind).stdout.strip() == "", kind
+
+    config_path = demo_run / "config" / "config.yaml"
+    original = config_path.read_text()
+    config = yaml.safe_load(original)
+    config["models"]["cnn"]["lr"] = 0.002
+    config_path.write_text(yaml.safe_dump(config))
+    try:
+        listed = set(snakemake(demo_run, "--list-changes", "params").stdout.split())
+        rows = summary(demo_run)
+    finally:
+        config_path.write_text(original)
+    cnn = {f"results/demo/models/cnn/{name}" for name in ("model.ckpt", "history.tsv", "run.json")}
+    report = {f"results/demo/report/{name}" for name in ("index.html", "leaderboard.tsv", "overview.png")}
+    assert {f for f, row in rows.items() if row["status"] == "params changed"} == cnn | report  # run information
+    assert cnn <= listed  # Snakemake 9.27's --list-changes params also names one output of every other job
+    assert rows["results/demo/models/cnn/model.ckpt"]["plan"].startswith("update pending")
+    assert rows["results/demo/eval/cnn/metrics.json"]["plan"].startswith("update pending")
+    assert rows["results/demo/models/kmer_logreg/model.npz"]["plan"] == "no update"

@@ -35,3 +35,12 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **open_kwargs) -> Ite
     """Open a temporary file for writing; it replaces ``path`` only when the block succeeds."""
     with atomic_path(path) as tmp, open(tmp, mode, **open_kwargs) as handle:
         yield handle
+
+
+def atomic_torch_save(obj, path: str | os.PathLike) -> None:
+    """``torch.save`` atomically, through a file handle: the archive's inner folder then has a fixed name
+    instead of the temporary file's, so equal objects give byte-identical files."""
+    import torch
+
+    with atomic_write(path, "wb") as handle:
+        torch.save(obj, handle)

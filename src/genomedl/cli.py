@@ -112,6 +112,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--settings", type=_json, required=True, help="JSON: the interpret section")
     p.add_argument("--seed", type=int, default=0)
 
+    p = sub.add_parser("predict", help="class probabilities of a model on FASTA/CSV sequences or BED regions, "
+                                          "or the effects of VCF/BCF variants")
+    _stage_inputs(p, "model-dir", "out-dir")
+    kinds = p.add_mutually_exclusive_group(required=True)
+    for kind in ("fasta", "csv", "bed", "vcf"):
+        kinds.add_argument(f"--{kind}", type=Path)
+    p.add_argument("--reference", type=Path, help="indexed reference FASTA (for --bed and --vcf)")
+    p.add_argument("--stride", type=int, help="bp between windows on long inputs (default: half the window)")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--strands", choices=["auto", "both", "forward"], default="auto",
+                   help="auto: both strands averaged when the model was trained with rc_augment")
+    p.add_argument("--max-allele", type=int, default=50, help="longer REF/ALT alleles are skipped (long_indel)")
+    p.add_argument("--top", type=int, default=10, help="strongest variant effects listed in the summary")
+
+    p = sub.add_parser("reference-fasta", help="GenBank records -> bgzipped, faidx-indexed FASTA to predict on")
+    _stage_inputs(p, "records", "out")
+
+    p = sub.add_parser("export", help="portable model (TorchScript + safetensors) with a model card")
+    _stage_inputs(p, "model-dir", "eval-dir", "tokens", "manifest", "extract-summary", "split-summary", "out-dir")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--dataset-settings", type=_json, default={}, help="JSON: the dataset's config section")
+
     p = sub.add_parser("report", help="self-contained HTML report of one dataset")
     _stage_inputs(p, "manifest", "extract-summary", "split-summary", "tokens", "labels", "out", "leaderboard",
                   "overview")
@@ -123,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=int, default=1000, help="resamples of the paired bootstrap test")
     p.add_argument("--lm-files", type=Path, nargs="*", default=[],
                    help="pretrain history, embedding clusters and GAN quality files (language-model section)")
+    p.add_argument("--predict-dirs", type=Path, nargs="*", default=[],
+                   help="predict output folders (predictions and variant effects section)")
+    p.add_argument("--model-cards", type=Path, nargs="*", default=[],
+                   help="model_card.json files of the export stage (model cards section)")
     p.add_argument("--seed", type=int, default=0)
 
     p = sub.add_parser("report-index", help="index page linking the reports of several datasets")
@@ -182,12 +208,26 @@ def dispatch(args: argparse.Namespace) -> None:
         from .interpret import run_interpret
         run_interpret(args.model_dir, args.tokens, args.meta, args.labels, args.split, args.out_dir, args.settings,
                       args.seed)
+    elif args.command == "predict":
+        from .predict import KINDS, run_predict
+        kind = next(k for k in KINDS if getattr(args, k) is not None)
+        run_predict(args.model_dir, args.out_dir, kind, getattr(args, kind), reference=args.reference,
+                    stride=args.stride, batch_size=args.batch_size, strands=args.strands,
+                    max_allele=args.max_allele, top=args.top)
+    elif args.command == "reference-fasta":
+        from .predict.reference import write_records_fasta
+        write_records_fasta(args.records, args.out)
+    elif args.command == "export":
+        from .export import run_export
+        run_export(args.model_dir, args.eval_dir, args.tokens, args.manifest, args.extract_summary,
+                   args.split_summary, args.out_dir, args.dataset, args.dataset_settings)
     elif args.command == "report":
         from .report import run_report
         run_report(args.dataset, args.manifest, args.extract_summary, args.split_summary, args.model_dirs,
                    args.eval_dirs, args.out, tokens=args.tokens, labels=args.labels,
                    interpret_dirs=args.interpret_dirs, run_config=args.run_config, leaderboard_out=args.leaderboard,
-                   overview_out=args.overview, n_boot=args.bootstrap, seed=args.seed, lm_files=args.lm_files)
+                   overview_out=args.overview, n_boot=args.bootstrap, seed=args.seed, lm_files=args.lm_files,
+                   predict_dirs=args.predict_dirs, model_cards=args.model_cards)
     elif args.command == "report-index":
         from .report import run_index
         run_index(args.reports, args.out)

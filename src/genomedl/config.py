@@ -1,7 +1,7 @@
 """Config validation against workflow/schemas/config.schema.yaml, with defaults filled in.
 
 Every problem becomes one line that names the config key, e.g.
-``config key datasets.demo.window.length: 'abc' is not of type 'integer'``.
+``config key datasets.demo.window.length: 'abc' is not an integer; correct it (see config/README.md)``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,20 @@ def _key(path) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
 
 
+_KINDS = {"integer": "an integer", "number": "a number", "string": "a string", "boolean": "true or false",
+          "array": "a list", "object": "a mapping of keys", "null": "empty"}
+
+
+def _expected(schema: dict) -> str:
+    """What ``schema`` accepts, in words: 'one of a, b', 'an integer', 'a number or a list'."""
+    if "enum" in schema:
+        return "one of " + ", ".join(map(str, schema["enum"]))
+    if "anyOf" in schema or "oneOf" in schema:
+        return " or ".join(_expected(s) for s in schema.get("anyOf", schema.get("oneOf")))
+    kinds = schema.get("type", [])
+    return " or ".join(_KINDS.get(k, k) for k in ([kinds] if isinstance(kinds, str) else kinds)) or "valid"
+
+
 def describe(error: jsonschema.ValidationError) -> str:
     """One line for a schema error, naming the key and the fix."""
     key = _key(error.absolute_path)
@@ -44,7 +58,9 @@ def describe(error: jsonschema.ValidationError) -> str:
         return f"config key {key}: {error.message}; add it (see config/README.md)"
     if error.validator == "pattern" and "propertyNames" in error.schema_path:
         return f"config key {key}: name {error.instance!r} may use only letters, digits, '_' and '-'"
-    return f"config key {key}: {error.message}"
+    problem = (f"{error.instance!r} is not {_expected(error.schema)}"
+               if error.validator in ("type", "enum", "anyOf", "oneOf") else error.message)
+    return f"config key {key}: {problem}; correct it (see config/README.md)"
 
 
 def validate_config(config: dict, schema_path: str | Path) -> dict:

@@ -240,11 +240,15 @@ def strand_averaged_logits(model: torch.nn.Module, tokens: torch.Tensor) -> torc
 
 @torch.no_grad()
 def predict_proba(model: torch.nn.Module, tokens: np.ndarray, batch_size: int = 512,
-                  device: str = "cpu") -> np.ndarray:
-    """Class probabilities ``[N, C]`` (float64), both strands averaged, in batches."""
+                  device: str = "cpu", both_strands: bool = True, on_batch=None) -> np.ndarray:
+    """Class probabilities ``[N, C]`` (float64) in batches: both strands averaged, or the forward strand
+    only (``both_strands=False``); ``on_batch(n)`` is called after each batch of ``n`` windows."""
     model.eval().to(device)
     out = []
     for start in range(0, len(tokens), batch_size):
         batch = torch.from_numpy(np.ascontiguousarray(tokens[start:start + batch_size])).to(device)
-        out.append(strand_averaged_logits(model, batch).softmax(-1).double().cpu().numpy())
+        logits = strand_averaged_logits(model, batch) if both_strands else model(batch).float()
+        out.append(logits.softmax(-1).double().cpu().numpy())
+        if on_batch is not None:
+            on_batch(len(batch))
     return np.concatenate(out) if out else np.zeros((0, 0))

@@ -19,7 +19,7 @@ import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities import rank_zero_only
 
-from .atomic import atomic_path
+from .atomic import atomic_torch_save
 from .data import load_dataset, loader
 from .diagnostics import fit_verdict, flag_layers
 from .engine import MONITOR_MODE, NonFiniteLoss, SequenceClassifier
@@ -73,8 +73,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     """Checkpoints go to a temporary file renamed into place: a SIGKILL never leaves a truncated ``last.ckpt``."""
 
     def save_checkpoint(self, checkpoint, path, storage_options=None):
-        with atomic_path(path) as tmp:
-            torch.save(checkpoint, tmp)
+        atomic_torch_save(checkpoint, path)
 
 
 class HistoryWriter(L.Callback):
@@ -124,8 +123,7 @@ def save_model(path: Path, module: SequenceClassifier, classes: list[str]) -> No
     state = {k.replace("_orig_mod.", ""): v.detach().cpu() for k, v in module.model.state_dict().items()}
     payload = {"arch": hp.arch, "length": hp.length, "classes": classes, "hyper": dict(hp.hyper),
                "state_dict": state}
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    atomic_torch_save(payload, path)
 
 
 def load_model(path: Path) -> tuple[torch.nn.Module, dict]:

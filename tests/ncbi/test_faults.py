@@ -7,9 +7,6 @@ import pytest
 from genomedl.errors import GenomedlError
 from genomedl.fetch.ncbi.records import check_record
 
-NOT_FOUND = ("accession NX_999999.1 not found at NCBI (efetch returned no record); "
-             "check the accession in config key datasets.<name>.source.accessions")
-
 
 def assert_cache_clean(cache_dir, expected: set[str]):
     """Only complete, valid records (with sidecars) and no temporary files are in the cache."""
@@ -85,14 +82,6 @@ def test_error_inside_http_200_is_retried(fetch, fake, util, tmp_path):
     assert records[0].accession_version == "NG_012337.1"
     assert [s.status for s in fake.seen(util)][:2] == [200, 200]
     assert_cache_clean(tmp_path / "cache", {"NG_012337.1"})
-
-
-def test_unknown_accession_is_one_clear_error(fetch, fake, tmp_path):
-    with pytest.raises(GenomedlError) as caught:
-        fetch({"accessions": ["NG_012337.1", "NX_999999.1"]})
-    assert str(caught.value) == NOT_FOUND
-    assert [s.params["id"] for s in fake.seen("efetch")] == ["NG_012337.1,NX_999999.1", "NX_999999.1", "NX_999999.1"]
-    assert not list((tmp_path / "cache").rglob("NX_999999*"))
 
 
 @pytest.mark.parametrize(("kind", "options"), [("empty", {}), ("error_text", {}), ("status", {"code": 400})])

@@ -116,3 +116,121 @@ def lm_report_inputs(wildcards):
         f"results/{wildcards.dataset}/gan/{label}/quality.json" for label in GAN_CLASSES
     ]
     return files
+
+
+# --- predictions and variant effects (predict.smk; docs/predict.md) ---
+PREDICT_KINDS = ("fasta", "csv", "bed", "vcf")
+
+
+def predict_config(dataset):
+    return config["datasets"][dataset].get("predict") or {"inputs": {}}
+
+
+def predict_kind(spec):
+    return next(k for k in PREDICT_KINDS if k in spec)
+
+
+def predict_models(dataset):
+    """datasets.<name>.predict.models, or every neural model."""
+    named = predict_config(dataset).get("models")
+    return MODELS if named is None else named
+
+
+PREDICT_QUERIES = {}  # input name -> kind, over all datasets
+for _dataset in DATASETS:
+    for _model in predict_models(_dataset):
+        if _model not in MODEL_NAMES:
+            sys.exit(
+                f"genomedl: error: config key datasets.{_dataset}.predict.models: {_model!r} is not an entry "
+                f"of models or baselines ({', '.join(MODEL_NAMES)})"
+            )
+    for _name, _spec in predict_config(_dataset)["inputs"].items():
+        if sum(k in _spec for k in PREDICT_KINDS) != 1:
+            sys.exit(
+                f"genomedl: error: config key datasets.{_dataset}.predict.inputs.{_name}: give exactly one "
+                f"of {', '.join(PREDICT_KINDS)}"
+            )
+        _kind = predict_kind(_spec)
+        if PREDICT_QUERIES.setdefault(_name, _kind) != _kind:
+            sys.exit(
+                f"genomedl: error: config key datasets.{_dataset}.predict.inputs.{_name}: another dataset "
+                "has an input of that name of another kind; rename one"
+            )
+
+
+def queries_of(*kinds):
+    return [name for name, kind in PREDICT_QUERIES.items() if kind in kinds]
+
+
+def predict_spec(wildcards):
+    return predict_config(wildcards.dataset)["inputs"][wildcards.query]
+
+
+def predict_inputs(wildcards):
+    """Model, its run.json, the input file and (BED, VCF) the indexed reference."""
+    spec = predict_spec(wildcards)
+    files = {
+        "model": model_file(wildcards),
+        "run": f"results/{wildcards.dataset}/models/{wildcards.model}/run.json",
+        "data": spec[predict_kind(spec)],
+    }
+    if "reference" in spec:
+        reference = spec["reference"]
+        if reference == "records":
+            reference = f"results/{wildcards.dataset}/reference/records.fa.gz"
+        files.update(reference=reference, fai=f"{reference}.fai")
+    return files
+
+
+def predict_args(wildcards, input):
+    """--<kind> FILE [--reference FASTA] and the dataset's predict settings."""
+    settings = predict_config(wildcards.dataset)
+    args = [f"--{predict_kind(predict_spec(wildcards))} {input.data}"]
+    if "reference" in input.keys():
+        args.append(f"--reference {input.reference}")
+    if settings.get("stride"):
+        args.append(f"--stride {settings['stride']}")
+    args += [
+        f"--batch-size {settings['batch_size']} --strands {settings['strands']}",
+        f"--max-allele {settings['max_allele']} --top {settings['top']}",
+    ]
+    return " ".join(args)
+
+
+def predict_resources():
+    """Like train's (cluster.smk), but k-mer baselines hold no GPU."""
+    on_cpu = lambda w: w.model in BASELINES
+    return gpu_resources() | dict(
+        gpu=lambda w: 0 if on_cpu(w) else model_gpus(w),
+        gpu_model=lambda w: "" if on_cpu(w) else config["cluster"]["gpu_model"],
+    )
+
+
+def predict_targets(wildcards):
+    """summary.json of every (model, input) pair of the dataset (the report shows them)."""
+    return [
+        f"results/{wildcards.dataset}/predict/{model}/{query}/summary.json"
+        for model in predict_models(wildcards.dataset)
+        for query in predict_config(wildcards.dataset)["inputs"]
+    ]
+
+
+# --- export (export.smk) ---
+
+
+def exportable(name):
+    """Baselines and neural models on genomedl's tokens (BERT: encoder 'pretrain' or a genomedl folder)."""
+    encoder = config["models"].get(name, {}).get("encoder")
+    return (
+        name not in BERT_MODELS
+        or encoder == "pretrain"
+        or os.path.isfile(os.path.join(str(encoder), "genomedl_tokenizer.json"))
+    )
+
+
+EXPORTED = [m for m in MODEL_NAMES if exportable(m)]
+
+
+def export_encoder(wildcards):
+    """The pretrain stage's encoder folder of a BERT model (load_model rebuilds the model from it)."""
+    return finetune_encoder(wildcards) if wildcards.model in BERT_MODELS else {}

@@ -15,6 +15,11 @@ rule report:
             model=INTERPRETED,
         ),
         lm=lm_report_inputs,  # pretraining, clusters, GAN quality (common.smk)
+        predict=predict_targets,  # predictions and variant effects (predict.smk)
+        # model cards (export.smk)
+        cards=expand(
+            "results/{{dataset}}/export/{model}/model_card.json", model=EXPORTED
+        ),
     output:
         html=report(
             "results/{dataset}/report/index.html",
@@ -44,6 +49,7 @@ rule report:
         model_dirs=lambda w, input: [os.path.dirname(p) for p in input.runs],
         eval_dirs=lambda w, input: [os.path.dirname(p) for p in input.metrics],
         interpret_dirs=lambda w, input: [os.path.dirname(p) for p in input.interpret],
+        predict_dirs=lambda w, input: [os.path.dirname(p) for p in input.predict],
         # the settings shown under "run information" (never the NCBI API key)
         run_config=lambda w: as_json(
             {
@@ -61,7 +67,8 @@ rule report:
         " --model-dirs {params.model_dirs} --eval-dirs {params.eval_dirs}"
         " --interpret-dirs {params.interpret_dirs} --run-config {params.run_config:q}"
         " --bootstrap {params.bootstrap} --seed {params.seed}"
-        " --lm-files {input.lm}"
+        " --lm-files {input.lm} --predict-dirs {params.predict_dirs}"
+        " --model-cards {input.cards}"
         " --out {output.html} --leaderboard {output.leaderboard} --overview {output.overview} > {log} 2>&1"
 
 

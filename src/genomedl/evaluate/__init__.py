@@ -17,15 +17,10 @@ __all__ = ["compute_metrics", "model_proba", "run_evaluate", "metrics_table"]
 
 
 def model_proba(model_dir: Path, tokens: np.ndarray) -> np.ndarray:
-    """Probabilities ``[N, C]`` from whatever kind of model ``model_dir`` holds."""
-    if (model_dir / "model.npz").exists() and not (model_dir / "model.ckpt").exists():
-        from ..baseline import baseline_proba
-        with np.load(model_dir / "model.npz") as saved:
-            return baseline_proba({k: saved[k] for k in saved.files}, tokens)
-    from ..engine import predict_proba
-    from ..train import load_model
-    model, _ = load_model(model_dir / "model.ckpt")
-    return predict_proba(model, tokens)
+    """Probabilities ``[N, C]`` from whatever kind of model ``model_dir`` holds (neural: on the CPU, both
+    strands averaged)."""
+    from ..predict.score import load_scorer
+    return load_scorer(model_dir, device="cpu", strands="both").proba(tokens, batch_size=512)
 
 
 def curve_points(y: np.ndarray, scores: np.ndarray) -> dict:

@@ -202,9 +202,15 @@ def run_extract(records_path: Path | None, task: str, policy: WindowPolicy | dic
     if duplicates["conflicting_groups"]:
         log(f"warning: {duplicates['conflicting_groups']} groups of identical windows carry different labels; "
             f"all {duplicates['dropped_conflicting']} dropped, e.g. {'; '.join(duplicates['conflict_examples'])}")
+    if labels.empty and totals["dropped_off_edge"]:
+        raise GenomedlError(f"{origin}: all {totals['dropped_off_edge']} {task} windows of {policy.length} bp run "
+                            "off the end of their record; shorten window.length or set window.off_edge: pad")
+    if labels.empty and totals["dropped_too_many_n"]:
+        raise GenomedlError(f"{origin}: all {totals['dropped_too_many_n']} {task} windows have more N than "
+                            "window.max_n_fraction allows; raise it or give sequences with fewer unknown bases")
     if labels.empty:
-        raise GenomedlError(f"{origin}: no {task} windows of {policy.length} bp in any record; check that the "
-                            "input has the annotation the task needs, or shorten window.length")
+        raise GenomedlError(f"{origin}: no record has the features that task {task} needs; check the records' "
+                            "annotation or choose another task (config key datasets.<name>.task)")
     classes = sorted(set(labels["label"])) if task == "labelled" else TASK_CLASSES[task]
     found = sorted(set(labels["label"]))
     if len(found) < 2:

@@ -81,7 +81,8 @@ def read_labelled(paths: list[str]) -> Labelled:
         empty = table[column].astype(str).str.strip() == ""
         if empty.any():
             row = table[empty].iloc[0]
-            raise GenomedlError(f"{row['file']}: {row['line']} has no {column}; every row needs one")
+            named = f" ({row['id']})" if column != "id" else ""
+            raise GenomedlError(f"{row['file']}: {row['line']}{named} has no {column}; give it one or remove it")
     spaced = table["id"].str.contains(r"\s")
     if spaced.any():
         row = table[spaced].iloc[0]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
+from collections import Counter
 
 from Bio import BiopythonParserWarning, SeqIO
 from Bio.SeqRecord import SeqRecord
@@ -14,8 +16,15 @@ from ..errors import GenomedlError
 def split_records(text: str, origin: str) -> list[str]:
     """Cut a flat file into record texts, each ending with ``//\\n``.
 
-    Raises GenomedlError naming ``origin`` when the file is empty or its last record has no ``//``.
+    Raises GenomedlError naming ``origin`` when the file is empty, has no LOCUS line (not GenBank) or its
+    last record has no ``//``.
     """
+    if not text.strip():
+        raise GenomedlError(f"{origin}: the file is empty; give a GenBank flat file")
+    if not re.search(r"^LOCUS ", text, re.M):
+        first = text.lstrip().splitlines()[0][:40]
+        raise GenomedlError(f"{origin}: not a GenBank flat file (no LOCUS line; it begins {first!r}); give GenBank "
+                            "records, or list FASTA/CSV files with labels under source.labelled")
     records, current = [], []
     for line in text.splitlines(keepends=True):
         current.append(line)
@@ -25,8 +34,6 @@ def split_records(text: str, origin: str) -> list[str]:
     if any(line.strip() for line in current):
         raise GenomedlError(f"{origin}: record {len(records) + 1} has no '//' end marker "
                             "(the file is truncated); download it again")
-    if not records:
-        raise GenomedlError(f"{origin}: no GenBank record found; give a GenBank flat file")
     return records
 
 
@@ -40,9 +47,10 @@ def parse_record(text: str, origin: str, number: int, log=None) -> SeqRecord:
             problem = " ".join(str(exc).split())[:200]
             raise GenomedlError(f"{origin}: record {number} is not valid GenBank ({problem}); "
                                 "fix or remove this record") from None
-    for warning in caught:
+    repeats = Counter(" ".join(str(warning.message).split()) for warning in caught)
+    for message, times in repeats.items():
         if log is not None:
-            log(f"warning: {origin}: record {number}: {' '.join(str(warning.message).split())}")
+            log(f"warning: {origin}: record {number}: {message}" + (f" ({times} times)" if times > 1 else ""))
     if len(records) != 1:
         raise GenomedlError(f"{origin}: record {number} could not be read as one GenBank record")
     record = records[0]

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_path, atomic_write
+from ..atomic import atomic_torch_save, atomic_write
 from ..errors import GenomedlError
 from ..sequence import ALPHABET
 from ..tables import write_json, write_tsv
@@ -42,7 +42,6 @@ def run_gan(tokens: Path, meta: Path, labels: Path, split: Path, label: str, out
             seed: int, classifier: Path | None = None, log=print) -> dict:
     """Train the GAN on class ``label``'s train windows; write FASTA, history, weights and quality."""
     import lightning as L
-    import torch
 
     from ..data import SplitData, load_dataset, loader
     from ..engine import predict_proba
@@ -86,8 +85,8 @@ def run_gan(tokens: Path, meta: Path, labels: Path, split: Path, label: str, out
     write_tsv(pd.DataFrame(rows), out_dir / "history.tsv")
     generated = module.sample(int(settings["n_generate"])).numpy()
     write_fasta(generated, out_dir / "generated.fa", f"gan_{label}")
-    with atomic_path(out_dir / "generator.pt") as tmp:
-        torch.save({"hyper": hyper, "length": data.length, "state_dict": module.generator.state_dict()}, tmp)
+    atomic_torch_save({"hyper": hyper, "length": data.length, "state_dict": module.generator.state_dict()},
+                      out_dir / "generator.pt")
     score = None
     if classifier is not None:
         model, payload = load_model(classifier)

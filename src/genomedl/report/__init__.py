@@ -108,12 +108,18 @@ def render(context: dict) -> str:
 def run_report(dataset: str, manifest: Path, extract_summary: Path, split_summary: Path, model_dirs: list[Path],
                eval_dirs: list[Path], out_html: Path, *, tokens: Path, labels: Path, interpret_dirs=(),
                run_config: dict | None = None, leaderboard_out: Path | None = None, overview_out: Path | None = None,
-               n_boot: int = 1000, seed: int = 0, lm_files=(), log=print) -> None:
+               n_boot: int = 1000, seed: int = 0, lm_files=(), predict_dirs=(), model_cards=(), log=print) -> None:
     context = build_context(dataset, manifest, extract_summary, split_summary, model_dirs, eval_dirs, tokens, labels,
                             list(interpret_dirs), run_config, n_boot, seed)
     if lm_files:  # language models, embeddings and GANs (genomedl.lm.section)
         from ..lm.section import render_section
         context["lm_section"] = render_section(lm_files, context["runs"], context["evals"])
+    if predict_dirs:  # predictions and variant effects (report.predictions)
+        from .predictions import prediction_entries
+        context["predictions"] = prediction_entries(list(predict_dirs), out_html)
+    if model_cards:  # exported models (report.model_cards)
+        from .model_cards import card_entries
+        context["model_cards"] = card_entries(list(model_cards), out_html)
     if overview_out:
         figures.save(context["overview"], overview_out)
     context["overview"] = figures.data_uri(overview_out or context["overview"])

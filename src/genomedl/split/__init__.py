@@ -63,6 +63,17 @@ def assign_splits(labels: pd.DataFrame, settings: dict, seed: int, canonical: np
                         "or predefined")
 
 
+def _missing_class(y: np.ndarray, keys: np.ndarray, counts: dict, group_key: str, origin) -> None:
+    """Stop when a class got no window in some split: it has too few groups to stratify (``counts``:
+    split -> class -> windows)."""
+    for name in sorted(set(y)):
+        if not all(counts[s][name] for s in SPLITS):
+            placed = ", ".join(f"{s} {counts[s][name]}" for s in SPLITS)
+            raise GenomedlError(f"{origin}: class {name!r} has {int((y == name).sum())} windows in "
+                                f"{len(set(keys[y == name]))} {group_key} group(s), too few for train, val and test "
+                                f"({placed}); add examples of {name!r} or remove the class")
+
+
 def _violations(summary: dict, settings: dict) -> list[str]:
     """Human-readable guard failures that the config does not allow."""
     leak, found = summary["leakage"], []
@@ -105,6 +116,9 @@ def run_split(labels_path: Path, tokens_path: Path, out_split: Path, out_summary
     if empty:
         raise GenomedlError(f"{labels_path}: split {empty[0]} is empty; add records or change the split settings "
                             "(config keys split.val, split.test, split.k, split.*_chromosomes)")
+    if info["strategy"] in ("stratified_group", "kfold"):
+        _missing_class(labels["label"].to_numpy(dtype=object), keys, summary["class_counts"], info["group_key"],
+                      labels_path)
     problems = _violations(summary, settings)
     if problems:
         raise GenomedlError(f"{labels_path}: the split leaks: {'; '.join(problems)}. Group by a coarser key "

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
@@ -35,6 +37,15 @@ def group_key(labels: pd.DataFrame, group_by: str) -> tuple[str, np.ndarray]:
     raise GenomedlError(f"unknown split.group_by {group_by!r}; use record, gene, group or chromosome")
 
 
+def held_out_folds(n_splits: int, seed: int, y: np.ndarray, groups: np.ndarray) -> list[np.ndarray]:
+    """Row indices of each StratifiedGroupKFold test fold. Its warning about classes rarer than ``n_splits``
+    is silenced: run_split names a class that misses a split, with its counts."""
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+        return [held for _, held in splitter.split(np.zeros(len(y)), y, groups)]
+
+
 def hold_out(y: np.ndarray, groups: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     """Boolean mask of a held-out fold of about ``fraction`` of the rows (whole groups, stratified)."""
     n_groups = len(np.unique(groups))
@@ -42,8 +53,7 @@ def hold_out(y: np.ndarray, groups: np.ndarray, fraction: float, seed: int) -> n
     if n_splits < 2:
         raise GenomedlError(f"only {n_groups} group(s) to split; grouped splitting needs at least 3 "
                             "(add records or set split.group_by to a finer key)")
-    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    _, held = next(splitter.split(np.zeros(len(y)), y, groups))
+    held = held_out_folds(n_splits, seed, y, groups)[0]
     mask = np.zeros(len(y), dtype=bool)
     mask[held] = True
     return mask
@@ -66,8 +76,7 @@ def kfold(y: np.ndarray, groups: np.ndarray, k: int, fold: int, val: float, seed
     if n_groups < k:
         raise GenomedlError(f"split.k is {k} but there are only {n_groups} groups; lower split.k or group "
                             "by a finer key (split.group_by)")
-    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    _, held = list(splitter.split(np.zeros(len(y)), y, groups))[fold]
+    held = held_out_folds(k, seed, y, groups)[fold]
     split = np.full(len(y), "train", dtype=object)
     split[held] = "test"
     rest = np.flatnonzero(split == "train")

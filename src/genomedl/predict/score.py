@@ -1,0 +1,131 @@
+"""Score windows with any trained model folder: a neural ``model.ckpt`` (BERT included) or a k-mer
+baseline's ``model.npz``; on the GPU when there is one, with progress shown as it goes.
+
+Strands: a neural model trained with reverse-complement augmentation (``rc_augment``, the default,
+read from ``run.json`` beside the model) is scored on both strands and the two strands' class
+probabilities are averaged (:func:`genomedl.engine.strand_averaged_logits`); one trained without it
+is scored on the forward strand only. k-mer baselines score the forward strand, as they were fitted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GenomedlError
+from ..tables import read_json
+
+STRANDS = ("auto", "both", "forward")
+
+
+@dataclass
+class Scorer:
+    """A loaded model: ``proba(tokens [N, L] uint8) -> [N, C]`` float64 class probabilities."""
+
+    name: str
+    arch: str
+    length: int            # bp per window the model was trained on
+    classes: list[str]
+    both_strands: bool
+    device: str
+    model: object          # a torch module, or the baseline's arrays
+
+    def proba(self, tokens: np.ndarray, batch_size: int = 256, on_batch=None) -> np.ndarray:
+        """Class probabilities of windows ``[N, L]``; ``on_batch(n)`` after each batch of ``n`` windows."""
+        if isinstance(self.model, dict):
+            from ..baseline import baseline_proba
+            parts = []
+            for start in range(0, len(tokens), batch_size):
+                parts.append(baseline_proba(self.model, tokens[start:start + batch_size]))
+                if on_batch is not None:
+                    on_batch(len(parts[-1]))
+            return np.concatenate(parts) if parts else np.zeros((0, len(self.classes)))
+        from ..engine import predict_proba
+        out = predict_proba(self.model, tokens, batch_size=batch_size, device=self.device,
+                            both_strands=self.both_strands, on_batch=on_batch)
+        return out if len(tokens) else np.zeros((0, len(self.classes)))
+
+    @property
+    def strands(self) -> str:
+        return "both strands averaged" if self.both_strands else "forward strand only"
+
+
+def default_device() -> str:
+    import torch
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_scorer(model_dir: Path, device: str | None = None, strands: str = "auto") -> Scorer:
+    """The model in ``model_dir`` (``model.ckpt`` or ``model.npz`` + ``run.json``), ready to score.
+
+    ``strands``: "auto" (both when the model was trained with ``rc_augment``), "both" or "forward";
+    it applies to neural models only.
+    """
+    model_dir = Path(model_dir)
+    run = read_json(model_dir / "run.json") if (model_dir / "run.json").exists() else {}
+    name = run.get("model", model_dir.name)
+    if (model_dir / "model.npz").exists() and not (model_dir / "model.ckpt").exists():
+        if "length" not in run:
+            raise GenomedlError(f"{model_dir / 'run.json'}: missing or without 'length'; a baseline's window "
+                                "length comes from its run.json (rerun the baseline stage)")
+        with np.load(model_dir / "model.npz") as saved:
+            params = {k: saved[k] for k in saved.files}
+        return Scorer(name, "kmer_logreg", int(run["length"]), [str(c) for c in params["classes"]], False, "cpu",
+                      params)
+    if not (model_dir / "model.ckpt").exists():
+        raise GenomedlError(f"{model_dir}: no model.ckpt or model.npz; train the model first")
+    from ..train import load_model
+    model, payload = load_model(model_dir / "model.ckpt")
+    rc_trained = bool(run.get("settings", {}).get("rc_augment", True))
+    both = {"auto": rc_trained, "both": True, "forward": False}[strands]
+    return Scorer(name, payload["arch"], int(payload["length"]), list(payload["classes"]), both,
+                  device or default_device(), model)
+
+
+class Progress:
+    """Counts scored windows: a tqdm bar on a terminal, otherwise one plain log line about every
+    ``every`` seconds and at the end (so that cluster logs show how far a job got)."""
+
+    def __init__(self, total: int, label: str, log=print, every: float = 30.0, tty: bool | None = None):
+        self.total, self.label, self.log, self.every, self.done = total, label, log, every, 0
+        self.t0 = self.last = time.time()
+        self.bar = None
+        if os.isatty(2) if tty is None else tty:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, desc=label, unit="win", file=sys.stderr)
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif time.time() - self.last >= self.every:
+            self.last = time.time()
+            self._line()
+
+    def _line(self) -> None:
+        rate = self.done / max(time.time() - self.t0, 1e-9)
+        self.log(f"{self.label}: {self.done}/{self.total} windows ({100 * self.done / max(self.total, 1):.0f}%, "
+                 f"{rate:.0f}/s)")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        else:
+            self._line()
+
+
+def score_windows(scorer: Scorer, flat: np.ndarray, starts: np.ndarray, batch_size: int, label: str, log=print,
+                  chunk: int = 1 << 14) -> np.ndarray:
+    """Probabilities ``[N, C]`` of the windows ``flat[s:s + L]`` for each ``s`` in ``starts`` (gathered
+    ``chunk`` windows at a time, so memory stays bounded on long inputs)."""
+    progress = Progress(len(starts), label, log)
+    offsets = np.arange(scorer.length)
+    parts = [scorer.proba(flat[starts[i:i + chunk, None] + offsets], batch_size, progress)
+             for i in range(0, len(starts), chunk)]
+    progress.close()
+    return np.concatenate(parts) if parts else np.zeros((0, len(scorer.classes)))

@@ -1,0 +1,268 @@
+"""Variant effects: score the reference and the alternative window of every ALT allele of a VCF/BCF.
+
+Windows (model length ``L``): both windows share the left flank and the allele starts at offset
+``i0 = L // 2 - max(len(REF), len(ALT)) // 2``, so the longer allele sits at the window centre (an
+SNV at offset ``L // 2``). The reference window is ``genome[pos0 - i0, pos0 - i0 + L)``; the
+alternative window is the same left flank, then ALT, then the genome after REF, as far as needed to
+make ``L`` bp (an insertion takes less right flank, a deletion more). Bases beyond a contig end are
+N, and such alleles get status ``near_end``.
+
+Statuses, per allele: ``ok``, ``near_end`` (scored), ``ref_mismatch`` (REF differs from the
+reference genome, whose bases are reported in ``genome_ref``; not scored), ``unknown_chrom``,
+``symbolic`` (``<DEL>``, breakends, ``*``, missing ALT), ``invalid_allele`` (letters other than
+ACGTN) and ``long_indel`` (an allele longer than ``max_allele`` bp).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pysam
+
+from ..encode.tokens import bytes_to_tokens
+from ..errors import GenomedlError
+from ..tables import write_tsv
+from .inputs import N_TOKEN, open_reference
+from .score import Progress, Scorer
+
+SCORED = ("ok", "near_end")
+STATUSES = SCORED + ("ref_mismatch", "unknown_chrom", "symbolic", "invalid_allele", "long_indel")
+EPS = 1e-6       # probabilities are clipped to [EPS, 1 - EPS] before log-odds
+ALLELE = re.compile(r"^[ACGTNacgtn]+$")
+INFO_FIELDS = {"ref_p": ("REF_P", "probability of the reference window"),
+               "alt_p": ("ALT_P", "probability of the alternative window"),
+               "delta_p": ("DP", "change in probability, alt - ref"),
+               "delta_logodds": ("DLO", "change in log-odds, alt - ref")}
+
+
+def info_id(name: str) -> str:
+    """A class name as part of a VCF INFO key (letters, digits, '_' and '.')."""
+    return re.sub(r"[^0-9A-Za-z_.]", "_", name)
+
+
+def read_variants(path: Path) -> tuple[str, list]:
+    """(header text, records) of a VCF/BCF (plain or bgzip). The header text is taken after reading, so it
+    declares the contigs and keys that htslib added for records that use undeclared ones."""
+    if not Path(path).exists():
+        raise GenomedlError(f"{path}: VCF not found; fix the path")
+    try:
+        with pysam.VariantFile(str(path)) as handle:
+            records = list(handle)
+            header = str(handle.header)
+    except (OSError, ValueError) as exc:
+        raise GenomedlError(f"{path}: not a readable VCF/BCF ({' '.join(str(exc).split())[:120]}); check the "
+                            "file with bcftools view") from None
+    if "##INFO=<ID=GDL_STATUS," in header:
+        raise GenomedlError(f"{path}: already has GDL_ INFO fields from genomedl; score the original VCF")
+    return header, records
+
+
+def allele_table(records: list, sizes: dict[str, int]) -> pd.DataFrame:
+    """One row per ALT allele: record index, chrom, pos (1-based), id, ref, alt, status before sequence checks."""
+    rows = []
+    for index, rec in enumerate(records):
+        for alt in rec.alts or (None,):
+            if rec.chrom not in sizes:
+                status = "unknown_chrom"
+            elif alt is None or alt in ("*", ".") or alt.startswith("<") or "[" in alt or "]" in alt:
+                status = "symbolic"
+            elif not ALLELE.match(rec.ref) or not ALLELE.match(alt):
+                status = "invalid_allele"
+            else:
+                status = ""
+            rows.append((index, rec.chrom, rec.pos, rec.id or ".", rec.ref, alt or ".", status))
+    return pd.DataFrame(rows, columns=["record", "chrom", "pos", "id", "ref", "alt", "status"])
+
+
+def variant_windows(contig: np.ndarray, pos0: np.ndarray, ref_len: np.ndarray, alts: list[str],
+                    length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference and alternative windows ``[n, L]`` (tokens) of alleles on one contig, and whether each
+    window runs past a contig end (see the module docstring for the layout)."""
+    alt_tok = [bytes_to_tokens(a.encode(), "ALT allele") for a in alts]
+    alt_len = np.array([len(a) for a in alt_tok], dtype=np.int64)
+    i0 = length // 2 - np.maximum(ref_len, alt_len) // 2
+    begin = pos0 - i0
+    reach = length + np.maximum(ref_len - alt_len, 0)
+    pad = int(reach.max()) + length if len(alts) else 0
+    padded = np.concatenate([np.full(pad, N_TOKEN, np.uint8), contig, np.full(pad, N_TOKEN, np.uint8)])
+    j = np.arange(length)
+    ref_w = padded[pad + begin[:, None] + j]
+    after = j >= (i0 + alt_len)[:, None]
+    alt_w = padded[pad + begin[:, None] + j + np.where(after, (ref_len - alt_len)[:, None], 0)]
+    inside = (j >= i0[:, None]) & ~after
+    flat = np.concatenate(alt_tok) if alt_tok else np.zeros(0, np.uint8)
+    first = np.cumsum(alt_len) - alt_len
+    alt_w[inside] = flat[(first[:, None] + j - i0[:, None])[inside]]
+    edge = (begin < 0) | (begin + reach > len(contig))
+    return ref_w, alt_w, edge
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, EPS, 1 - EPS)
+    return np.log(p) - np.log1p(-p)
+
+
+def check_and_window(table: pd.DataFrame, reference, ref_path: Path, length: int, max_allele: int):
+    """Fill the status and genome_ref of every allele; windows of the scorable ones:
+    (row indices, reference windows, alternative windows)."""
+    table["genome_ref"] = ""
+    rows, ref_parts, alt_parts = [], [], []
+    for chrom in pd.unique(table.loc[table["status"] != "unknown_chrom", "chrom"]):
+        ascii_seq = reference.fetch(chrom).upper().encode()
+        contig = bytes_to_tokens(ascii_seq, f"{ref_path}: {chrom}")
+        here = table.index[(table["chrom"] == chrom) & (table["status"] != "unknown_chrom")]
+        pos0 = table.loc[here, "pos"].to_numpy(np.int64) - 1
+        genome = [ascii_seq[p:p + len(r)].decode() if p >= 0 else "" for p, r in zip(pos0, table.loc[here, "ref"])]
+        mismatch = np.array([g != r.upper() for g, r in zip(genome, table.loc[here, "ref"])], dtype=bool)
+        table.loc[here[mismatch], "status"] = "ref_mismatch"
+        table.loc[here[mismatch], "genome_ref"] = np.array(genome, dtype=object)[mismatch]
+        longest = np.maximum(table.loc[here, "ref"].str.len(), table.loc[here, "alt"].str.len()).to_numpy()
+        table.loc[here[(table.loc[here, "status"] == "").to_numpy() & (longest > max_allele)], "status"] = "long_indel"
+        todo = here[(table.loc[here, "status"] == "").to_numpy()]
+        if len(todo) == 0:
+            continue
+        ref_w, alt_w, edge = variant_windows(contig, table.loc[todo, "pos"].to_numpy(np.int64) - 1,
+                                             table.loc[todo, "ref"].str.len().to_numpy(np.int64),
+                                             table.loc[todo, "alt"].tolist(), length)
+        table.loc[todo, "status"] = np.where(edge, "near_end", "ok")
+        rows.append(todo.to_numpy())
+        ref_parts.append(ref_w)
+        alt_parts.append(alt_w)
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, length), np.uint8), np.zeros((0, length), np.uint8)
+    return np.concatenate(rows), np.concatenate(ref_parts), np.concatenate(alt_parts)
+
+
+def effect_columns(table: pd.DataFrame, rows: np.ndarray, p_ref: np.ndarray, p_alt: np.ndarray,
+                   classes: list[str]) -> pd.DataFrame:
+    """Per class: ref_p, alt_p, delta_p (alt - ref), delta_logodds; then max_abs_delta_p and top_class."""
+    n = len(table)
+    full = {name: np.full((n, len(classes)), np.nan) for name in ("ref", "alt")}
+    full["ref"][rows], full["alt"][rows] = p_ref, p_alt
+    delta, dlo = full["alt"] - full["ref"], logit(full["alt"]) - logit(full["ref"])
+    columns = {}
+    for i, c in enumerate(classes):
+        columns.update({f"ref_p_{c}": full["ref"][:, i].round(6), f"alt_p_{c}": full["alt"][:, i].round(6),
+                        f"delta_p_{c}": delta[:, i].round(6), f"delta_logodds_{c}": dlo[:, i].round(6)})
+    scored = ~np.isnan(delta).any(1)
+    top = np.where(scored, np.abs(np.nan_to_num(delta)).argmax(1), 0)
+    columns["max_abs_delta_p"] = np.where(scored, np.abs(delta)[np.arange(n), top], np.nan).round(6)
+    columns["top_class"] = np.where(scored, np.asarray(classes, dtype=object)[top], "")
+    return pd.concat([table.reset_index(drop=True), pd.DataFrame(columns)], axis=1)
+
+
+def info_header(scorer: Scorer) -> list[str]:
+    """The header lines that declare the GDL_ INFO fields (and name the model)."""
+    lines = [f"##genomedl_model=<ID={info_id(scorer.name)},arch={scorer.arch},window={scorer.length},"
+             f"strands={'both' if scorer.both_strands else 'forward'}>",
+             '##INFO=<ID=GDL_STATUS,Number=A,Type=String,Description="genomedl: scoring status of each ALT allele '
+             '(ok, near_end, ref_mismatch, unknown_chrom, symbolic, invalid_allele, long_indel)">',
+             '##INFO=<ID=GDL_GENOME_REF,Number=1,Type=String,Description="genomedl: the reference genome\'s bases '
+             'at the position of REF, where they differ from REF">']
+    for c in scorer.classes:
+        for key, what in INFO_FIELDS.values():
+            lines.append(f'##INFO=<ID=GDL_{key}_{info_id(c)},Number=A,Type=Float,'
+                         f'Description="genomedl {info_id(scorer.name)}: class {info_id(c)}, {what}">')
+    return lines
+
+
+def info_text(part: pd.DataFrame, classes: list[str]) -> str:
+    """The GDL_ INFO entries of one record's alleles (``.`` for alleles that were not scored)."""
+    entries = [f"GDL_STATUS={','.join(part['status'])}"]
+    genome = [g for g in part["genome_ref"] if g]
+    if genome:
+        entries.append(f"GDL_GENOME_REF={genome[0]}")
+    if part["status"].isin(SCORED).any():
+        for c in classes:
+            for column, (key, _) in INFO_FIELDS.items():
+                values = ",".join("." if np.isnan(v) else f"{v:.6g}" for v in part[f"{column}_{c}"])
+                entries.append(f"GDL_{key}_{info_id(c)}={values}")
+    return ";".join(entries)
+
+
+def write_vcf(header: str, records: list, effects: pd.DataFrame, scorer: Scorer, out: Path) -> None:
+    """Every input record, its INFO extended with the GDL_ fields, bgzipped with a tabix index (atomically)."""
+    lines = header.rstrip("\n").split("\n")
+    text = lines[:-1] + info_header(scorer) + lines[-1:]
+    groups = effects.groupby("record", sort=True)
+    for index, rec in enumerate(records):
+        fields = str(rec).rstrip("\n").split("\t")
+        fields[7] = ";".join(x for x in (fields[7] if fields[7] != "." else "",
+                                          info_text(groups.get_group(index), scorer.classes)) if x)
+        text.append("\t".join(fields))
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".variants.") as tmp:
+        plain, packed = Path(tmp) / "variants.vcf", Path(tmp) / out.name
+        plain.write_text("\n".join(text) + "\n")
+        pysam.tabix_compress(str(plain), str(packed), force=True)
+        try:
+            pysam.tabix_index(str(packed), preset="vcf", force=True)
+        except (OSError, ValueError) as exc:
+            raise GenomedlError(f"{out}: cannot index the output ({' '.join(str(exc).split())[:100]}); is the "
+                                "input VCF sorted? sort it with bcftools sort") from None
+        shutil.move(f"{packed}.tbi", f"{out}.tbi")
+        shutil.move(str(packed), str(out))
+
+
+def effect_logos(scorer: Scorer, effects: pd.DataFrame, rows: np.ndarray, ref_w: np.ndarray, alt_w: np.ndarray,
+                 n: int, flank: int = 20):
+    """Attribution logos (integrated gradients, captum) of the reference and alternative windows of the
+    ``n`` strongest effects, for the class whose probability changed most; None when the model does not
+    read one-hot input. Each logo shows ``2 * flank`` bp around the window centre."""
+    from ..interpret import plots
+    from ..interpret.attributions import accepts_one_hot, attribute, one_hot_inputs
+
+    if isinstance(scorer.model, dict) or not len(rows) or n < 1:
+        return None
+    model = scorer.model.cpu().eval()
+    if not accepts_one_hot(model, scorer.length):
+        return None
+    where = {r: k for k, r in enumerate(rows)}
+    strongest = effects.loc[rows].sort_values("max_abs_delta_p", ascending=False).head(n)
+    picked = np.array([where[r] for r in strongest.index])
+    target = np.array([scorer.classes.index(c) for c in strongest["top_class"]])
+    lo, hi = max(scorer.length // 2 - flank, 0), min(scorer.length // 2 + flank, scorer.length)
+    where_centre = f"bp {lo}-{hi} of the window; its centre at {scorer.length // 2 - lo}"
+    examples = []
+    for allele, windows in (("ref", ref_w), ("alt", alt_w)):
+        x = one_hot_inputs(windows[picked])
+        contrib = attribute(model, x, target, "integrated_gradients") * x.numpy()
+        for k, (_, v) in enumerate(strongest.iterrows()):
+            examples.append((k, allele, {
+                "title": f"{v['chrom']}:{v['pos']} {v['ref']}>{v['alt']} {allele} allele: P({v['top_class']}) = "
+                         f"{v[f'{allele}_p_' + v['top_class']]:.3f} ({where_centre})",
+                "contrib": contrib[k, :, lo:hi]}))
+    examples.sort(key=lambda e: (e[0], e[1] != "ref"))
+    return plots.attribution_logos([e[2] for e in examples], width=hi - lo)
+
+
+def score_variants(scorer: Scorer, vcf: Path, reference_path: Path, out_dir: Path, batch_size: int = 256,
+                   max_allele: int = 50, top: int = 10, log=print) -> dict:
+    """Write variants.tsv, variants.vcf.gz (+ .tbi) and effects.png; returns the summary entries."""
+    from ..report import figures
+
+    max_allele = min(max_allele, scorer.length // 2)
+    header, records = read_variants(vcf)
+    with open_reference(reference_path) as reference:
+        sizes = dict(zip(reference.references, reference.lengths))
+        table = allele_table(records, sizes)
+        rows, ref_w, alt_w = check_and_window(table, reference, reference_path, scorer.length, max_allele)
+    progress = Progress(2 * len(rows), f"variants {vcf.name}", log)
+    both = scorer.proba(np.concatenate([ref_w, alt_w]), batch_size, progress)
+    progress.close()
+    effects = effect_columns(table, rows, both[:len(rows)], both[len(rows):], scorer.classes)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_vcf(header, records, effects, scorer, out_dir / "variants.vcf.gz")
+    figures.save(effect_logos(scorer, effects, rows, ref_w, alt_w, min(top, 5)), out_dir / "effects.png")
+    write_tsv(effects.drop(columns="record"), out_dir / "variants.tsv")
+    counts = {s: int((effects["status"] == s).sum()) for s in STATUSES}
+    strongest = effects.loc[rows].sort_values("max_abs_delta_p", ascending=False).head(top)
+    log(f"variants: {len(records)} records, {len(effects)} ALT alleles; "
+        + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    return {"records": len(records), "alleles": len(effects), "status_counts": counts, "max_allele": max_allele,
+            "eps": EPS, "top_effects": strongest.drop(columns="record").to_dict("records"),
+            "outputs": ["variants.tsv", "variants.vcf.gz", "variants.vcf.gz.tbi", "effects.png"]}

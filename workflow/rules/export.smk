@@ -1,0 +1,40 @@
+# Export (issue 12): every trained model as a TorchScript program + safetensors weights + model card.
+# BERT models on a published encoder's own text tokenizer cannot be carried by TorchScript: not exported.
+
+# Helpers (EXPORTED, export_encoder) live in common.smk.
+
+
+rule export:
+    input:
+        unpack(export_encoder),
+        model=model_file,
+        run="results/{dataset}/models/{model}/run.json",
+        metrics="results/{dataset}/eval/{model}/metrics.json",
+        tokens="results/{dataset}/encoded/tokens.npy",
+        manifest="results/{dataset}/raw/manifest.tsv",
+        extract_summary="results/{dataset}/extract_summary.json",
+        split_summary="results/{dataset}/split_summary.json",
+    output:
+        program="results/{dataset}/export/{model}/model.pt",
+        weights="results/{dataset}/export/{model}/model.safetensors",
+        config="results/{dataset}/export/{model}/config.json",
+        card="results/{dataset}/export/{model}/model_card.json",
+        card_md="results/{dataset}/export/{model}/model_card.md",
+    log:
+        "logs/{dataset}/export/{model}.log",
+    benchmark:
+        "results/{dataset}/benchmarks/export/{model}.tsv"
+    wildcard_constraints:
+        model=one_of(EXPORTED),
+    conda:
+        "../../envs/ml.yaml"
+    params:
+        model_dir=subpath(input.run, parent=True),
+        eval_dir=subpath(input.metrics, parent=True),
+        out_dir=subpath(output.card, parent=True),
+        dataset_settings=lambda w: as_json(config["datasets"][w.dataset]),
+    shell:
+        "genomedl export --model-dir {params.model_dir} --eval-dir {params.eval_dir} --tokens {input.tokens}"
+        " --manifest {input.manifest} --extract-summary {input.extract_summary}"
+        " --split-summary {input.split_summary} --out-dir {params.out_dir} --dataset {wildcards.dataset}"
+        " --dataset-settings {params.dataset_settings:q} > {log} 2>&1"
