@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from test_export import ARCHS, tiny_encoder  # noqa: E402
 
-from genomedl.engine import predict_proba  # noqa: E402
+from genomedl.inference import predict_proba  # noqa: E402
 from genomedl.export.portable import script_program  # noqa: E402
 from results_md import machine, publish  # noqa: E402
 from genomedl.models import build_model  # noqa: E402

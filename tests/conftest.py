@@ -118,7 +118,7 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
     """Job counts from a dry run's 'Job stats' table."""
     import re
 
-    out = snakemake(workdir, "-n", "--quiet", "rules", *args).stdout
+    out = snakemake(workdir, *args, "-n", "--quiet", "rules").stdout
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M) if m.group(1) != "total"}
 
 

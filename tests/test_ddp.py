@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from genomedl.tables import read_json, read_tsv
-from genomedl.train import load_model
+from genomedl.inference import load_model
 from test_train import one_thread, single_thread_env, train, write_synthetic  # noqa: F401  (one_thread: autouse fixture)
 
 # full-batch training on balanced classes: the mean of the two ranks' gradients equals the one-process gradient

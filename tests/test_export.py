@@ -68,7 +68,7 @@ def computed_buffers(model_dir: Path) -> list[str]:
     """Names of a model's non-persistent buffers (recomputed from settings, so not among its weights)."""
     if not (model_dir / "model.ckpt").exists():
         return []
-    from genomedl.train import load_model
+    from genomedl.inference import load_model
 
     model, _ = load_model(model_dir / "model.ckpt")
     return sorted({name for name, _ in model.named_buffers()} - set(model.state_dict()))
@@ -168,7 +168,7 @@ def test_every_model_reloads_in_a_fresh_process_and_reproduces_genomedl(exported
 
 def test_rebuild_with_genomedl_from_config_and_safetensors(exported):
     from genomedl.baseline import baseline_proba
-    from genomedl.engine import predict_proba
+    from genomedl.inference import predict_proba
     from genomedl.export import rebuild
 
     tokens = exported["tokens"][:16]

@@ -8,11 +8,11 @@ import pysam
 import pytest
 import torch
 
-from genomedl.engine import predict_proba
+from genomedl.inference import load_model, predict_proba
 from genomedl.gan import run_gan, write_fasta
 from genomedl.gan.metrics import gc_content, kmer_distances, quality, shuffled
 from genomedl.gan.model import Critic, Generator, gradient_penalty
-from genomedl.train import load_model, run_train
+from genomedl.train import run_train
 
 RNG = np.random.default_rng(3)
 

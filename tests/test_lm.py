@@ -150,9 +150,8 @@ def test_finetune_starts_from_the_pretrained_weights_and_scratch_does_not(pretra
 
 
 def test_finetune_through_the_engine_and_reload(pretrained, lm_data, tmp_path):
-    from genomedl.engine import predict_proba
+    from genomedl.inference import load_model, predict_proba
     from genomedl.lm.finetune import run_finetune
-    from genomedl.train import load_model
 
     settings = {"arch": "bert", "encoder": "pretrain", "epochs": 2, "batch_size": 32, "lr": 0.001}
     run = run_finetune(lm_data["tokens"], lm_data["meta"], lm_data["labels"], lm_data["split"], tmp_path, "bert",
@@ -191,9 +190,9 @@ def published(tmp_path_factory):
 def test_published_model_from_a_local_folder_offline(published, lm_data, tmp_path, monkeypatch):
     from transformers import AutoTokenizer
 
-    from genomedl.engine import predict_proba
+    from genomedl.inference import load_model, predict_proba
     from genomedl.lm.classifier import as_text
-    from genomedl.train import load_model, run_train
+    from genomedl.train import run_train
 
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
     tokens = torch.from_numpy(np.load(lm_data["tokens"])[:4])

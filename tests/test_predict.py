@@ -52,8 +52,8 @@ def save_tiny_cnn(folder, rc_augment: bool = True, seed: int = 0):
 
 
 def model_probs(folder, windows: list[str], both_strands: bool = True) -> np.ndarray:
-    from genomedl.engine import predict_proba
-    from genomedl.train import load_model
+    from genomedl.inference import predict_proba
+    from genomedl.inference import load_model
 
     model, _ = load_model(folder / "model.ckpt")
     return predict_proba(model, tokens_of(windows), both_strands=both_strands)

@@ -15,7 +15,8 @@ import torch
 from genomedl.diagnostics import fit_verdict, flag_layers
 from genomedl.errors import GenomedlError
 from genomedl.tables import read_tsv
-from genomedl.train import cluster_layout, load_model, precision_for, resume_point, run_train
+from genomedl.inference import load_model
+from genomedl.train import cluster_layout, precision_for, resume_point, run_train
 
 MOTIF = np.array([2, 0, 3, 3, 0, 1, 0], dtype=np.uint8)   # GATTACA
 

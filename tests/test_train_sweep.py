@@ -28,3 +28,7 @@ def test_dry_run_has_one_train_job_per_combination(tmp_path):
                      "cnn__dropout-0.3__lr-0.0003", "cnn__dropout-0.3__lr-0.001"]
     one = next(line for line in commands if "--name cnn__dropout-0.3__lr-0.001 " in line)
     assert '"dropout": 0.3' in one and '"lr": 0.001' in one and '"group": "cnn"' in one
+    # the demo's `predict: models: [cnn]` now stands for every model of the sweep
+    predicted = {line.split("--model-dir ")[1].split()[0].split("/")[-1]
+                 for line in (done.stdout + done.stderr).splitlines() if "genomedl predict " in line}
+    assert predicted == set(names)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from genomedl.engine import predict_proba
+from genomedl.inference import load_model, predict_proba
 from genomedl.models import build_model
 from genomedl.models.transformer import rotary_tables, rotate
-from genomedl.train import load_model, run_train
+from genomedl.train import run_train
 
 
 @pytest.mark.parametrize("positions", ["learned", "sinusoidal", "rotary"])

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
 from .models import build_model
+from .inference import strand_averaged_logits
 from .models.layers import reverse_complement_tokens
 
 MONITOR_MODE = {"val_loss": "min", "val_auroc": "max", "val_acc": "max"}
@@ -229,26 +230,3 @@ def macro_auroc(labels: np.ndarray, probs: np.ndarray) -> float:
     if len(present) < probs.shape[1]:
         return float("nan")
     return roc_auc_score(labels, probs, multi_class="ovr", average="macro")
-
-
-def strand_averaged_logits(model: torch.nn.Module, tokens: torch.Tensor) -> torch.Tensor:
-    """Log of the mean of both strands' class probabilities, ``[B, C]``."""
-    forward = model(tokens).float().log_softmax(-1)
-    reverse = model(reverse_complement_tokens(tokens)).float().log_softmax(-1)
-    return torch.logsumexp(torch.stack([forward, reverse]), dim=0) - np.log(2.0)
-
-
-@torch.no_grad()
-def predict_proba(model: torch.nn.Module, tokens: np.ndarray, batch_size: int = 512,
-                  device: str = "cpu", both_strands: bool = True, on_batch=None) -> np.ndarray:
-    """Class probabilities ``[N, C]`` (float64) in batches: both strands averaged, or the forward strand
-    only (``both_strands=False``); ``on_batch(n)`` is called after each batch of ``n`` windows."""
-    model.eval().to(device)
-    out = []
-    for start in range(0, len(tokens), batch_size):
-        batch = torch.from_numpy(np.ascontiguousarray(tokens[start:start + batch_size])).to(device)
-        logits = strand_averaged_logits(model, batch) if both_strands else model(batch).float()
-        out.append(logits.softmax(-1).double().cpu().numpy())
-        if on_batch is not None:
-            on_batch(len(batch))
-    return np.concatenate(out) if out else np.zeros((0, 0))

@@ -126,17 +126,6 @@ def save_model(path: Path, module: SequenceClassifier, classes: list[str]) -> No
     atomic_torch_save(payload, path)
 
 
-def load_model(path: Path) -> tuple[torch.nn.Module, dict]:
-    """Rebuild a model saved by :func:`save_model`; never unpickles code (``weights_only=True``)."""
-    from .models import build_model
-
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    model = build_model(payload["arch"], length=payload["length"], n_classes=len(payload["classes"]),
-                        **payload["hyper"])
-    model.load_state_dict(payload["state_dict"])
-    return model.eval(), payload
-
-
 def resume_point(ckpt_dir: Path, settings: dict, seed: int, log, rank_zero: bool = True) -> Path | None:
     """``last.ckpt`` when it was written with these settings and seed; otherwise (rank zero only) clear
     stale checkpoints and stamp the folder with the settings' hash."""

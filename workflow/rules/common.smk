@@ -130,10 +130,19 @@ def predict_kind(spec):
     return next(k for k in PREDICT_KINDS if k in spec)
 
 
+SWEEP_MEMBERS = {}  # swept model entry -> the models its sweep made
+for _model in MODELS:
+    _group = (config["models"][_model].get("sweep") or {}).get("group")
+    if _group:
+        SWEEP_MEMBERS.setdefault(_group, []).append(_model)
+
+
 def predict_models(dataset):
-    """datasets.<name>.predict.models, or every neural model."""
+    """datasets.<name>.predict.models (a swept entry stands for every model of its sweep), or every neural model."""
     named = predict_config(dataset).get("models")
-    return MODELS if named is None else named
+    if named is None:
+        return MODELS
+    return [model for name in named for model in SWEEP_MEMBERS.get(name, [name])]
 
 
 PREDICT_QUERIES = {}  # input name -> kind, over all datasets

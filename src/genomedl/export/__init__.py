@@ -42,7 +42,7 @@ def _neural(model_dir: Path, name: str):
     """(model, config) of a model.ckpt; a BERT model's config embeds its encoder's configuration and tokenizer
     settings (not its weights: they are in model.safetensors)."""
     from ..lm.tokenizer import SETTINGS_FILE, load_settings
-    from ..train import load_model
+    from ..inference import load_model
 
     model, payload = load_model(model_dir / "model.ckpt")
     hyper = dict(payload["hyper"])

@@ -44,8 +44,7 @@ def run_gan(tokens: Path, meta: Path, labels: Path, split: Path, label: str, out
     import lightning as L
 
     from ..data import SplitData, load_dataset, loader
-    from ..engine import predict_proba
-    from ..train import load_model
+    from ..inference import load_model, predict_proba
     from .metrics import quality, shuffled
     from .model import WGANGP
 

@@ -15,7 +15,7 @@ from ..tables import read_json
 
 def class_recall(model, tokens: np.ndarray, labels: np.ndarray, index: int) -> float:
     """Recall of class ``index`` (argmax of strand-averaged probabilities) on windows ``[N, L]``."""
-    from ..engine import predict_proba
+    from ..inference import predict_proba
 
     rows = labels == index
     return float((predict_proba(model, tokens[rows]).argmax(1) == index).mean()) if rows.any() else float("nan")
@@ -24,8 +24,8 @@ def class_recall(model, tokens: np.ndarray, labels: np.ndarray, index: int) -> f
 def augmentation_effect(classifier: Path, data, label: str, generated: np.ndarray, seed: int) -> dict:
     """Train the classifier's settings again on train + ``generated`` (labelled ``label``); test recall of
     ``label`` and balanced accuracy, without and with the generated windows."""
-    from ..engine import predict_proba
-    from ..train import load_model, run_train
+    from ..inference import load_model, predict_proba
+    from ..train import run_train
 
     settings = read_json(classifier.parent / "run.json")["settings"]
     index = data.classes.index(label)

@@ -53,8 +53,7 @@ def mean_attention(model, tokens: np.ndarray) -> np.ndarray | None:
 def run_interpret(model_dir: Path, tokens: Path, meta: Path, labels: Path, split: Path, out_dir: Path,
                   settings: dict, seed: int = 0, log=print) -> dict:
     """Write attributions.npz, motifs.tsv, motifs.meme, interpretation.json and the figures of :data:`FIGURES`."""
-    from ..engine import predict_proba
-    from ..train import load_model
+    from ..inference import load_model, predict_proba
 
     settings = {**DEFAULTS, **settings}
     data = load_dataset(tokens, meta, labels, split)

@@ -45,7 +45,7 @@ class Scorer:
                 if on_batch is not None:
                     on_batch(len(parts[-1]))
             return np.concatenate(parts) if parts else np.zeros((0, len(self.classes)))
-        from ..engine import predict_proba
+        from ..inference import predict_proba
         out = predict_proba(self.model, tokens, batch_size=batch_size, device=self.device,
                             both_strands=self.both_strands, on_batch=on_batch)
         return out if len(tokens) else np.zeros((0, len(self.classes)))
@@ -79,7 +79,7 @@ def load_scorer(model_dir: Path, device: str | None = None, strands: str = "auto
                       params)
     if not (model_dir / "model.ckpt").exists():
         raise GenomedlError(f"{model_dir}: no model.ckpt or model.npz; train the model first")
-    from ..train import load_model
+    from ..inference import load_model
     model, payload = load_model(model_dir / "model.ckpt")
     rc_trained = bool(run.get("settings", {}).get("rc_augment", True))
     both = {"auto": rc_trained, "both": True, "forward": False}[strands]
