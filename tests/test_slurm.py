@@ -92,6 +92,8 @@ def test_scancel_mid_training_then_rerun_resumes(slurm_cluster, tmp_path):
     config["baselines"] = {}
     (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     target = "results/demo/models/cnn/model.ckpt"
+    # the data stages run locally (the test above sends them through SLURM); training goes to SLURM
+    snakemake(workdir, "--profile", "profiles/local", "results/demo/split.tsv")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     first = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "2", *SLURM_ARGS, target], cwd=workdir,
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

@@ -127,3 +127,17 @@ def test_summary_declares_every_output_and_list_changes_follows_params(demo_run)
     assert rows["results/demo/models/cnn/model.ckpt"]["plan"].startswith("update pending")
     assert rows["results/demo/eval/cnn/metrics.json"]["plan"].startswith("update pending")
     assert rows["results/demo/models/kmer_logreg/model.npz"]["plan"] == "no update"
+
+    # a changed rule (here the split rule's command) reruns that rule's outputs and what depends on them
+    rule_path = demo_run / "workflow" / "rules" / "split.smk"
+    original = rule_path.read_text()
+    rule_path.write_text(original.replace('"genomedl split ', '"genomedl  split ', 1))
+    try:
+        listed = set(snakemake(demo_run, "--list-changes", "code").stdout.split())
+        rows = summary(demo_run)
+    finally:
+        rule_path.write_text(original)
+    assert "results/demo/split.tsv" in listed
+    assert rows["results/demo/split.tsv"]["status"] == "rule implementation changed"
+    assert rows["results/demo/models/cnn/model.ckpt"]["plan"].startswith("update pending")
+    assert rows["results/demo/raw/records.gb.gz"]["plan"] == "no update"
