@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import demo_settings
-from genomedl.demo_data import biopython_sdist, extract_test_files, sha256_file
+from genomedl.demo_data import biopython_sdist, extract_test_files
+from genomedl.provenance import sha256_file
 from genomedl.errors import GenomedlError
 
 

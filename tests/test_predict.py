@@ -152,13 +152,18 @@ def test_bed_regions_take_genome_flanks_and_tracks_tile_them(tmp_path, model_dir
     _, track = read_bedgraph(tmp_path / "o" / "tracks" / "site.bedgraph")
     assert track["start"].iloc[0] == 3000 and track["end"].iloc[-1] == 3300
     assert (track["start"].to_numpy()[1:] == track["end"].to_numpy()[:-1]).all()
+    # the earlier-starting region x keeps all its bases; y shows only beyond x's end
+    values = read_tsv(tmp_path / "o" / "windows.tsv").groupby("name")["p_site"].apply(lambda v: set(v.round(6)))
+    owner = np.where(track["start"] < 3200, "x", "y")
+    assert (track["end"][owner == "x"] <= 3200).all() and (track["start"][owner == "y"] >= 3200).all()
+    assert all(round(v, 6) in values[o] for v, o in zip(track["value"], owner))
 
 
-def test_forward_only_when_trained_without_reverse_complements(tmp_path):
+def test_forward_strand_on_request(tmp_path):
     folder = save_tiny_cnn(tmp_path / "fwd", rc_augment=False, seed=1)
     fasta = tmp_path / "in.fa"
     fasta.write_text(f">long\n{SEQUENCES['long']}\n")
-    summary = run_predict(folder, tmp_path / "out", "fasta", fasta, log=lambda m: None)
+    summary = run_predict(folder, tmp_path / "out", "fasta", fasta, strands="forward", log=lambda m: None)
     table = read_tsv(tmp_path / "out" / "windows.tsv")
     windows = [SEQUENCES["long"][s:s + LENGTH] for s in table["start"]]
     np.testing.assert_allclose(table[["p_bg", "p_site"]], model_probs(folder, windows, both_strands=False),
@@ -193,11 +198,15 @@ def test_kmer_baseline_predicts_with_its_own_window_length(tmp_path, synthetic_d
     ("fasta", ">ok\nACGT\n>bad\nACGTX\n", "r.fasta: record 2 (bad): invalid character 'X' at byte 5"),
     ("csv", "id,seq\na,ACGT\n", "r.csv: no 'sequence' column"),
     ("vcf", "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-            "NG_012337.1\t900\t.\tA\tG\t.\t.\t.\nNG_012337.1\t100\t.\tA\tG\t.\t.\t.\n", "is the input VCF sorted?"),
+            "NG_012337.1\t900\t.\tA\tG\t.\t.\t.\nNG_012337.1\t100\t.\tA\tG\t.\t.\t.\n",
+     "r.vcf: record 2 (NG_012337.1:100) comes after NG_012337.1:900; the VCF must be sorted"),
+    ("fasta", ">a\nACGT\n>a\nACGA\n", "r.fasta: record 2 (a): duplicate id 'a'"),
+    ("bed", None, "r.bed: BED input not found; fix the path"),
 ])
 def test_cli_errors_are_one_line_and_leave_no_output(tmp_path, capsys, model_dir, reference, kind, text, message):
     path = tmp_path / f"r.{kind}"
-    path.write_text(text)
+    if text is not None:
+        path.write_text(text)
     out = tmp_path / "out"
     code = main(["predict", "--model-dir", str(model_dir), "--out-dir", str(out), f"--{kind}", str(path),
                  "--reference", str(reference)])

@@ -121,8 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", type=Path, help="indexed reference FASTA (for --bed and --vcf)")
     p.add_argument("--stride", type=int, help="bp between windows on long inputs (default: half the window)")
     p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--strands", choices=["auto", "both", "forward"], default="auto",
-                   help="auto: both strands averaged when the model was trained with rc_augment")
+    p.add_argument("--strands", choices=["both", "forward"], default="both",
+                   help="both: the two strands' probabilities averaged, as genomedl evaluates every model")
     p.add_argument("--max-allele", type=int, default=50, help="longer REF/ALT alleles are skipped (long_indel)")
     p.add_argument("--top", type=int, default=10, help="strongest variant effects listed in the summary")
 

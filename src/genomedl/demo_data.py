@@ -7,7 +7,6 @@ are extracted from its ``Tests/`` folder.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -17,18 +16,11 @@ from pathlib import Path
 
 from .atomic import atomic_path
 from .errors import GenomedlError
+from .provenance import sha256_file
 
 
 def cache_dir() -> Path:
     return Path(os.environ.get("GENOMEDL_CACHE", Path.home() / ".cache" / "genomedl"))
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def biopython_sdist(version: str, sha256: str) -> Path:

@@ -45,3 +45,12 @@ def config_hash(settings: dict) -> str:
 def hardware(device: str) -> dict:
     return {"device": device, "machine": platform.machine(), "system": platform.system(),
             "processor": platform.processor() or platform.machine()}
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

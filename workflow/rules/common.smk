@@ -207,10 +207,10 @@ def predict_args(wildcards, input):
 
 
 def predict_resources():
-    """Like train's (cluster.smk), but k-mer baselines hold no GPU."""
+    """Like train's (cluster.smk), but one GPU (prediction runs on one device) and none for k-mer baselines."""
     on_cpu = lambda w: w.model in BASELINES
     return gpu_resources() | dict(
-        gpu=lambda w: 0 if on_cpu(w) else model_gpus(w),
+        gpu=lambda w: 0 if on_cpu(w) else 1,
         gpu_model=lambda w: "" if on_cpu(w) else config["cluster"]["gpu_model"],
     )
 

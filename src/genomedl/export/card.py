@@ -8,7 +8,6 @@ accessions, versions, checksums), the extract and split summaries. Secrets (keys
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import jinja2
 
 from ..evaluate.metrics import SCALARS
 from ..lm.tokenizer import FIRST_KMER
-from ..provenance import utc_now, versions
+from ..provenance import sha256_file, utc_now, versions
 from ..sequence import ALPHABET
 
 SECRET = re.compile(r"api[_-]?key|password|secret", re.IGNORECASE)
@@ -55,11 +54,7 @@ def redact(value):
 
 def file_entry(path: Path) -> dict:
     """``{"sha256", "bytes"}`` of one file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"sha256": digest.hexdigest(), "bytes": Path(path).stat().st_size}
+    return {"sha256": sha256_file(path), "bytes": Path(path).stat().st_size}
 
 
 def input_encoding(config: dict) -> dict:

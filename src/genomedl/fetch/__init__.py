@@ -43,7 +43,7 @@ def _ncbi_records(source: dict, ncbi: dict, cache_dir: Path, log):
 def _local_files(source: dict, out_records: Path, out_manifest: Path, out_genes: Path, log) -> int:
     """Reference FASTA + annotation or labelled files, read by extract itself: one manifest row per file
     (sha256 and size of the file's bytes); ``records.gb.gz`` stays empty."""
-    from ..demo_data import sha256_file
+    from ..provenance import sha256_file
 
     reference = source.get("reference") or {}
     paths = [Path(p) for p in [reference.get("fasta"), reference.get("annotation")] + source.get("labelled", []) if p]

@@ -10,11 +10,8 @@ project's tokenizer. Outputs in ``out_dir``: ``encoder/`` (folder, renamed into 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +21,7 @@ import pandas as pd
 import pysam
 import torch
 
+from ..atomic import atomic_dir
 from ..encode import load_tokens
 from ..encode.tokens import bytes_to_tokens
 from ..engine import warmup_cosine
@@ -168,20 +166,6 @@ class MLMHistory(L.Callback):
             write_tsv(pd.DataFrame(self.rows), self.path)
             self.echo(f"pretrain: epoch {row['epoch']}/{trainer.max_epochs} MLM loss {row['train_mlm_loss']:.4f} "
                      f"held-out {row['val_mlm_loss']:.4f}, accuracy {row['val_mlm_acc']:.3f} ({row['seconds']} s)")
-
-
-@contextlib.contextmanager
-def atomic_dir(target: Path):
-    """Yield a temporary folder beside ``target``; it replaces ``target`` when the block succeeds."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    try:
-        yield tmp
-        if target.exists():
-            shutil.rmtree(target)
-        os.rename(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def majority_accuracy(windows: np.ndarray, settings: dict) -> float:

@@ -8,14 +8,13 @@ Writes, under ``out_dir``: ``windows.tsv`` (one row per window: name, chrom, sta
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..atomic import atomic_dir
 from ..errors import GenomedlError
 from ..provenance import utc_now
 from ..tables import write_json, write_tsv
@@ -26,34 +25,22 @@ from .tracks import window_bins, write_bedgraphs
 KINDS = ("fasta", "csv", "bed", "vcf")
 
 
-def probability_columns(probs: np.ndarray, classes: list[str], prefix: str = "p_") -> dict:
-    """``{prefix<class>: probabilities rounded to 6 decimals}``."""
-    return {f"{prefix}{c}": probs[:, i].round(6) for i, c in enumerate(classes)}
-
-
-def replace_dir(build, target: Path):
-    """Fill a temporary folder beside ``target`` with ``build(folder)``, then put it in ``target``'s place;
-    returns what ``build`` returned."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        result = build(tmp)
-        shutil.rmtree(target, ignore_errors=True)
-        tmp.rename(target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return result
+def probability_columns(probs: np.ndarray, classes: list[str]) -> dict:
+    """``{p_<class>: probabilities rounded to 6 decimals}``."""
+    return {f"p_{c}": probs[:, i].round(6) for i, c in enumerate(classes)}
 
 
 def run_predict(model_dir: Path, out_dir: Path, kind: str, path: Path, reference: Path | None = None,
-                stride: int | None = None, batch_size: int = 256, strands: str = "auto", max_allele: int = 50,
+                stride: int | None = None, batch_size: int = 256, strands: str = "both", max_allele: int = 50,
                 top: int = 10, device: str | None = None, log=print) -> dict:
     """Score ``path`` (a ``kind`` of :data:`KINDS`) with the model in ``model_dir``; returns the summary."""
     if kind in ("bed", "vcf") and reference is None:
         raise GenomedlError(f"{path}: a {kind.upper()} input needs --reference (an indexed FASTA)")
-    if min(batch_size, max_allele) < 1 or (stride is not None and stride < 1):
-        raise GenomedlError("predict: batch size, stride and max allele length must be at least 1")
+    for option, value in (("--batch-size", batch_size), ("--max-allele", max_allele), ("--stride", stride)):
+        if value is not None and value < 1:
+            raise GenomedlError(f"predict: {option} {value} is below 1; give a positive number")
+    if not Path(path).is_file():
+        raise GenomedlError(f"{path}: {kind.upper()} input not found; fix the path")
     t0, started = time.time(), utc_now()
     scorer = load_scorer(model_dir, device=device, strands=strands)
     log(f"predict: {scorer.name} ({scorer.arch}, {scorer.length} bp windows, {scorer.strands}) on {scorer.device}")
@@ -92,8 +79,8 @@ def predict_regions(scorer, kind: str, path: Path, reference: Path | None, strid
                           "predicted": np.asarray(scorer.classes, dtype=object)[probs.argmax(1)]})
     lo, hi = window_bins(owner, starts, regions.begin, regions.end, length)
     title = f"{scorer.name} {path.stem}"
-    tracks = replace_dir(lambda folder: write_bedgraphs(folder, chrom, lo, hi, probs, scorer.classes, title),
-                out_dir / "tracks")
+    with atomic_dir(out_dir / "tracks") as folder:
+        tracks = write_bedgraphs(folder, chrom, lo, hi, owner, probs, scorer.classes, title)
     write_tsv(table, out_dir / "windows.tsv")
     log(f"predict: {len(table)} windows of {len(regions.names)} {'regions' if kind == 'bed' else 'sequences'} "
         f"(stride {stride} bp; {int((padded > 0).sum())} windows padded with N)")

@@ -70,6 +70,11 @@ def _pack(pieces: list[np.ndarray], pad: int) -> tuple[np.ndarray, np.ndarray]:
 def _sequences(names: list[str], raws: list[bytes], origins: list[str], pad: int) -> Regions:
     if not raws:
         raise GenomedlError(f"{origins[0] if origins else 'input'}: no sequences to predict on")
+    seen: set[str] = set()
+    for name, origin in zip(names, origins):
+        if name in seen:
+            raise GenomedlError(f"{origin}: duplicate id {name!r}; ids name the bedGraph tracks, make them unique")
+        seen.add(name)
     pieces = []
     for raw, origin in zip(raws, origins):
         if not raw:

@@ -1,10 +1,10 @@
 """Score windows with any trained model folder: a neural ``model.ckpt`` (BERT included) or a k-mer
 baseline's ``model.npz``; on the GPU when there is one, with progress shown as it goes.
 
-Strands: a neural model trained with reverse-complement augmentation (``rc_augment``, the default,
-read from ``run.json`` beside the model) is scored on both strands and the two strands' class
-probabilities are averaged (:func:`genomedl.engine.strand_averaged_logits`); one trained without it
-is scored on the forward strand only. k-mer baselines score the forward strand, as they were fitted.
+Strands: neural models are scored on both strands and the two strands' class probabilities are
+averaged (:func:`genomedl.inference.strand_averaged_logits`), exactly as validation, evaluation and the
+exported program do; ``strands="forward"`` scores the forward strand only. k-mer baselines score the
+forward strand, as they were fitted and evaluated.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ import numpy as np
 
 from ..errors import GenomedlError
 from ..tables import read_json
-
-STRANDS = ("auto", "both", "forward")
 
 
 @dataclass
@@ -60,11 +58,10 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load_scorer(model_dir: Path, device: str | None = None, strands: str = "auto") -> Scorer:
+def load_scorer(model_dir: Path, device: str | None = None, strands: str = "both") -> Scorer:
     """The model in ``model_dir`` (``model.ckpt`` or ``model.npz`` + ``run.json``), ready to score.
 
-    ``strands``: "auto" (both when the model was trained with ``rc_augment``), "both" or "forward";
-    it applies to neural models only.
+    ``strands``: "both" (averaged) or "forward"; it applies to neural models only.
     """
     model_dir = Path(model_dir)
     run = read_json(model_dir / "run.json") if (model_dir / "run.json").exists() else {}
@@ -81,9 +78,7 @@ def load_scorer(model_dir: Path, device: str | None = None, strands: str = "auto
         raise GenomedlError(f"{model_dir}: no model.ckpt or model.npz; train the model first")
     from ..inference import load_model
     model, payload = load_model(model_dir / "model.ckpt")
-    rc_trained = bool(run.get("settings", {}).get("rc_augment", True))
-    both = {"auto": rc_trained, "both": True, "forward": False}[strands]
-    return Scorer(name, payload["arch"], int(payload["length"]), list(payload["classes"]), both,
+    return Scorer(name, payload["arch"], int(payload["length"]), list(payload["classes"]), strands == "both",
                   device or default_device(), model)
 
 

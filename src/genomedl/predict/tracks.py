@@ -30,12 +30,15 @@ def window_bins(owner: np.ndarray, starts: np.ndarray, begin: np.ndarray, end: n
     return lo, hi
 
 
-def non_overlapping(chrom: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sort intervals by (chrom, start) and clip each to start after every earlier interval on its chrom.
+def non_overlapping(chrom: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                    owner: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sort bins region by region (chrom, region start, region, bin start) and clip each bin to start after
+    every earlier bin on its chrom, so an earlier-starting region keeps all its bases.
 
     Returns (order of the kept rows, clipped start, end)."""
-    frame = pd.DataFrame({"chrom": chrom, "lo": lo, "hi": hi})
-    frame = frame.sort_values(["chrom", "lo", "hi"], kind="stable")
+    frame = pd.DataFrame({"chrom": chrom, "lo": lo, "hi": hi, "owner": owner})
+    frame["region_lo"] = frame.groupby("owner")["lo"].transform("min")
+    frame = frame.sort_values(["chrom", "region_lo", "owner", "lo"], kind="stable")
     reach = frame.groupby("chrom", sort=False)["hi"].cummax()
     before = reach.groupby(frame["chrom"], sort=False).shift(1).fillna(-1).astype(np.int64)
     start = np.maximum(frame["lo"].to_numpy(), before.to_numpy())
@@ -48,10 +51,11 @@ def track_name(text: str) -> str:
     return re.sub(r"[\"\r\n\t]", " ", text)
 
 
-def write_bedgraphs(out_dir: Path, chrom: np.ndarray, lo: np.ndarray, hi: np.ndarray, probs: np.ndarray,
-                    classes: list[str], title: str) -> list[Path]:
-    """One ``<class>.bedgraph`` per class in ``out_dir`` (probabilities with 6 significant digits)."""
-    rows, start, end = non_overlapping(np.asarray(chrom), lo, hi)
+def write_bedgraphs(out_dir: Path, chrom: np.ndarray, lo: np.ndarray, hi: np.ndarray, owner: np.ndarray,
+                    probs: np.ndarray, classes: list[str], title: str) -> list[Path]:
+    """One ``<class>.bedgraph`` per class in ``out_dir`` (probabilities with 6 significant digits); ``owner``
+    is each window's region."""
+    rows, start, end = non_overlapping(np.asarray(chrom), lo, hi, owner)
     paths = []
     for i, name in enumerate(classes):
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)

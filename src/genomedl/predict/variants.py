@@ -59,7 +59,22 @@ def read_variants(path: Path) -> tuple[str, list]:
                             "file with bcftools view") from None
     if "##INFO=<ID=GDL_STATUS," in header:
         raise GenomedlError(f"{path}: already has GDL_ INFO fields from genomedl; score the original VCF")
+    check_sorted(path, records)
     return header, records
+
+
+def check_sorted(path: Path, records: list) -> None:
+    """Records must come contig by contig, by position within each (the output VCF gets a tabix index)."""
+    done: set[str] = set()
+    for number, (before, rec) in enumerate(zip([None, *records], records), start=1):
+        if before is not None and rec.chrom == before.chrom and rec.pos < before.pos:
+            raise GenomedlError(f"{path}: record {number} ({rec.chrom}:{rec.pos}) comes after {before.chrom}:"
+                                f"{before.pos}; the VCF must be sorted: sort it with bcftools sort")
+        if before is not None and rec.chrom != before.chrom:
+            done.add(before.chrom)
+            if rec.chrom in done:
+                raise GenomedlError(f"{path}: record {number} returns to contig {rec.chrom} after another one; "
+                                    "the VCF must be sorted: sort it with bcftools sort")
 
 
 def allele_table(records: list, sizes: dict[str, int]) -> pd.DataFrame:
@@ -112,10 +127,10 @@ def check_and_window(table: pd.DataFrame, reference, ref_path: Path, length: int
     (row indices, reference windows, alternative windows)."""
     table["genome_ref"] = ""
     rows, ref_parts, alt_parts = [], [], []
-    for chrom in pd.unique(table.loc[table["status"] != "unknown_chrom", "chrom"]):
+    for chrom in pd.unique(table.loc[table["status"] == "", "chrom"]):
         ascii_seq = reference.fetch(chrom).upper().encode()
         contig = bytes_to_tokens(ascii_seq, f"{ref_path}: {chrom}")
-        here = table.index[(table["chrom"] == chrom) & (table["status"] != "unknown_chrom")]
+        here = table.index[(table["chrom"] == chrom) & (table["status"] == "")]
         pos0 = table.loc[here, "pos"].to_numpy(np.int64) - 1
         genome = [ascii_seq[p:p + len(r)].decode() if p >= 0 else "" for p, r in zip(pos0, table.loc[here, "ref"])]
         mismatch = np.array([g != r.upper() for g, r in zip(genome, table.loc[here, "ref"])], dtype=bool)
