@@ -12,7 +12,7 @@ import torch
 from genomedl.errors import GenomedlError
 from genomedl.models import available, build_model, model_class
 from genomedl.models.layers import RCConv1d, kmer_frequencies, one_hot, reverse_complement_tokens
-from genomedl.models.sweep import LIST_VALUED, expand_sweeps, sweep_winners
+from genomedl.config.sweep import LIST_VALUED, expand_sweeps, sweep_winners
 from test_train import one_thread, train, write_synthetic  # noqa: F401  (one_thread: autouse fixture)
 
 SMALL = {

@@ -12,14 +12,14 @@ min_version("9.0")
 
 
 try:
-    validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+    validate_config(config)
 except GenomedlError as exc:
     sys.exit(f"genomedl: error: {exc}")
 
 # --- hyperparameter sweeps (issue 7) ---------------------------------------------------
 # A model entry that lists several values becomes one model per combination, named like
 # cnn__lr-0.001; each is its own train job (SLURM runs them in parallel).
-from genomedl.models.sweep import expand_sweeps
+from genomedl.config.sweep import expand_sweeps
 
 try:
     config["models"] = expand_sweeps(config["models"])

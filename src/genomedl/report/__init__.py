@@ -13,7 +13,7 @@ import yaml
 
 from ..atomic import atomic_write
 from ..evaluate.compare import leaderboard, leaderboard_table
-from ..models.sweep import sweep_winners
+from ..config.sweep import sweep_winners
 from ..tables import read_json, read_tsv, write_tsv
 from . import figures
 

@@ -1,4 +1,8 @@
-"""Config validation against workflow/schemas/config.schema.yaml, with defaults filled in.
+"""Config validation against the schema (``genomedl/config/schema.yaml``), with defaults filled in.
+
+The schema is the only place a default lives: the workflow's config is validated whole
+(:func:`validate_config`), and each stage validates the section it is handed (:func:`stage_settings`),
+so a stage run by hand gets the same defaults as one run by Snakemake.
 
 Every problem becomes one line that names the config key, e.g.
 ``config key datasets.demo.window.length: 'abc' is not an integer; correct it (see config/README.md)``.
@@ -6,12 +10,14 @@ Every problem becomes one line that names the config key, e.g.
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 
 import jsonschema
 import yaml
 
-from .errors import GenomedlError
+from ..errors import GenomedlError
 
 
 def _with_defaults(validator_class):
@@ -63,12 +69,40 @@ def describe(error: jsonschema.ValidationError) -> str:
     return f"config key {key}: {problem}; correct it (see config/README.md)"
 
 
-def validate_config(config: dict, schema_path: str | Path) -> dict:
-    """Validate ``config`` in place (defaults added); raise GenomedlError with one line on the first problem."""
-    with open(schema_path) as handle:
-        schema = yaml.safe_load(handle)
+SCHEMA_PATH = Path(__file__).with_name("schema.yaml")
+
+
+@functools.cache
+def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
+    """The config schema (a JSON Schema, draft 2020-12) as a dict; do not modify it."""
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+def _validate(instance, schema: dict, prefix: tuple = ()) -> None:
     validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    errors = sorted(validator.iter_errors(instance),
+                    key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
-        raise GenomedlError(describe(jsonschema.exceptions.best_match(errors)))
+        error = jsonschema.exceptions.best_match(errors)
+        error.path.extendleft(reversed(prefix))
+        raise GenomedlError(describe(error))
+
+
+def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict:
+    """Validate ``config`` in place (defaults added); raise GenomedlError with one line on the first problem."""
+    _validate(config, load_schema(schema_path))
     return config
+
+
+def stage_settings(section: str, settings: dict | None, key: str | None = None) -> dict:
+    """A copy of ``settings`` validated against ``$defs/<section>`` of the schema, with its defaults filled in.
+
+    ``key`` is where the section sits in a config (e.g. ``models.cnn``), for the error line; ``required``
+    keys of the section are not enforced here (a stage may be handed part of a section by hand).
+    """
+    schema = load_schema()
+    sub = {k: v for k, v in schema["$defs"][section].items() if k != "required"}
+    settings = copy.deepcopy(settings or {})
+    _validate(settings, {**sub, "$defs": schema["$defs"]}, tuple(key.split(".")) if key else (section,))
+    return settings
