@@ -26,9 +26,17 @@ from genomedl.lm.masking import whole_kmer_mask
 from genomedl.lm.pretrain import bert_config, mlm_step
 from genomedl.lm.tokenizer import kmer_ids, vocab
 
-K, LENGTH = 6, 515                       # 510 overlapping 6-mers + CLS + SEP = 512 tokens
-BASE = {"k": K, "overlapping": True, "hidden": 768, "layers": 12, "heads": 12, "intermediate": 3072,
-        "dropout": 0.1, "attention": "sdpa"}
+K, LENGTH = 6, 515  # 510 overlapping 6-mers + CLS + SEP = 512 tokens
+BASE = {
+    "k": K,
+    "overlapping": True,
+    "hidden": 768,
+    "layers": 12,
+    "heads": 12,
+    "intermediate": 3072,
+    "dropout": 0.1,
+    "attention": "sdpa",
+}
 
 
 class PlainBert(nn.Module):
@@ -37,7 +45,7 @@ class PlainBert(nn.Module):
     def __init__(self, vocab_size: int, tokens: int):
         super().__init__()
         self.embed = nn.Embedding(vocab_size, 768)
-        nn.init.normal_(self.embed.weight, std=0.02)              # BERT's initialisation
+        nn.init.normal_(self.embed.weight, std=0.02)  # BERT's initialisation
         self.position = nn.Parameter(torch.zeros(tokens, 768))
         layer = nn.TransformerEncoderLayer(768, 12, 3072, dropout=0.1, activation="gelu", batch_first=True)
         self.encoder = nn.TransformerEncoder(layer, 12, enable_nested_tensor=False)
@@ -89,8 +97,10 @@ def main() -> int:
     device = torch.device("cuda")
     vocab_size = len(vocab(K))
     generator = torch.Generator(device=device).manual_seed(0)
-    batches = [torch.randint(0, 4, (args.batch, LENGTH), dtype=torch.uint8, device=device, generator=generator)
-               for _ in range(args.warmup + args.steps)]
+    batches = [
+        torch.randint(0, 4, (args.batch, LENGTH), dtype=torch.uint8, device=device, generator=generator)
+        for _ in range(args.warmup + args.steps)
+    ]
     span_step = lambda m, t: mlm_step(m, kmer_ids(t, K), K, 0.15, vocab_size)[0]  # noqa: E731
     plain = lambda m, t: plain_step(m, kmer_ids(t, K), vocab_size)  # noqa: E731
     results = []
@@ -104,17 +114,18 @@ def main() -> int:
         model = PlainBert(vocab_size, LENGTH - K + 3).to(device).train()
         if compiled:
             model.compile()
-        results.append(measure(f"plain PyTorch TransformerEncoder bf16{suffix}", model, plain, batches,
-                               args.warmup))
+        results.append(measure(f"plain PyTorch TransformerEncoder bf16{suffix}", model, plain, batches, args.warmup))
         del model
         torch.cuda.empty_cache()
     if not args.no_append:
         import transformers
 
-        lines = [f"\n### bench_bert_gpu.py, {datetime.date.today()}\n",
-                 f"{torch.cuda.get_device_name()}, torch {torch.__version__}, transformers {transformers.__version__}, "
-                 f"{platform.python_version()}; BERT-base (12 x 768), 512 tokens (6-mers), batch {args.batch}, "
-                 f"{args.steps} timed steps after {args.warmup}.\n\n| path | sequences/s |\n|---|---|\n"]
+        lines = [
+            f"\n### bench_bert_gpu.py, {datetime.date.today()}\n",
+            f"{torch.cuda.get_device_name()}, torch {torch.__version__}, transformers {transformers.__version__}, "
+            f"{platform.python_version()}; BERT-base (12 x 768), 512 tokens (6-mers), batch {args.batch}, "
+            f"{args.steps} timed steps after {args.warmup}.\n\n| path | sequences/s |\n|---|---|\n",
+        ]
         lines += [f"| {r['name']} | {r['seq_per_s']:.1f} |\n" for r in results]
         with open(Path(__file__).with_name("RESULTS.md"), "a") as handle:
             handle.writelines(lines)

@@ -64,28 +64,45 @@ def stage(seqs: list[str], repeat: int) -> list[tuple[str, float, str]]:
         with open(folder / "s.fa", "w") as handle:
             handle.write("".join(f">{i}\n{s}\n" for i, s in zip(ids, seqs)))
         pysam.tabix_compress(str(folder / "s.fa"), str(folder / "s.fa.gz"))
-        write_tsv(pd.DataFrame({"id": ids, "label": "a", "accession": "x", "gene": "", "group": "x", "start": 0,
-                                "end": len(seqs[0]), "strand": "+"}), folder / "labels.tsv")
+        write_tsv(
+            pd.DataFrame(
+                {
+                    "id": ids,
+                    "label": "a",
+                    "accession": "x",
+                    "gene": "",
+                    "group": "x",
+                    "start": 0,
+                    "end": len(seqs[0]),
+                    "strand": "+",
+                }
+            ),
+            folder / "labels.tsv",
+        )
 
         def ours():
-            run_encode(folder / "s.fa.gz", folder / "labels.tsv", folder / "t.npy", folder / "m.json",
-                       log=lambda *a: None)
+            run_encode(
+                folder / "s.fa.gz", folder / "labels.tsv", folder / "t.npy", folder / "m.json", log=lambda *a: None
+            )
 
         def pysam_loop():
             with pysam.FastxFile(str(folder / "s.fa.gz")) as reader:
                 for entry in reader:
                     bytes_to_tokens(entry.sequence.encode())
 
-        return [("genomedl encode stage (bgzipped FASTA -> tokens.npy, incl. labels.tsv)", best(ours, repeat), ""),
-                ("pysam.FastxFile loop + the same lookup per record", best(pysam_loop, repeat), "")]
+        return [
+            ("genomedl encode stage (bgzipped FASTA -> tokens.npy, incl. labels.tsv)", best(ours, repeat), ""),
+            ("pysam.FastxFile loop + the same lookup per record", best(pysam_loop, repeat), ""),
+        ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--length", type=int, default=200)
-    parser.add_argument("--tangermeme-n", type=int, default=100_000,
-                        help="sequences for the per-sequence tangermeme and kipoiseq loops")
+    parser.add_argument(
+        "--tangermeme-n", type=int, default=100_000, help="sequences for the per-sequence tangermeme and kipoiseq loops"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--stage", action="store_true", help="also time the whole encode stage")
     parser.add_argument("--append", action="store_true", help="append the table to benchmarks/RESULTS.md")
@@ -96,32 +113,56 @@ def main() -> None:
     raw = np.frombuffer(b"ACGTN", np.uint8)[rng.choice(5, size=(args.n, args.length), p=[0.2475] * 4 + [0.01])]
     seqs = [row.tobytes().decode() for row in raw]
     joined = raw.tobytes()
-    sub = seqs[:args.tangermeme_n]
+    sub = seqs[: args.tangermeme_n]
     one_hot_encode(sub[0])  # compile numba kernels outside the timing
     one_hot_encode("".join(sub[:1000]))
 
     rows = [  # (name, seconds, sequences, note)
-        ("genomedl bytes_to_tokens, raw bytes (uint8 tokens)", best(lambda: bytes_to_tokens(joined), args.repeat),
-         args.n, "the encode stage's path"),
-        ("genomedl bytes_to_tokens, from Python strings", best(lambda: bytes_to_tokens("".join(seqs).encode()),
-                                                              args.repeat), args.n, "join + encode included"),
-        ("tangermeme one_hot_encode per sequence (int8 one-hot)",
-         best(lambda: [one_hot_encode(s) for s in sub], args.repeat), len(sub), ""),
-        ("tangermeme one_hot_encode on all sequences joined", best(lambda: one_hot_encode("".join(seqs)),
-                                                                   args.repeat), args.n, "its best case"),
-        ("kipoiseq-style table lookup per sequence (float32 one-hot)",
-         best(lambda: [kipoiseq_style(s) for s in sub], args.repeat), len(sub), ""),
+        (
+            "genomedl bytes_to_tokens, raw bytes (uint8 tokens)",
+            best(lambda: bytes_to_tokens(joined), args.repeat),
+            args.n,
+            "the encode stage's path",
+        ),
+        (
+            "genomedl bytes_to_tokens, from Python strings",
+            best(lambda: bytes_to_tokens("".join(seqs).encode()), args.repeat),
+            args.n,
+            "join + encode included",
+        ),
+        (
+            "tangermeme one_hot_encode per sequence (int8 one-hot)",
+            best(lambda: [one_hot_encode(s) for s in sub], args.repeat),
+            len(sub),
+            "",
+        ),
+        (
+            "tangermeme one_hot_encode on all sequences joined",
+            best(lambda: one_hot_encode("".join(seqs)), args.repeat),
+            args.n,
+            "its best case",
+        ),
+        (
+            "kipoiseq-style table lookup per sequence (float32 one-hot)",
+            best(lambda: [kipoiseq_style(s) for s in sub], args.repeat),
+            len(sub),
+            "",
+        ),
     ]
     table = [(name, n * args.length / seconds / 1e6, n, note) for name, seconds, n, note in rows]
     if args.stage:
-        table += [(name, args.n * args.length / seconds / 1e6, args.n, note)
-                  for name, seconds, note in stage(seqs, max(1, args.repeat - 1))]
+        table += [
+            (name, args.n * args.length / seconds / 1e6, args.n, note)
+            for name, seconds, note in stage(seqs, max(1, args.repeat - 1))
+        ]
     ours = table[0][1]
     lines = ["| encoder | sequences | Mbp/s | genomedl raw-bytes speed-up | note |", "|---|---|---|---|---|"]
     lines += [f"| {name} | {n:,} | {mbps:,.0f} | {ours / mbps:,.1f}x | {note} |" for name, mbps, n, note in table]
-    publish(f"\n## encode (benchmarks/bench_encode.py)\n\n{machine()}; {args.n:,} random sequences "
-            f"of {args.length} bp (1% N), best of {args.repeat}; Mbp/s of input.\n\n" + "\n".join(lines) + "\n",
-            args.append)
+    publish(
+        f"\n## encode (benchmarks/bench_encode.py)\n\n{machine()}; {args.n:,} random sequences "
+        f"of {args.length} bp (1% N), best of {args.repeat}; Mbp/s of input.\n\n" + "\n".join(lines) + "\n",
+        args.append,
+    )
 
 
 if __name__ == "__main__":

@@ -26,13 +26,12 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from test_export import ARCHS, tiny_encoder  # noqa: E402
-
-from genomedl.inference import predict_proba  # noqa: E402
 from genomedl.export.portable import script_program  # noqa: E402
-from results_md import machine, publish  # noqa: E402
+from genomedl.inference import predict_proba  # noqa: E402
 from genomedl.models import build_model  # noqa: E402
 from genomedl.models.layers import reverse_complement_tokens  # noqa: E402
+from results_md import machine, publish  # noqa: E402
+from test_export import ARCHS, tiny_encoder  # noqa: E402
 
 
 class Averaged(torch.nn.Module):
@@ -59,7 +58,7 @@ def torchscript(model, length: int, tokens: torch.Tensor):
     buffer = io.BytesIO()
     torch.jit.save(program, buffer)
     loaded = torch.jit.load(io.BytesIO(buffer.getvalue()))
-    loaded(tokens)                                           # the profiling run
+    loaded(tokens)  # the profiling run
     probs, run = timed(lambda: loaded(tokens))
     return build, len(buffer.getvalue()), run, probs
 
@@ -68,8 +67,9 @@ def exported(model, length: int, tokens: torch.Tensor):
     from torch.export import Dim, export
 
     wrapper = Averaged(model).eval()
-    program, build = timed(lambda: export(wrapper, (tokens[:2],), dynamic_shapes={"tokens": {0: Dim("batch")}},
-                                          strict=False))
+    program, build = timed(
+        lambda: export(wrapper, (tokens[:2],), dynamic_shapes={"tokens": {0: Dim("batch")}}, strict=False)
+    )
     buffer = io.BytesIO()
     torch.export.save(program, buffer)
     loaded = torch.export.load(io.BytesIO(buffer.getvalue())).module()
@@ -90,8 +90,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, torch.no_grad():
         encoder = tiny_encoder(Path(folder) / "encoder", length)
         for name, settings in ARCHS.items():
-            hyper = {k: v for k, v in settings.items() if k != "arch"} | ({"encoder": str(encoder)}
-                                                                         if name == "bert" else {})
+            hyper = {k: v for k, v in settings.items() if k != "arch"} | (
+                {"encoder": str(encoder)} if name == "bert" else {}
+            )
             torch.manual_seed(0)
             model = build_model(settings["arch"], length=length, n_classes=2, **hyper).eval()
             reference = predict_proba(model, tokens.numpy())
@@ -100,14 +101,18 @@ def main() -> None:
                     build, size, run, probs = fn(model, length, tokens)
                     diff = float(np.abs(probs.double().numpy() - reference).max())
                     rows.append((name, method, f"{build:.2f}", f"{size / 1e3:.0f}", f"{run * 1e3:.1f}", f"{diff:.1e}"))
-                except Exception as exc:                    # a failure is a result too
+                except Exception as exc:  # a failure is a result too
                     rows.append((name, method, "failed", "", "", type(exc).__name__))
                 print(*rows[-1], sep="\t", flush=True)
     table = ["| model | method | build s | file kB | 256 windows ms | max abs diff |", "|---|---|---:|---:|---:|---|"]
     table += ["| " + " | ".join(row) + " |" for row in rows]
-    publish(f"\n## export (benchmarks/bench_export.py, issue 12)\n\n{machine('one thread')}; windows of {length} bp, "
-            "the small models of tests/test_export.py (random weights), both strands averaged in the program.\n\n"
-            + "\n".join(table) + "\n", args.append)
+    publish(
+        f"\n## export (benchmarks/bench_export.py, issue 12)\n\n{machine('one thread')}; windows of {length} bp, "
+        "the small models of tests/test_export.py (random weights), both strands averaged in the program.\n\n"
+        + "\n".join(table)
+        + "\n",
+        args.append,
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from pathlib import Path
 import pysam
 from Bio import SeqIO, bgzf
 
-from genomedl.extract import WindowPolicy, genbank_records, run_extract
+from genomedl.extract import genbank_records, run_extract
 
 REPO = Path(__file__).resolve().parents[1]
 RECORD = "genbank/UD_139262478721.gb"
@@ -32,21 +32,38 @@ def best(fn, repeat: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("GENOMEDL_SHARED_DATA",
-                                                                         REPO.parent / "shared" / "data")))
+    parser.add_argument(
+        "--data", type=Path, default=Path(os.environ.get("GENOMEDL_SHARED_DATA", REPO.parent / "shared" / "data"))
+    )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--append", action="store_true", help="append the results to benchmarks/RESULTS.md")
     args = parser.parse_args()
     path = args.data / RECORD
     quiet = dict(log=lambda *a: None)
-    rows = [("Biopython SeqIO.read (parse only)", best(lambda: bytes(SeqIO.read(path, "genbank").seq), args.repeat)),
-            ("genomedl parse + annotation model", best(lambda: list(genbank_records(path, **quiet)), args.repeat))]
+    rows = [
+        ("Biopython SeqIO.read (parse only)", best(lambda: bytes(SeqIO.read(path, "genbank").seq), args.repeat)),
+        ("genomedl parse + annotation model", best(lambda: list(genbank_records(path, **quiet)), args.repeat)),
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         for task in ("exon_intron", "splice_site", "region"):
-            rows.append((f"genomedl extract, task {task} (200 bp, stride 100, indexed FASTA written)", best(
-                lambda: run_extract(path, task, WindowPolicy(), out / "s.fa.gz", out / "l.tsv", out / "s.json",
-                                    **quiet), args.repeat)))
+            rows.append(
+                (
+                    f"genomedl extract, task {task} (200 bp, stride 100, indexed FASTA written)",
+                    best(
+                        lambda: run_extract(
+                            out / "s.fa.gz",
+                            out / "l.tsv",
+                            out / "s.json",
+                            {"task": task},
+                            seed=0,
+                            records=path,
+                            **quiet,
+                        ),
+                        args.repeat,
+                    ),
+                )
+            )
         windows = sum(1 for _ in open(out / "l.tsv")) - 1
         plain = out / "plain.fa"  # the last run's windows, uncompressed
         with pysam.FastxFile(str(out / "s.fa.gz")) as reader:
@@ -57,16 +74,28 @@ def main() -> None:
             with bgzf.BgzfWriter(str(out / "b1.fa.gz"), "wb", compresslevel=1) as handle:
                 handle.write(data)
 
-        rows.append(("FASTA compression: pysam.tabix_compress (zlib default level)",
-                     best(lambda: pysam.tabix_compress(str(plain), str(out / "p.fa.gz"), force=True), args.repeat)))
+        rows.append(
+            (
+                "FASTA compression: pysam.tabix_compress (zlib default level)",
+                best(lambda: pysam.tabix_compress(str(plain), str(out / "p.fa.gz"), force=True), args.repeat),
+            )
+        )
         rows.append(("FASTA compression: Bio.bgzf level 1 (what extract uses)", best(bgzf_level1, args.repeat)))
     parse = rows[0][1]
-    lines = [f"### extract: {RECORD} ({path.stat().st_size / 1e6:.1f} MB), {dt.date.today()}, "
-             f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, best of {args.repeat}",
-             "", "| step | seconds | ratio to Biopython parse |", "|---|---:|---:|"]
+    lines = [
+        f"### extract: {RECORD} ({path.stat().st_size / 1e6:.1f} MB), {dt.date.today()}, "
+        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, best of {args.repeat}",
+        "",
+        "| step | seconds | ratio to Biopython parse |",
+        "|---|---:|---:|",
+    ]
     lines += [f"| {name} | {seconds:.3f} | {seconds / parse:.1f} |" for name, seconds in rows]
-    lines += ["", f"Last run (region task) wrote {windows} windows. Parsing (Biopython) is "
-              f"{100 * parse / rows[2][1]:.0f}% of the exon_intron extraction.", ""]
+    lines += [
+        "",
+        f"Last run (region task) wrote {windows} windows. Parsing (Biopython) is "
+        f"{100 * parse / rows[2][1]:.0f}% of the exon_intron extraction.",
+        "",
+    ]
     text = "\n".join(lines)
     print(text)
     if args.append:

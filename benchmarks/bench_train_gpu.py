@@ -29,7 +29,7 @@ from genomedl.provenance import utc_now, versions
 from genomedl.tables import read_tsv
 from genomedl.train import run_train
 
-CASES = {   # name: (arch, hyperparameters, global batch size)
+CASES = {  # name: (arch, hyperparameters, global batch size)
     "cnn (Basset-like)": ("cnn", {}, 1024),
     "bilstm 2x256": ("lstm", {"hidden_size": 256, "layers": 2, "bidirectional": True}, 512),
 }
@@ -38,23 +38,43 @@ CASES = {   # name: (arch, hyperparameters, global batch size)
 def write_encoded(folder: Path, n: int, length: int, seed: int = 0) -> dict:
     """Random windows and labels as the encode/split stages write them; 98 % train, 2 % val."""
     rng = np.random.default_rng(seed)
-    paths = {k: folder / f for k, f in (("tokens", "tokens.npy"), ("meta", "meta.json"), ("labels", "labels.tsv"),
-                                        ("split", "split.tsv"))}
+    paths = {
+        k: folder / f
+        for k, f in (("tokens", "tokens.npy"), ("meta", "meta.json"), ("labels", "labels.tsv"), ("split", "split.tsv"))
+    }
     np.save(paths["tokens"], rng.integers(0, 4, size=(n, length), dtype=np.uint8))
     paths["meta"].write_text(json.dumps({"classes": ["a", "b"], "length": length}))
     ids = [f"w{i}" for i in range(n)]
-    pd.DataFrame({"id": ids, "label": np.where(rng.random(n) < 0.5, "a", "b")}).to_csv(paths["labels"], sep="\t",
-                                                                                      index=False)
+    pd.DataFrame({"id": ids, "label": np.where(rng.random(n) < 0.5, "a", "b")}).to_csv(
+        paths["labels"], sep="\t", index=False
+    )
     pd.DataFrame({"id": ids, "split": np.where(np.arange(n) % 50 == 0, "val", "train")}).to_csv(
-        paths["split"], sep="\t", index=False)
+        paths["split"], sep="\t", index=False
+    )
     return paths
 
 
 def engine(paths: dict, out: Path, arch: str, hyper: dict, batch: int, epochs: int, device: str) -> float:
-    settings = {"arch": arch, **hyper, "batch_size": batch, "epochs": epochs, "patience": epochs,
-                "accelerator": "gpu" if device == "cuda" else "cpu", "devices": 1}
-    run_train(paths["tokens"], paths["meta"], paths["labels"], paths["split"], out, "bench", settings, seed=0,
-              log=lambda *_: None)
+    settings = {
+        "arch": arch,
+        **hyper,
+        "batch_size": batch,
+        "epochs": epochs,
+        "patience": epochs,
+        "accelerator": "gpu" if device == "cuda" else "cpu",
+        "devices": 1,
+    }
+    run_train(
+        paths["tokens"],
+        paths["meta"],
+        paths["labels"],
+        paths["split"],
+        out,
+        "bench",
+        settings,
+        seed=0,
+        log=lambda *_: None,
+    )
     history = read_tsv(out / "history.tsv")
     n_train = sum(json.loads((out / "run.json").read_text())["train_counts"].values())
     return n_train * (len(history) - 1) / history["seconds"].iloc[1:].sum()
@@ -67,8 +87,9 @@ def plain(paths: dict, arch: str, hyper: dict, batch: int, epochs: int, device: 
     labels = (read_tsv(paths["labels"])["label"].to_numpy() == "b").astype(np.int64)
     rows = np.flatnonzero(split == "train")
     x, y = torch.from_numpy(tokens[rows]), torch.from_numpy(labels[rows])
-    x, y = (x.to(device), y.to(device)) if resident else ((x.pin_memory(), y.pin_memory()) if device == "cuda"
-                                                          else (x, y))
+    x, y = (
+        (x.to(device), y.to(device)) if resident else ((x.pin_memory(), y.pin_memory()) if device == "cuda" else (x, y))
+    )
     torch.manual_seed(0)
     model = build_model(arch, length=tokens.shape[1], n_classes=2, **hyper).to(device).train()
     optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=device == "cuda")
@@ -79,7 +100,7 @@ def plain(paths: dict, arch: str, hyper: dict, batch: int, epochs: int, device: 
         t0 = time.perf_counter()
         order = torch.randperm(len(y), device=x.device)
         for start in range(0, len(y), batch):
-            index = order[start:start + batch]
+            index = order[start : start + batch]
             xb = x[index].to(device, non_blocking=True)
             yb = y[index].to(device, non_blocking=True)
             with torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda"):
@@ -118,18 +139,26 @@ def main() -> None:
             ours = engine(paths, Path(tmp) / arch, arch, hyper, batch, args.epochs, device)
             host = plain(paths, arch, hyper, batch, args.epochs, device, resident=False)
             resident = plain(paths, arch, hyper, batch, args.epochs, device, resident=True)
-            lines.append(f"| {label} | {batch} | {ours:,.0f} | {host:,.0f} | {resident:,.0f} | "
-                         f"{ours / max(host, resident):.2f}x |")
+            lines.append(
+                f"| {label} | {batch} | {ours:,.0f} | {host:,.0f} | {resident:,.0f} | "
+                f"{ours / max(host, resident):.2f}x |"
+            )
             print(lines[-1], flush=True)
     if args.smoke:
         return
     v = versions()
-    table = "\n".join([
-        "\n## Training throughput, engine vs plain PyTorch loop (benchmarks/bench_train_gpu.py, issue 7)\n",
-        f"{utc_now()} on **{name}**, torch {v.get('torch')}, lightning {v.get('lightning')}; {args.n:,} windows of "
-        f"{args.length} bp, {args.epochs} epochs (first not counted); windows per second.\n",
-        "| model | batch | genomedl engine | plain loop, host batches | plain loop, data on GPU | engine / best plain |",
-        "|---|---|---|---|---|---|", *lines, ""])
+    table = "\n".join(
+        [
+            "\n## Training throughput, engine vs plain PyTorch loop (benchmarks/bench_train_gpu.py, issue 7)\n",
+            f"{utc_now()} on **{name}**, torch {v.get('torch')}, lightning {v.get('lightning')}; {args.n:,} windows of "
+            f"{args.length} bp, {args.epochs} epochs (first not counted); windows per second.\n",
+            "| model | batch | genomedl engine | plain loop, host batches | plain loop, data on GPU "
+            "| engine / best plain |",
+            "|---|---|---|---|---|---|",
+            *lines,
+            "",
+        ]
+    )
     with open(args.results, "a") as handle:
         handle.write(table)
 

@@ -12,8 +12,10 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 
 def machine(threads: str = "one thread used") -> str:
     """Date, CPU, core count, threads and the load average now (other work on the machine skews timings)."""
-    return (f"{dt.date.today()}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {threads}, "
-            f"load average {os.getloadavg()[0]:.1f} at the end")
+    return (
+        f"{dt.date.today()}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {threads}, "
+        f"load average {os.getloadavg()[0]:.1f} at the end"
+    )
 
 
 def publish(section: str, append: bool) -> None:

@@ -1,4 +1,4 @@
-"""Shared fixtures: real data locations and small helpers for the tests."""
+"""Fixtures shared by several test modules; plain helpers and constants live in helpers.py."""
 
 from __future__ import annotations
 
@@ -6,14 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def demo_settings() -> dict:
-    with open(REPO / "config" / "config.yaml") as handle:
-        return yaml.safe_load(handle)["demo_data"]
+from helpers import REPO, copy_workflow, demo_settings, save_tiny_cnn, snakemake, write_synthetic_dataset
+from ncbi.eutils_server import FakeEutils, RunningServer
 
 
 @pytest.fixture(scope="session")
@@ -37,43 +32,8 @@ def biopython_genbank(tmp_path_factory) -> Path:
 
     settings = demo_settings()
     out = tmp_path_factory.mktemp("biopython")
-    extract_test_files(settings["version"], settings["sha256"], settings["files"],
-                       [out / f for f in settings["files"]])
+    extract_test_files(settings["version"], settings["sha256"], settings["files"], [out / f for f in settings["files"]])
     return out / "GenBank"
-
-
-def write_synthetic_dataset(folder: Path, n: int = 600, length: int = 100, motif: str = "TGACTCA",
-                            positive_fraction: float = 0.5, seed: int = 0) -> dict[str, Path]:
-    """Random DNA where class ``pos`` carries ``motif`` near the window centre; 60/20/20 split by group.
-
-    Writes tokens.npy, meta.json, labels.tsv and split.tsv as the encode and split stages would.
-    """
-    import numpy as np
-    import pandas as pd
-
-    from genomedl.tables import write_json, write_tsv
-
-    rng = np.random.default_rng(seed)
-    tokens = rng.integers(0, 4, size=(n, length), dtype=np.uint8)
-    positive = rng.random(n) < positive_fraction
-    code = np.array(["ACGT".index(c) for c in motif], dtype=np.uint8)
-    offsets = length // 2 - len(motif) // 2 + rng.integers(-3, 4, size=n)
-    for row in np.flatnonzero(positive):
-        tokens[row, offsets[row]:offsets[row] + len(motif)] = code
-    folder.mkdir(parents=True, exist_ok=True)
-    np.save(folder / "tokens.npy", tokens)
-    ids = [f"s{i}" for i in range(n)]
-    groups = [f"G{i % 50}" for i in range(n)]
-    labels = pd.DataFrame({"id": ids, "label": np.where(positive, "pos", "neg"), "accession": groups,
-                           "gene": "", "group": groups, "start": 0, "end": length, "strand": "+"})
-    write_tsv(labels, folder / "labels.tsv")
-    bucket = np.array([int(g[1:]) % 10 for g in groups])
-    split = np.where(bucket < 6, "train", np.where(bucket < 8, "val", "test"))
-    write_tsv(pd.DataFrame({"id": ids, "split": split}), folder / "split.tsv")
-    write_json({"n": n, "length": length, "alphabet": "ACGTN", "dtype": "uint8", "classes": ["neg", "pos"]},
-               folder / "meta.json")
-    return {name: folder / f"{name}.{ext}" for name, ext in
-            (("tokens", "npy"), ("meta", "json"), ("labels", "tsv"), ("split", "tsv"))}
 
 
 @pytest.fixture
@@ -91,44 +51,6 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped under GENOMEDL_REQUIRE_ALL=1: {report.longrepr}"
 
 
-def copy_workflow(workdir: Path) -> Path:
-    """Copy what a user's checkout needs to run the workflow into ``workdir``."""
-    import shutil
-
-    for name in ("Snakefile", "workflow", "config", "profiles", "envs"):
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, workdir / name)
-    return workdir
-
-
-def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900):
-    """Run the real snakemake CLI in ``workdir`` with this interpreter's bin folder on PATH."""
-    import subprocess
-    import sys
-
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=workdir, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-    if check and done.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return done
-
-
-def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
-    """Job counts from a dry run's 'Job stats' table."""
-    import re
-
-    out = snakemake(workdir, *args, "-n", "--quiet", "rules").stdout
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M) if m.group(1) != "total"}
-
-
-def summary(workdir: Path) -> dict[str, dict]:
-    """``snakemake --summary`` as {output file: row}."""
-    lines = snakemake(workdir, "--summary").stdout.strip().splitlines()
-    header = lines[0].split("\t")
-    return {row[0]: dict(zip(header, row)) for row in (line.split("\t") for line in lines[1:])}
-
-
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> Path:
     """The demo workflow run once, locally, in a temporary copy of the repository."""
@@ -137,15 +59,47 @@ def demo_run(tmp_path_factory) -> Path:
     return workdir
 
 
-def lean_config(workdir: Path) -> Path:
-    """Keep only the demo's CNN and k-mer baseline (same settings) in ``workdir``'s config, without
-    interpretation or predictions: the fault and cluster tests then exercise every stage in a fraction of the time."""
-    path = workdir / "config" / "config.yaml"
-    config = yaml.safe_load(path.read_text())
-    config["models"] = {"cnn": config["models"]["cnn"]}
-    config["interpret"] = {"enabled": False}
-    for key in ("pretrain", "gan"):
-        config.pop(key, None)
-    config["datasets"]["demo"].pop("predict", None)   # tests/test_predict.py covers it
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return workdir
+@pytest.fixture
+def one_thread():
+    """One intra-op thread: tiny models on a busy 2-core machine run many times faster without thread contention.
+
+    Modules of tiny models request it for every test: ``pytestmark = pytest.mark.usefixtures("one_thread")``.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return save_tiny_cnn(tmp_path_factory.mktemp("models") / "tiny")
+
+
+@pytest.fixture(scope="module")
+def reference(shared_data, tmp_path_factory):
+    """The real RefSeqGene FASTA NG_012337.1 (SDHD), copied and indexed with pysam."""
+    import shutil
+
+    import pysam
+
+    path = tmp_path_factory.mktemp("reference") / "NG_012337.1.fa"
+    shutil.copy(shared_data / "gff" / "NG_012337.1.fasta", path)
+    pysam.faidx(str(path))
+    return path
+
+
+@pytest.fixture
+def fake(shared_data) -> FakeEutils:
+    """The recorded NCBI responses of the shared data, served by ``server``."""
+    return FakeEutils(shared_data)
+
+
+@pytest.fixture
+def server(fake):
+    """A loopback E-utilities server answering with ``fake``."""
+    running = RunningServer(fake)
+    yield running
+    running.close()

@@ -22,11 +22,10 @@ import pytest
 import yaml
 from Bio import BiopythonParserWarning, SeqIO
 
-from conftest import REPO, copy_workflow, demo_settings, snakemake, write_synthetic_dataset
 from genomedl.cli import main
 from genomedl.demo_data import biopython_sdist
 from genomedl.tables import read_tsv, write_tsv
-from ncbi.conftest import EMAIL, fake, server, shared_data  # noqa: F401  (the loopback E-utilities server)
+from helpers import EMAIL, REPO, cli_args, copy_workflow, demo_settings, snakemake, write_synthetic_dataset
 
 HOSTILE = "<script>alert(1)</script>"
 REGION = '{"length": 20, "stride": 10}'
@@ -36,23 +35,48 @@ CENTRED = '{"length": 8, "mode": "centred"}'
 # files its comments call junk, a FASTA file read as GenBank) -> the stage that stops it; None: accepted with
 # one warning line per kind. Fetch reads source.local files; extract (task region) reads what fetch accepted.
 MALFORMED = {
-    "1MRR_A.gp": "fetch", "NC_000932.faa": "fetch", "addgene-plasmid-11664-sequence-180430.gbk": None,
-    "addgene-plasmid-39296-sequence-49545.gbk": None, "bad_loc_wrap.gb": None, "bad_origin_wrap.gb": "fetch",
-    "bad_origin_wrap_CDS.gb": "extract", "bad_origin_wrap_fuzzy.gb": "extract", "bad_origin_wrap_linear.gb": "fetch",
-    "blank_seq.gb": "fetch", "dbsource_wrap.gb": "fetch", "empty_accession.gbk": "extract",
-    "empty_feature_qualifier.gb": "extract", "empty_version.gbk": "extract", "invalid_locus_line_spacing.gb": "extract",
-    "invalid_misc_feature.gb": "extract", "invalid_product.gb": "fetch", "invalid_structured_comment.gb": "fetch",
-    "negative_location.gb": "extract", "no_end_marker.gb": "fetch", "no_origin_no_end.gb": "fetch",
-    "noref_date_warning.gb": "extract", "protein_refseq.gb": "fetch", "protein_refseq2.gb": "fetch",
-    "qualifier_escaping_read.gb": "fetch", "wrong_sequence_indent.gb": "extract",
+    "1MRR_A.gp": "fetch",
+    "NC_000932.faa": "fetch",
+    "addgene-plasmid-11664-sequence-180430.gbk": None,
+    "addgene-plasmid-39296-sequence-49545.gbk": None,
+    "bad_loc_wrap.gb": None,
+    "bad_origin_wrap.gb": "fetch",
+    "bad_origin_wrap_CDS.gb": "extract",
+    "bad_origin_wrap_fuzzy.gb": "extract",
+    "bad_origin_wrap_linear.gb": "fetch",
+    "blank_seq.gb": "fetch",
+    "dbsource_wrap.gb": "fetch",
+    "empty_accession.gbk": "extract",
+    "empty_feature_qualifier.gb": "extract",
+    "empty_version.gbk": "extract",
+    "invalid_locus_line_spacing.gb": "extract",
+    "invalid_misc_feature.gb": "extract",
+    "invalid_product.gb": "fetch",
+    "invalid_structured_comment.gb": "fetch",
+    "negative_location.gb": "extract",
+    "no_end_marker.gb": "fetch",
+    "no_origin_no_end.gb": "fetch",
+    "noref_date_warning.gb": "extract",
+    "protein_refseq.gb": "fetch",
+    "protein_refseq2.gb": "fetch",
+    "qualifier_escaping_read.gb": "fetch",
+    "wrong_sequence_indent.gb": "extract",
 }
 
 
 # ... of which these parse without error or parser warning, yet Biopython's tests single them out: a FASTA file
 # that GenBank.read must reject, empty ACCESSION/VERSION lines, protein and "junky" RefSeq files, a blank sequence
 # without a sequence type, an empty feature qualifier
-NAMED_BY_TESTS = {"NC_000932.faa", "empty_accession.gbk", "empty_version.gbk", "protein_refseq.gb",
-                  "protein_refseq2.gb", "dbsource_wrap.gb", "blank_seq.gb", "empty_feature_qualifier.gb"}
+NAMED_BY_TESTS = {
+    "NC_000932.faa",
+    "empty_accession.gbk",
+    "empty_version.gbk",
+    "protein_refseq.gb",
+    "protein_refseq2.gb",
+    "dbsource_wrap.gb",
+    "blank_seq.gb",
+    "empty_feature_qualifier.gb",
+}
 
 
 def genbank_id(name: str) -> str:
@@ -61,78 +85,144 @@ def genbank_id(name: str) -> str:
 
 # --- stage cases: (id, input files {name: text}, argv builder (in_dir, out_dir) -> argv, what the line names) ----
 
-def extract_argv(out: Path, *source_args: str, task: str = "labelled", window: str = CENTRED) -> list[str]:
-    return ["extract", *source_args, "--task", task, "--window", window, "--fasta", str(out / "s.fa.gz"),
-            "--labels", str(out / "labels.tsv"), "--summary", str(out / "summary.json")]
+
+def extract_argv(
+    out: Path, source: dict, *records_args: str, task: str = "labelled", window: str = CENTRED
+) -> list[str]:
+    settings = json.dumps({"task": task, "window": json.loads(window)} | ({"source": source} if source else {}))
+    return cli_args(
+        "extract",
+        *records_args,
+        settings=settings,
+        seed=0,
+        fasta=out / "s.fa.gz",
+        labels=out / "labels.tsv",
+        summary=out / "summary.json",
+    )
 
 
 def labelled(*names: str, **options):
-    return lambda inp, out: extract_argv(out, "--source", json.dumps({"labelled": [str(inp / n) for n in names]}),
-                                         **options)
+    return lambda inp, out: extract_argv(out, {"labelled": [str(inp / n) for n in names]}, **options)
 
 
 def reference(annotation: str, **extra):
     def argv(inp, out):
         source = {"reference": {"fasta": str(inp / "ref.fa"), "annotation": str(inp / annotation)}, **extra}
-        return extract_argv(out, "--source", json.dumps(source), task="region")
+        return extract_argv(out, source, task="region")
+
     return argv
 
 
-def fetch_argv(out: Path, source: dict) -> list[str]:
-    return ["fetch", "--source", json.dumps(source), "--records", str(out / "records.gb.gz"),
-            "--manifest", str(out / "manifest.tsv"), "--genes", str(out / "genes.json")]
+def fetch_argv(out: Path, source: dict, ncbi: dict | None = None) -> list[str]:
+    return [
+        "fetch",
+        "--settings",
+        json.dumps({"source": source, "ncbi": ncbi or {}}),
+        "--records",
+        str(out / "records.gb.gz"),
+        "--manifest",
+        str(out / "manifest.tsv"),
+        "--genes",
+        str(out / "genes.json"),
+    ]
 
 
 REF = ">chr1\nACGTACGTACGTACGTACGT\n"
 GFF = "chrX\tt\tgene\t2\t10\t.\t+\t.\tID=g1\n"
 STAGE_CASES = [
-    ("csv_invalid_character", {"seqs.csv": "id,sequence,label\nx,ACGTACGTAC,a\ny,ACGJACGTAC,b\n"}, labelled("seqs.csv"),
-     "seqs.csv: line 3 (y)"),
-    ("fasta_invalid_character", {"seqs.fa": ">s1 label=a\nACGT-CGT\n>s2 label=b\nACGTACGA\n"}, labelled("seqs.fa"),
-     "seqs.fa: sequence 1 (s1)"),
-    ("csv_empty_sequence", {"seqs.csv": "id,sequence,label\nx,ACGTACGTAC,a\ny,,b\n"}, labelled("seqs.csv"),
-     "seqs.csv: line 3"),
-    ("fasta_empty_sequence", {"seqs.fa": ">s1 label=a\nACGTACGT\n>s2 label=b\n>s3 label=b\nACGTTTGT\n"},
-     labelled("seqs.fa"), "seqs.fa: sequence 2"),
-    ("csv_duplicate_id", {"seqs.csv": "id,sequence,label\nx,ACGTACGTAC,a\nx,ACGTACGTAA,b\n"}, labelled("seqs.csv"),
-     "seqs.csv: line 3: duplicate id 'x'"),
-    ("fasta_duplicate_id", {"seqs.fa": ">s1 label=a\nACGTACGT\n>s1 label=b\nACGTACGA\n"}, labelled("seqs.fa"),
-     "seqs.fa: sequence 2: duplicate id 's1'"),
+    (
+        "csv_invalid_character",
+        {"seqs.csv": "id,sequence,label\nx,ACGTACGTAC,a\ny,ACGJACGTAC,b\n"},
+        labelled("seqs.csv"),
+        "seqs.csv: line 3 (y)",
+    ),
+    (
+        "fasta_invalid_character",
+        {"seqs.fa": ">s1 label=a\nACGT-CGT\n>s2 label=b\nACGTACGA\n"},
+        labelled("seqs.fa"),
+        "seqs.fa: sequence 1 (s1)",
+    ),
+    (
+        "csv_empty_sequence",
+        {"seqs.csv": "id,sequence,label\nx,ACGTACGTAC,a\ny,,b\n"},
+        labelled("seqs.csv"),
+        "seqs.csv: line 3",
+    ),
+    (
+        "fasta_empty_sequence",
+        {"seqs.fa": ">s1 label=a\nACGTACGT\n>s2 label=b\n>s3 label=b\nACGTTTGT\n"},
+        labelled("seqs.fa"),
+        "seqs.fa: sequence 2",
+    ),
+    (
+        "csv_duplicate_id",
+        {"seqs.csv": "id,sequence,label\nx,ACGTACGTAC,a\nx,ACGTACGTAA,b\n"},
+        labelled("seqs.csv"),
+        "seqs.csv: line 3: duplicate id 'x'",
+    ),
+    (
+        "fasta_duplicate_id",
+        {"seqs.fa": ">s1 label=a\nACGTACGT\n>s1 label=b\nACGTACGA\n"},
+        labelled("seqs.fa"),
+        "seqs.fa: sequence 2: duplicate id 's1'",
+    ),
     ("csv_missing_column", {"seqs.csv": "seq,label\nACGT,a\n"}, labelled("seqs.csv"), "seqs.csv"),
     ("fasta_without_label", {"seqs.fa": ">s1\nACGTACGT\n"}, labelled("seqs.fa"), "seqs.fa: sequence 1 (s1)"),
     ("empty_csv", {"seqs.csv": ""}, labelled("seqs.csv"), "seqs.csv"),
     ("empty_csv_header_only", {"seqs.csv": "sequence,label\n"}, labelled("seqs.csv"), "seqs.csv"),
     ("empty_fasta", {"seqs.fa": ""}, labelled("seqs.fa"), "seqs.fa"),
-    ("empty_genbank", {"empty.gb": ""}, lambda inp, out: fetch_argv(out, {"local": [str(inp / "empty.gb")]}),
-     "empty.gb"),
-    ("one_class", {"seqs.csv": "sequence,label\nACGTACGTAC,exon\nGGGTACGTAA,exon\n"}, labelled("seqs.csv"),
-     "seqs.csv"),
-    ("labelled_source_with_genbank_task", {"seqs.csv": "sequence,label\nACGTACGTAA,a\nGGGGAAAATT,b\n"},
-     labelled("seqs.csv", task="exon_intron"), "datasets.<name>.task"),
+    (
+        "empty_genbank",
+        {"empty.gb": ""},
+        lambda inp, out: fetch_argv(out, {"local": [str(inp / "empty.gb")]}),
+        "empty.gb",
+    ),
+    ("one_class", {"seqs.csv": "sequence,label\nACGTACGTAC,exon\nGGGTACGTAA,exon\n"}, labelled("seqs.csv"), "seqs.csv"),
+    (
+        "labelled_source_with_genbank_task",
+        {"seqs.csv": "sequence,label\nACGTACGTAA,a\nGGGGAAAATT,b\n"},
+        labelled("seqs.csv", task="exon_intron"),
+        "datasets.<name>.task",
+    ),
     ("reference_names_do_not_match", {"ref.fa": REF, "other.gff3": GFF}, reference("other.gff3"), "ref.fa"),
     ("reference_unknown_annotation_format", {"ref.fa": REF, "ann.txt": GFF}, reference("ann.txt"), "ann.txt"),
-    ("source_mixes_kinds", {"ref.fa": REF, "other.gff3": GFF}, reference("other.gff3", local=["x.gb"]),
-     "datasets.<name>.source"),
+    (
+        "source_mixes_kinds",
+        {"ref.fa": REF, "other.gff3": GFF},
+        reference("other.gff3", local=["x.gb"]),
+        "datasets.<name>.source",
+    ),
 ]
 ACCEPTED = {  # stage cases that are accepted: (input files, argv builder)
-    "csv_script_id": ({"seqs.csv": f"id,sequence,label\n{HOSTILE},ACGTACGTAA,a\nb,GGGGAAAATT,b\n"},
-                      labelled("seqs.csv")),
-    "fasta_script_header": ({"seqs.fa": f">{HOSTILE} label=a\nACGTACGTAA\n>b label=b\nGGGGAAAATT\n"},
-                            labelled("seqs.fa")),
+    "csv_script_id": (
+        {"seqs.csv": f"id,sequence,label\n{HOSTILE},ACGTACGTAA,a\nb,GGGGAAAATT,b\n"},
+        labelled("seqs.csv"),
+    ),
+    "fasta_script_header": (
+        {"seqs.fa": f">{HOSTILE} label=a\nACGTACGTAA\n>b label=b\nGGGGAAAATT\n"},
+        labelled("seqs.fa"),
+    ),
 }
 CONFIG_CASES = {  # dry runs of the workflow with one change to the demo config -> the config key named
     "config_unknown_key": (lambda c: c["datasets"]["demo"]["window"].update(lenght=100), "datasets.demo.window"),
-    "config_wrong_type": (lambda c: c["datasets"]["demo"]["window"].update(length="long"),
-                          "datasets.demo.window.length"),
+    "config_wrong_type": (
+        lambda c: c["datasets"]["demo"]["window"].update(length="long"),
+        "datasets.demo.window.length",
+    ),
     "config_missing_source": (lambda c: c["datasets"]["demo"].pop("source"), "datasets.demo"),
     "config_unknown_task": (lambda c: c["datasets"]["demo"].update(task="exon_intronn"), "datasets.demo.task"),
     "config_unknown_arch": (lambda c: c["models"]["cnn"].update(arch="cnnn"), "models.cnn.arch"),
 }
-OTHER_CASES = ["genbank_without_features_of_the_task", "window_longer_than_every_record",
-               "class_with_fewer_examples_than_splits", "unknown_accession"]
+OTHER_CASES = [
+    "genbank_without_features_of_the_task",
+    "window_longer_than_every_record",
+    "class_with_fewer_examples_than_splits",
+    "unknown_accession",
+]
 
 
 # --- the table in tests/README.md ------------------------------------------------------------------------------
+
 
 @functools.cache
 def corpus_table() -> dict[str, dict]:
@@ -141,7 +231,7 @@ def corpus_table() -> dict[str, dict]:
     start = next(i for i, line in enumerate(lines) if line.startswith("| case id |"))
     header = [c.strip() for c in lines[start].strip("|").split("|")]
     rows = {}
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
         cells = [c.strip().replace("\\|", "|").strip("`") for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
@@ -164,13 +254,17 @@ def run_cli(argv: list[str], capsys) -> tuple[int, list[str], list[str]]:
         warnings.simplefilter("always")
         status = main(argv)
     captured = capsys.readouterr()
-    shown = [f"{w.category.__name__}: {w.message}" for w in caught
-             if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning, ResourceWarning))]
+    shown = [
+        f"{w.category.__name__}: {w.message}"
+        for w in caught
+        if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning, ResourceWarning))
+    ]
     return status, captured.out.splitlines(), captured.err.splitlines() + shown
 
 
-def assert_one_clear_line(case_id: str, command: str, status: int, out: list[str], err: list[str], fault: str,
-                          output_dir: Path) -> None:
+def assert_one_clear_line(
+    case_id: str, command: str, status: int, out: list[str], err: list[str], fault: str, output_dir: Path
+) -> None:
     assert status == 2, (status, err)
     assert len(err) == 1, err
     assert not any("Traceback" in line for line in out + err)
@@ -192,6 +286,7 @@ def write_inputs(folder: Path, files: dict[str, str]) -> Path:
 
 # --- malformed GenBank files from Biopython's test suite -------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def biopython_tests(tmp_path_factory) -> Path:
     """Biopython's Tests/GenBank folder, from the sdist the demo uses (pip download, checksum checked)."""
@@ -199,8 +294,8 @@ def biopython_tests(tmp_path_factory) -> Path:
     prefix = f"biopython-{settings['version']}/Tests/GenBank/"
     with tarfile.open(biopython_sdist(settings["version"], settings["sha256"])) as archive:
         for member in archive.getmembers():
-            if member.isfile() and member.name.startswith(prefix) and "/" not in member.name[len(prefix):]:
-                (out / member.name[len(prefix):]).write_bytes(archive.extractfile(member).read())
+            if member.isfile() and member.name.startswith(prefix) and "/" not in member.name[len(prefix) :]:
+                (out / member.name[len(prefix) :]).write_bytes(archive.extractfile(member).read())
     return out
 
 
@@ -228,8 +323,9 @@ def test_malformed_genbank(biopython_tests, tmp_path, capsys, name):
     stage = "fetch"
     if status == 0:
         stage = "extract"
-        status, more, err = run_cli(extract_argv(out, "--records", str(raw / "records.gb.gz"), task="region",
-                                                 window=REGION), capsys)
+        status, more, err = run_cli(
+            extract_argv(out, {}, "--records", str(raw / "records.gb.gz"), task="region", window=REGION), capsys
+        )
         stdout += more
     warned = [line for line in stdout if line.startswith("warning: ")]
     assert len(warned) == len(set(warned))  # one line per parser warning, not one per line of the file
@@ -246,6 +342,7 @@ def test_malformed_genbank(biopython_tests, tmp_path, capsys, name):
 
 
 # --- labelled, reference and GenBank inputs at one stage ---------------------------------------------------------
+
 
 @pytest.mark.parametrize("case_id, files, argv, fault", STAGE_CASES, ids=[c[0] for c in STAGE_CASES])
 def test_bad_stage_input(tmp_path, capsys, case_id, files, argv, fault):
@@ -284,8 +381,12 @@ def demo_records(biopython_tests, tmp_path_factory) -> Path:
 def test_window_longer_than_every_record(demo_records, tmp_path, capsys):
     """200 kb windows: longer than the longest demo record (NC_000932.1, 154,478 bp)."""
     out = tmp_path / "out"
-    status, stdout, err = run_cli(extract_argv(out, "--records", str(demo_records), task="exon_intron",
-                                               window='{"length": 200000, "stride": 100}'), capsys)
+    status, stdout, err = run_cli(
+        extract_argv(
+            out, {}, "--records", str(demo_records), task="exon_intron", window='{"length": 200000, "stride": 100}'
+        ),
+        capsys,
+    )
     assert_one_clear_line("window_longer_than_every_record", "extract", status, stdout, err, "records.gb.gz", out)
 
 
@@ -293,8 +394,17 @@ def test_genbank_without_features_of_the_task(biopython_tests, tmp_path, capsys)
     """noref.gb, a real mRNA record: nothing spliced, so task exon_intron finds nothing to label."""
     raw, out = tmp_path / "raw", tmp_path / "out"
     assert run_cli(fetch_argv(raw, {"local": [str(biopython_tests / "noref.gb")]}), capsys)[0] == 0
-    status, stdout, err = run_cli(extract_argv(out, "--records", str(raw / "records.gb.gz"), task="exon_intron",
-                                               window='{"length": 200, "stride": 100}'), capsys)
+    status, stdout, err = run_cli(
+        extract_argv(
+            out,
+            {},
+            "--records",
+            str(raw / "records.gb.gz"),
+            task="exon_intron",
+            window='{"length": 200, "stride": 100}',
+        ),
+        capsys,
+    )
     assert_one_clear_line("genbank_without_features_of_the_task", "extract", status, stdout, err, "records.gb.gz", out)
 
 
@@ -306,9 +416,24 @@ def test_class_with_fewer_examples_than_splits(tmp_path, capsys):
     labels["accession"] = [f"REC{i}" for i in range(len(labels))]
     write_tsv(labels, data["labels"])
     out = tmp_path / "out"
-    status, stdout, err = run_cli(["split", "--labels", str(data["labels"]), "--tokens", str(data["tokens"]),
-                                   "--split", str(out / "split.tsv"), "--summary", str(out / "summary.json"),
-                                   "--settings", '{"val": 0.15, "test": 0.15}', "--seed", "1"], capsys)
+    status, stdout, err = run_cli(
+        [
+            "split",
+            "--labels",
+            str(data["labels"]),
+            "--tokens",
+            str(data["tokens"]),
+            "--split",
+            str(out / "split.tsv"),
+            "--summary",
+            str(out / "summary.json"),
+            "--settings",
+            '{"val": 0.15, "test": 0.15}',
+            "--seed",
+            "1",
+        ],
+        capsys,
+    )
     assert_one_clear_line("class_with_fewer_examples_than_splits", "split", status, stdout, err, "class 'b'", out)
     assert "labels.tsv" in err[0]
 
@@ -316,15 +441,15 @@ def test_class_with_fewer_examples_than_splits(tmp_path, capsys):
 def test_unknown_accession(server, fake, tmp_path, capsys):
     """An accession NCBI does not have (loopback E-utilities server): asked again alone, then one line."""
     raw, cache = tmp_path / "raw", tmp_path / "cache"
-    ncbi = {"email": EMAIL, "base_url": server.base_url, "max_rps": 100}
-    status, stdout, err = run_cli([*fetch_argv(raw, {"accessions": ["NG_012337.1", "NX_999999.1"]}),
-                                   "--ncbi", json.dumps(ncbi), "--cache-dir", str(cache)], capsys)
+    ncbi = {"email": EMAIL, "base_url": server.base_url, "max_rps": 100, "cache_dir": str(cache)}
+    status, stdout, err = run_cli(fetch_argv(raw, {"accessions": ["NG_012337.1", "NX_999999.1"]}, ncbi), capsys)
     assert_one_clear_line("unknown_accession", "fetch", status, stdout, err, "NX_999999.1", raw)
     assert [s.params["id"] for s in fake.seen("efetch")] == ["NG_012337.1,NX_999999.1", "NX_999999.1", "NX_999999.1"]
     assert not list(cache.rglob("NX_999999*")) and not list(cache.rglob("*.tmp"))
 
 
 # --- config errors, where the Snakefile is the entry point ------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def config_dry_runs(tmp_path_factory) -> dict:
@@ -354,9 +479,15 @@ def test_bad_config(config_dry_runs, case_id):
 
 # --- the table and the cases agree ---------------------------------------------------------------------------------
 
+
 def test_readme_table_lists_exactly_the_cases():
-    ids = ([genbank_id(n) for n in MALFORMED] + [c[0] for c in STAGE_CASES] + list(ACCEPTED) + list(CONFIG_CASES)
-           + OTHER_CASES)
+    ids = (
+        [genbank_id(n) for n in MALFORMED]
+        + [c[0] for c in STAGE_CASES]
+        + list(ACCEPTED)
+        + list(CONFIG_CASES)
+        + OTHER_CASES
+    )
     assert len(ids) == len(set(ids))
     assert sorted(corpus_table()) == sorted(ids)
     assert all(row["nothing left behind"] and row["entry point"] for row in corpus_table().values())

@@ -14,14 +14,22 @@ import time
 import numpy as np
 import pytest
 
+from genomedl import plotting
 from genomedl.interpret import plots
-from genomedl.report import figures
 from genomedl.tables import write_json
-from test_report import HOSTILE, make_report
+from helpers import HOSTILE, make_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--remote-debugging-pipe"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--remote-debugging-pipe",
+]
 
 
 class DevTools:
@@ -31,9 +39,12 @@ class DevTools:
         to_chrome, self._out = os.pipe()
         self._in, from_chrome = os.pipe()
         command = " ".join([CHROMIUM, *FLAGS, f"--user-data-dir={profile}"])
-        self.proc = subprocess.Popen(["bash", "-c", f"exec {command} 3<&{to_chrome} 4>&{from_chrome}"],
-                                     pass_fds=(to_chrome, from_chrome), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            ["bash", "-c", f"exec {command} 3<&{to_chrome} 4>&{from_chrome}"],
+            pass_fds=(to_chrome, from_chrome),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(to_chrome)
         os.close(from_chrome)
         self._buffer, self._next, self.events, self.session = b"", 0, [], None
@@ -86,19 +97,38 @@ def fake_interpretation(folder, ids):
     """An interpret folder as the interpret stage writes it (figures drawn by the real plotting code)."""
     rng = np.random.default_rng(0)
     ppm = rng.dirichlet(np.ones(4) * 0.3, 8).T
-    motif = {"name": "exon_motif1", "ppm": ppm, "cwm": ppm - 0.25, "support": 9, "kind": "attribution",
-             "class": "exon", "matches": [{"id": "MA0139.2", "name": f"CTCF {HOSTILE}", "p": 1e-6, "q": 1e-4}]}
-    figures.save(plots.attribution_logos([{"title": f"{ids[0]}: saliency", "contrib": rng.normal(0, 1, (4, 50))}]),
-                 folder / "attributions.png")
-    figures.save(plots.motif_logos([motif]), folder / "motifs.png")
-    figures.save(plots.motif_logos([{**motif, "name": "filter3", "cwm": None}]), folder / "filters.png")
-    figures.save(plots.attention_map(rng.random((12, 12)), "attention"), folder / "attention.png")
+    motif = {
+        "name": "exon_motif1",
+        "ppm": ppm,
+        "cwm": ppm - 0.25,
+        "support": 9,
+        "kind": "attribution",
+        "class": "exon",
+        "matches": [{"id": "MA0139.2", "name": f"CTCF {HOSTILE}", "p": 1e-6, "q": 1e-4}],
+    }
+    plotting.save(
+        plots.attribution_logos([{"title": f"{ids[0]}: saliency", "contrib": rng.normal(0, 1, (4, 50))}]),
+        folder / "attributions.png",
+    )
+    plotting.save(plots.motif_logos([motif]), folder / "motifs.png")
+    plotting.save(plots.motif_logos([{**motif, "name": "filter3", "cwm": None}]), folder / "filters.png")
+    plotting.save(plots.attention_map(rng.random((12, 12)), "attention"), folder / "attention.png")
     np.savez(folder / "attributions.npz", ids=np.array(ids[:4]))
-    write_json({"model": "good", "arch": "cnn", "sequences": 4, "seed": 1, "methods": ["saliency"],
-                "motifs_from": "saliency", "notes": [], "attention": True,
-                "jaspar": {"release": "JASPAR2024", "collection": "CORE", "tax_groups": ["vertebrates"], "motifs": 879},
-                "motifs": [{**motif, "ppm": ppm.tolist(), "cwm": (ppm - 0.25).tolist()}]},
-               folder / "interpretation.json")
+    write_json(
+        {
+            "model": "good",
+            "arch": "cnn",
+            "sequences": 4,
+            "seed": 1,
+            "methods": ["saliency"],
+            "motifs_from": "saliency",
+            "notes": [],
+            "attention": True,
+            "jaspar": {"release": "JASPAR2024", "collection": "CORE", "tax_groups": ["vertebrates"], "motifs": 879},
+            "motifs": [{**motif, "ppm": ppm.tolist(), "cwm": (ppm - 0.25).tolist()}],
+        },
+        folder / "interpretation.json",
+    )
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
@@ -117,14 +147,19 @@ def test_report_in_headless_chromium(tmp_path):
         browser.send("Emulation.setDeviceMetricsOverride", width=1200, height=900, deviceScaleFactor=1, mobile=False)
         browser.send("Page.navigate", url=url)
         browser.wait_for("Page.loadEventFired")
-        state = browser.send("Runtime.evaluate", returnByValue=True, expression="""(() => {
+        state = browser.send(
+            "Runtime.evaluate",
+            returnByValue=True,
+            expression="""(() => {
             const images = Array.from(document.images).map(i => {
                 const r = i.getBoundingClientRect(), s = getComputedStyle(i);
                 return {alt: i.alt, complete: i.complete, w: i.naturalWidth, h: i.naturalHeight,
                         shown: r.width > 0 && r.height > 0 && s.visibility !== "hidden" && s.display !== "none"};
             });
-            return {images, scripts: document.scripts.length, text: document.body.textContent, visible: document.body.innerText};
-        })()""")["result"]["value"]
+            return {images, scripts: document.scripts.length, text: document.body.textContent,
+                    visible: document.body.innerText};
+        })()""",
+        )["result"]["value"]
         shot = browser.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
     finally:
         browser.close()
@@ -133,15 +168,18 @@ def test_report_in_headless_chromium(tmp_path):
     if os.environ.get("GENOMEDL_ARTIFACTS"):
         shutil.copy(screenshot, os.environ["GENOMEDL_ARTIFACTS"])
     methods = [e.get("method") for e in browser.events]
-    errors = [e["params"] for e in browser.events
-              if e.get("method") == "Runtime.exceptionThrown"
-              or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] == "error")
-              or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
+    errors = [
+        e["params"]
+        for e in browser.events
+        if e.get("method") == "Runtime.exceptionThrown"
+        or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] == "error")
+        or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
+    ]
     assert not errors, errors
     requests = [e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"]
     assert url in requests and all(r == url or r.startswith("data:") for r in requests), requests
-    assert "Page.javascriptDialogOpening" not in methods                # the hostile alert() never ran
-    assert len(state["images"]) == 3 + 2 * 4 + 4                        # data, all models, per model, interpretation
+    assert "Page.javascriptDialogOpening" not in methods  # the hostile alert() never ran
+    assert len(state["images"]) == 3 + 2 * 4 + 4  # data, all models, per model, interpretation
     assert all(i["complete"] and i["w"] > 0 and i["h"] > 0 and i["shown"] for i in state["images"]), state["images"]
     assert state["scripts"] == 0
     assert f"w3 desc {HOSTILE}" in state["text"] and f"g {HOSTILE}" in state["text"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import demo_settings
 from genomedl.demo_data import biopython_sdist, extract_test_files
-from genomedl.provenance import sha256_file
 from genomedl.errors import GenomedlError
+from genomedl.provenance import sha256_file
+from helpers import demo_settings
 
 
 def test_cached_sdist_matches_pinned_checksum():

@@ -13,7 +13,7 @@ from genomedl.encode import load_tokens, run_encode
 from genomedl.encode.kmers import CLS, SEP, UNK, kmer_tokens, run_kmers, vocabulary
 from genomedl.encode.tokens import bytes_to_tokens
 from genomedl.errors import GenomedlError
-from genomedl.extract import write_indexed_fasta
+from genomedl.fasta_io import write_windows_fasta
 from genomedl.tables import read_json, write_tsv
 
 QUIET = {"log": lambda *a: None}
@@ -22,16 +22,29 @@ QUIET = {"log": lambda *a: None}
 def write_windows(tmp_path, seqs, ids=None):
     ids = ids or [f"w{i}" for i in range(len(seqs))]
     windows = np.frombuffer("".join(seqs).encode(), dtype=np.uint8).reshape(len(seqs), -1)
-    write_indexed_fasta(ids, windows, tmp_path / "s.fa.gz")
+    write_windows_fasta(ids, windows, tmp_path / "s.fa.gz")
     length = len(seqs[0])
-    write_tsv(pd.DataFrame({"id": ids, "label": ["a", "b"] * (len(ids) // 2) + ["a"] * (len(ids) % 2),
-                            "accession": "x", "gene": "", "group": "x", "start": 0, "end": length,
-                            "strand": "+"}), tmp_path / "labels.tsv")
+    write_tsv(
+        pd.DataFrame(
+            {
+                "id": ids,
+                "label": ["a", "b"] * (len(ids) // 2) + ["a"] * (len(ids) % 2),
+                "accession": "x",
+                "gene": "",
+                "group": "x",
+                "start": 0,
+                "end": length,
+                "strand": "+",
+            }
+        ),
+        tmp_path / "labels.tsv",
+    )
 
 
 def encode(tmp_path, name="t.npy", **kwargs):
-    return run_encode(tmp_path / "s.fa.gz", tmp_path / "labels.tsv", tmp_path / name, tmp_path / "m.json",
-                      **kwargs, **QUIET)
+    return run_encode(
+        tmp_path / "s.fa.gz", tmp_path / "labels.tsv", tmp_path / name, tmp_path / "m.json", **kwargs, **QUIET
+    )
 
 
 def test_tokens_follow_the_alphabet(tmp_path):
@@ -48,7 +61,7 @@ def test_tokens_agree_with_tangermeme_one_hot():
     rng = np.random.default_rng(0)
     text = "".join(rng.choice(list("ACGTNacgtnRYkm"), 5000))
     tokens = bytes_to_tokens(text.encode())
-    expected = one_hot_encode(text.upper(), ignore=list("NRYKM")).numpy()   # [4, L], N and IUPAC all zero
+    expected = one_hot_encode(text.upper(), ignore=list("NRYKM")).numpy()  # [4, L], N and IUPAC all zero
     assert (tokens == 4).tolist() == (expected.sum(0) == 0).tolist()
     called = tokens < 4
     assert (tokens[called] == expected.argmax(0)[called]).all()
@@ -63,7 +76,7 @@ def test_blocks_do_not_change_the_result(tmp_path):
     rng = np.random.default_rng(1)
     seqs = ["".join(rng.choice(list("ACGTN"), 30)) for _ in range(50)]
     write_windows(tmp_path, seqs, ids=[f"id{'x' * (i % 7)}{i}" for i in range(50)])
-    encode(tmp_path, "a.npy", chunk=7)   # blocks smaller than one record
+    encode(tmp_path, "a.npy", chunk=7)  # blocks smaller than one record
     encode(tmp_path, "b.npy", chunk=1 << 20)
     assert (tmp_path / "a.npy").read_bytes() == (tmp_path / "b.npy").read_bytes()
     expected = np.array([["ACGTN".index(c) for c in s] for s in seqs], dtype=np.uint8)
@@ -79,11 +92,12 @@ def test_labels_out_of_step_is_an_error(tmp_path):
     assert not (tmp_path / "t.npy").exists()
 
 
-@pytest.mark.parametrize("text, message", [(">w0\nACG\nTA\n>w1\nTTGCA\n", "window 1 is not"),
-                                           (">w0\nACGTA\n>w1\nTTG", "window 2 is not")])
+@pytest.mark.parametrize(
+    "text, message", [(">w0\nACG\nTA\n>w1\nTTGCA\n", "window 1 is not"), (">w0\nACGTA\n>w1\nTTG", "window 2 is not")]
+)
 def test_wrapped_or_truncated_fasta_is_an_error(tmp_path, text, message):
     write_windows(tmp_path, ["ACGTA", "TTGCA"])
-    with gzip.open(tmp_path / "s.fa.gz", "wt") as handle:   # gzip is valid BGZF input for reading
+    with gzip.open(tmp_path / "s.fa.gz", "wt") as handle:  # gzip is valid BGZF input for reading
         handle.write(text)
     with pytest.raises(GenomedlError, match=message):
         encode(tmp_path)
@@ -98,16 +112,16 @@ def test_kmer_ids_match_the_vocabulary(k, overlapping):
     vocab = vocabulary(k)
     stride = 1 if overlapping else k
     for seq, row in zip(seqs, ids):
-        kmers = [seq[i:i + k] for i in range(0, len(seq) - k + 1, stride)]
+        kmers = [seq[i : i + k] for i in range(0, len(seq) - k + 1, stride)]
         assert row[0] == CLS and row[-1] == SEP and len(row) == len(kmers) + 2
         assert [vocab[i] if i != UNK else "N" for i in row[1:-1]] == [m if "N" not in m else "N" for m in kmers]
-    assert ids.dtype == np.uint16 and len(vocab) == 4 ** k + 5
+    assert ids.dtype == np.uint16 and len(vocab) == 4**k + 5
 
 
 def test_run_kmers_streams_in_chunks(tmp_path):
     tokens = np.random.default_rng(0).integers(0, 5, size=(37, 40), dtype=np.uint8)
     np.save(tmp_path / "t.npy", tokens)
-    run_kmers(tmp_path / "t.npy", 4, True, tmp_path / "k.npy", tmp_path / "v.json", chunk=5, **QUIET)
+    run_kmers(tmp_path / "t.npy", tmp_path / "k.npy", tmp_path / "v.json", 4, "overlapping", chunk=5, **QUIET)
     assert (np.load(tmp_path / "k.npy") == kmer_tokens(tokens, 4, True)).all()
     vocab = read_json(tmp_path / "v.json")
     assert vocab["tokens"] == vocabulary(4) and vocab["special_ids"]["mask"] == 4 and vocab["width"] == 39

@@ -41,11 +41,20 @@ def test_missing_class_gives_no_auroc():
 
 def test_predictions_file_matches_metrics(tmp_path, synthetic_dataset):
     d = synthetic_dataset
-    run_train(d["tokens"], d["meta"], d["labels"], d["split"], tmp_path / "m", "cnn",
-              {"arch": "cnn", "epochs": 1, "filters": [8], "kernels": [5], "pools": [4], "hidden": 8}, 0,
-              log=lambda *a: None)
-    result = run_evaluate(tmp_path / "m", d["tokens"], d["meta"], d["labels"], d["split"], tmp_path / "e",
-                          log=lambda *a: None)
+    run_train(
+        d["tokens"],
+        d["meta"],
+        d["labels"],
+        d["split"],
+        tmp_path / "m",
+        "cnn",
+        {"arch": "cnn", "epochs": 1, "filters": [8], "kernels": [5], "pools": [4], "hidden": 8},
+        0,
+        log=lambda *a: None,
+    )
+    result = run_evaluate(
+        tmp_path / "m", d["tokens"], d["meta"], d["labels"], d["split"], tmp_path / "e", {}, 0, log=lambda *a: None
+    )
     predictions = read_tsv(tmp_path / "e" / "predictions.tsv")
     split = read_tsv(d["split"])
     assert predictions["id"].tolist() == split.loc[split["split"] == "test", "id"].tolist()
@@ -59,7 +68,7 @@ def _random_case(n_classes, n=240, seed=1):
     rng = np.random.default_rng(seed)
     y = rng.integers(0, n_classes, n)
     probs = rng.dirichlet(np.ones(n_classes), n)
-    probs[:, 0] = np.round(probs[:, 0], 1)               # ties in the scores
+    probs[:, 0] = np.round(probs[:, 0], 1)  # ties in the scores
     return y, probs / probs.sum(1, keepdims=True)
 
 
@@ -67,13 +76,19 @@ def _sklearn(y, probs):
     pred, binary = probs.argmax(1), probs.shape[1] == 2
     avg = "binary" if binary else "macro"
     onehot = np.eye(probs.shape[1])[y]
-    return {"accuracy": skm.accuracy_score(y, pred), "balanced_accuracy": skm.balanced_accuracy_score(y, pred),
-            "precision": skm.precision_score(y, pred, average=avg), "recall": skm.recall_score(y, pred, average=avg),
-            "f1": skm.f1_score(y, pred, average=avg), "mcc": skm.matthews_corrcoef(y, pred),
-            "auroc": skm.roc_auc_score(y, probs[:, 1]) if binary else skm.roc_auc_score(y, probs, multi_class="ovr"),
-            "auprc": skm.average_precision_score(y, probs[:, 1]) if binary
-            else skm.average_precision_score(onehot, probs, average="macro"),
-            "brier": skm.brier_score_loss(y, probs[:, 1]) if binary else ((probs - onehot) ** 2).sum(1).mean()}
+    return {
+        "accuracy": skm.accuracy_score(y, pred),
+        "balanced_accuracy": skm.balanced_accuracy_score(y, pred),
+        "precision": skm.precision_score(y, pred, average=avg),
+        "recall": skm.recall_score(y, pred, average=avg),
+        "f1": skm.f1_score(y, pred, average=avg),
+        "mcc": skm.matthews_corrcoef(y, pred),
+        "auroc": skm.roc_auc_score(y, probs[:, 1]) if binary else skm.roc_auc_score(y, probs, multi_class="ovr"),
+        "auprc": skm.average_precision_score(y, probs[:, 1])
+        if binary
+        else skm.average_precision_score(onehot, probs, average="macro"),
+        "brier": skm.brier_score_loss(y, probs[:, 1]) if binary else ((probs - onehot) ** 2).sum(1).mean(),
+    }
 
 
 def test_every_metric_matches_sklearn_binary_and_multiclass():
@@ -96,7 +111,7 @@ def test_resample_weights_equal_metrics_of_the_repeated_sample():
 
 
 def test_ece_of_overconfident_predictions():
-    y = np.array([0] * 6 + [1] * 4)                        # 60% correct at confidence 0.9 everywhere
+    y = np.array([0] * 6 + [1] * 4)  # 60% correct at confidence 0.9 everywhere
     probs = np.tile([0.9, 0.1], (10, 1))
     assert np.isclose(compute_metrics(y, probs, ["a", "b"])["ece"], 0.3)
 
@@ -124,9 +139,15 @@ def test_leaderboard_ranks_and_tests_against_the_best():
         s = np.clip(y + rng.normal(0, noise, 200), 0, 1)
         probs = np.stack([1 - s, s], 1)
         evals[name] = {"arch": "cnn", "classes": ["a", "b"], **compute_metrics(y, probs, ["a", "b"])}
-        predictions[name] = pd.DataFrame({"id": [f"w{i}" for i in range(200)], "label": np.array(["a", "b"])[y],
-                                          "p_a": probs[:, 0], "p_b": probs[:, 1]})
-    predictions["weak"] = predictions["weak"].iloc[::-1]        # row order must not matter
+        predictions[name] = pd.DataFrame(
+            {
+                "id": [f"w{i}" for i in range(200)],
+                "label": np.array(["a", "b"])[y],
+                "p_a": probs[:, 0],
+                "p_b": probs[:, 1],
+            }
+        )
+    predictions["weak"] = predictions["weak"].iloc[::-1]  # row order must not matter
     rows = leaderboard(evals, predictions, n_boot=300, seed=1)
     assert [r["model"] for r in rows] == ["strong", "weak"]
     assert rows[1]["delta"] > 0 and rows[1]["p"] < 0.01 and rows[1]["delta_ci"][0] > 0

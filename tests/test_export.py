@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import write_synthetic_dataset
 from genomedl.evaluate import model_proba
 from genomedl.tables import read_json, read_tsv, write_json, write_tsv
+from helpers import write_synthetic_dataset
 
 LENGTH = 40
 ARCHS = {  # small instances of every registry architecture
@@ -26,8 +26,15 @@ ARCHS = {  # small instances of every registry architecture
     "lstm": {"arch": "lstm", "hidden_size": 8, "pooling": "last"},
     "gru": {"arch": "gru", "hidden_size": 8, "pooling": "mean"},
     "danq": {"arch": "danq", "filters": 8, "kernel": 5, "pool": 4, "lstm_hidden": 8, "hidden": 16},
-    "transformer": {"arch": "transformer", "width": 16, "depth": 1, "heads": 2, "k": 3, "overlapping": False,
-                    "positions": "rotary"},
+    "transformer": {
+        "arch": "transformer",
+        "width": 16,
+        "depth": 1,
+        "heads": 2,
+        "k": 3,
+        "overlapping": False,
+        "positions": "rotary",
+    },
     "bert": {"arch": "bert"},
 }
 SECRET = "sk-do-not-leak-0123456789"
@@ -81,8 +88,16 @@ def tiny_encoder(folder: Path, length: int) -> Path:
     from genomedl.lm.pretrain import bert_config
     from genomedl.lm.tokenizer import save_tokenizer
 
-    settings = {"k": 3, "hidden": 16, "layers": 1, "heads": 2, "intermediate": 32, "overlapping": True,
-                "dropout": 0.0, "attention": "sdpa"}
+    settings = {
+        "k": 3,
+        "hidden": 16,
+        "layers": 1,
+        "heads": 2,
+        "intermediate": 32,
+        "overlapping": True,
+        "dropout": 0.0,
+        "attention": "sdpa",
+    }
     torch.manual_seed(0)
     BertForMaskedLM(bert_config(settings, length)).save_pretrained(folder)
     save_tokenizer(folder, 3, True, length)
@@ -91,17 +106,53 @@ def tiny_encoder(folder: Path, length: int) -> Path:
 
 def provenance_files(folder: Path, classes: list[str]) -> dict[str, Path]:
     """A fetch manifest, extract and split summaries as the earlier stages write them."""
-    write_tsv(pd.DataFrame([{"accession_version": "NC_000932.1", "gene_id": "", "symbol": "", "taxon_id": 3702,
-                             "organism": "Arabidopsis thaliana", "source": "ncbi", "query": "chloroplast",
-                             "retrieved_at": "2026-01-01T00:00:00Z", "sha256": "ab" * 32, "size": 1234}]),
-              folder / "manifest.tsv")
-    write_json({"task": "exon_intron", "classes": classes, "windows": 600, "records": 1, "window_length": LENGTH,
-                "class_counts": {c: 300 for c in classes}, "source": "genbank"}, folder / "extract_summary.json")
-    write_json({"strategy": "stratified_group", "group_by": "record", "seed": 0, "windows": 600,
-                "class_counts": {"train": {c: 180 for c in classes}}, "leakage": {"ok": True}},
-               folder / "split_summary.json")
-    return {"manifest": folder / "manifest.tsv", "extract_summary": folder / "extract_summary.json",
-            "split_summary": folder / "split_summary.json"}
+    write_tsv(
+        pd.DataFrame(
+            [
+                {
+                    "accession_version": "NC_000932.1",
+                    "gene_id": "",
+                    "symbol": "",
+                    "taxon_id": 3702,
+                    "organism": "Arabidopsis thaliana",
+                    "source": "ncbi",
+                    "query": "chloroplast",
+                    "retrieved_at": "2026-01-01T00:00:00Z",
+                    "sha256": "ab" * 32,
+                    "size": 1234,
+                }
+            ]
+        ),
+        folder / "manifest.tsv",
+    )
+    write_json(
+        {
+            "task": "exon_intron",
+            "classes": classes,
+            "windows": 600,
+            "records": 1,
+            "window_length": LENGTH,
+            "class_counts": {c: 300 for c in classes},
+            "source": "genbank",
+        },
+        folder / "extract_summary.json",
+    )
+    write_json(
+        {
+            "strategy": "stratified_group",
+            "group_by": "record",
+            "seed": 0,
+            "windows": 600,
+            "class_counts": {"train": {c: 180 for c in classes}},
+            "leakage": {"ok": True},
+        },
+        folder / "split_summary.json",
+    )
+    return {
+        "manifest": folder / "manifest.tsv",
+        "extract_summary": folder / "extract_summary.json",
+        "split_summary": folder / "split_summary.json",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -123,30 +174,62 @@ def exported(tmp_path_factory):
     models = {}
     for name, settings in ARCHS.items():
         folder = root / "models" / name
-        hyper = {k: v for k, v in settings.items() if k != "arch"} | ({"encoder": str(encoder)} if name == "bert"
-                                                                    else {})
+        hyper = {k: v for k, v in settings.items() if k != "arch"} | (
+            {"encoder": str(encoder)} if name == "bert" else {}
+        )
         torch.manual_seed(1)
         module = SequenceClassifier(settings["arch"], LENGTH, 2, hyper, [1.0, 1.0])
         save_model(folder / "model.ckpt", module, classes)
-        run_settings = {**settings, "ncbi": {"api_key": SECRET}}       # a secret where none should be
-        write_json({"model": name, "arch": settings["arch"], "settings": run_settings, "seed": 7,
-                    "config_hash": config_hash(run_settings), "versions": versions(), "git_commit": git_commit(),
-                    "classes": classes, "length": LENGTH}, folder / "run.json")
+        run_settings = {**settings, "ncbi": {"api_key": SECRET}}  # a secret where none should be
+        write_json(
+            {
+                "model": name,
+                "arch": settings["arch"],
+                "settings": run_settings,
+                "seed": 7,
+                "config_hash": config_hash(run_settings),
+                "versions": versions(),
+                "git_commit": git_commit(),
+                "classes": classes,
+                "length": LENGTH,
+            },
+            folder / "run.json",
+        )
         models[name] = folder
-    run_baseline(data["tokens"], data["meta"], data["labels"], data["split"], root / "models" / "kmer_logreg",
-                 "kmer_logreg", {"k": [1, 2, 3], "C": 1.0}, 0, log=lambda *_: None)
+    run_baseline(
+        data["tokens"],
+        data["meta"],
+        data["labels"],
+        data["split"],
+        root / "models" / "kmer_logreg",
+        "kmer_logreg",
+        {"k": [1, 2, 3], "C": 1.0},
+        0,
+        log=lambda *_: None,
+    )
     models["kmer_logreg"] = root / "models" / "kmer_logreg"
-    rng = np.random.default_rng(0)                               # the card copies whatever evaluate wrote
+    rng = np.random.default_rng(0)  # the card copies whatever evaluate wrote
     probs = rng.dirichlet([1, 1], size=len(tokens))
-    metrics = {**compute_metrics(probs.argmax(1) ^ (rng.random(len(tokens)) < 0.3), probs, classes),
-               "ci": {"auroc": [0.1, 0.9]}, "bootstrap": {"resamples": 10, "seed": 0, "level": 0.95}}
+    metrics = {
+        **compute_metrics(probs.argmax(1) ^ (rng.random(len(tokens)) < 0.3), probs, classes),
+        "ci": {"auroc": [0.1, 0.9]},
+        "bootstrap": {"resamples": 10, "seed": 0, "level": 0.95},
+    }
     write_json(metrics, root / "eval" / "metrics.json")
     cards = {}
     for name, folder in models.items():
-        cards[name] = run_export(folder, root / "eval", data["tokens"], files["manifest"],
-                                 files["extract_summary"], files["split_summary"], root / "export" / name, "synthetic",
-                                 {"task": "exon_intron", "source": {"ncbi": {"api_key": SECRET, "query": "x"}}},
-                                 log=lambda *_: None)
+        cards[name] = run_export(
+            folder,
+            root / "eval",
+            data["tokens"],
+            files["manifest"],
+            files["extract_summary"],
+            files["split_summary"],
+            root / "export" / name,
+            "synthetic",
+            {"task": "exon_intron", "source": {"ncbi": {"api_key": SECRET, "query": "x"}}},
+            log=lambda *_: None,
+        )
     return {"root": root, "models": models, "cards": cards, "metrics": metrics, "tokens": tokens, "files": files}
 
 
@@ -155,7 +238,7 @@ def test_every_model_reloads_in_a_fresh_process_and_reproduces_genomedl(exported
     assert set(models) == set(ARCHS) | {"kmer_logreg"}
     rng = np.random.default_rng(3)
     tokens = np.concatenate([exported["tokens"][:9], rng.integers(0, 5, size=(4, LENGTH), dtype=np.uint8)])
-    assert (tokens == 4).any()                                # N windows too, and a batch size not traced
+    assert (tokens == 4).any()  # N windows too, and a batch size not traced
     folders = [exported["root"] / "export" / name for name in models]
     out = fresh_process(folders, tokens, exported["root"])
     for name, folder in zip(models, folders):
@@ -168,8 +251,8 @@ def test_every_model_reloads_in_a_fresh_process_and_reproduces_genomedl(exported
 
 def test_rebuild_with_genomedl_from_config_and_safetensors(exported):
     from genomedl.baseline import baseline_proba
-    from genomedl.inference import predict_proba
     from genomedl.export import rebuild
+    from genomedl.inference import predict_proba
 
     tokens = exported["tokens"][:16]
     for name in ("cnn", "transformer", "bert", "kmer_logreg"):
@@ -183,8 +266,7 @@ def test_rebuild_with_genomedl_from_config_and_safetensors(exported):
 def test_program_rejects_wrong_input_with_a_clear_message(exported):
     program = torch.jit.load(str(exported["root"] / "export" / "cnn" / "model.pt"))
     good = torch.from_numpy(exported["tokens"][:2])
-    for bad, message in ((good.long(), "uint8"), (good[:, :10], f"shape \\[N, {LENGTH}\\]"),
-                         (good + 5, "0..4")):
+    for bad, message in ((good.long(), "uint8"), (good[:, :10], f"shape \\[N, {LENGTH}\\]"), (good + 5, "0..4")):
         with pytest.raises(Exception, match=message):
             program(bad)
 
@@ -213,14 +295,13 @@ def test_card_matches_run_metrics_manifest_and_files(exported):
         assert SECRET not in on_disk and "api_key" not in on_disk
         assert SECRET not in (root / "export" / name / "model_card.md").read_text()
     assert exported["cards"]["kmer_logreg"]["input"]["strand"].startswith("the window as given")
-    assert exported["cards"]["transformer"]["input"]["features"] == {"kind": "token ids", "k": 3,
-                                                                    "overlapping": False}
+    assert exported["cards"]["transformer"]["input"]["features"] == {"kind": "token ids", "k": 3, "overlapping": False}
     assert exported["cards"]["bert"]["input"]["features"] == {"kind": "token ids", "k": 3, "overlapping": True}
     assert exported["cards"]["cnn"]["input"]["features"] == {"kind": "one-hot"}
 
 
 def test_report_section_lists_every_card_escaped(exported, tmp_path):
-    from genomedl.report import _environment
+    from genomedl.html import environment
     from genomedl.report.model_cards import card_entries
 
     root = exported["root"]
@@ -230,7 +311,7 @@ def test_report_section_lists_every_card_escaped(exported, tmp_path):
     write_json(card, tmp_path / "export" / "evil" / "model_card.json")
     paths = [root / "export" / name / "model_card.json" for name in ("cnn", "kmer_logreg")]
     entries = card_entries(paths + [tmp_path / "export" / "evil" / "model_card.json"], root / "report" / "index.html")
-    html = _environment().get_template("_model_cards.html.j2").render(model_cards=entries)
+    html = environment().get_template("_model_cards.html.j2").render(model_cards=entries)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert 'href="../export/cnn/model.pt"' in html and 'href="../export/kmer_logreg/model_card.md"' in html
     assert exported["cards"]["cnn"]["files"]["model.pt"]["sha256"] in html
@@ -254,14 +335,16 @@ def test_demo_exports_reload_and_match_the_evaluated_predictions(demo_run, tmp_p
     for name, folder in zip(names, folders):
         card = read_json(folder / "model_card.json")
         predictions = read_tsv(results / "eval" / name / "predictions.tsv").set_index("id").loc[ids]
-        expected = predictions[[f"p_{c}" for c in card["classes"]]].to_numpy()   # rounded to 6 decimals
+        expected = predictions[[f"p_{c}" for c in card["classes"]]].to_numpy()  # rounded to 6 decimals
         assert np.abs(np.array(out[str(folder)]["probs"]) - expected).max() < 1e-5, name
         metrics = read_json(results / "eval" / name / "metrics.json")
         assert card["metrics"]["values"]["auroc"] == {"value": metrics["auroc"], "ci95": metrics["ci"]["auroc"]}
         assert f'href="../export/{name}/model.pt"' in html
     # the card's own usage snippet runs as written, in the export folder, without genomedl
     snippet = read_json(folders[0] / "model_card.json")["usage"]["python"]
-    check = (f"{snippet}\nimport sys\nassert 'genomedl' not in sys.modules\n"
-             "assert probabilities.shape == (1, 2) and abs(float(probabilities.sum()) - 1) < 1e-6")
+    check = (
+        f"{snippet}\nimport sys\nassert 'genomedl' not in sys.modules\n"
+        "assert probabilities.shape == (1, 2) and abs(float(probabilities.sum()) - 1) < 1e-6"
+    )
     done = subprocess.run([sys.executable, "-I", "-c", check], cwd=folders[0], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]

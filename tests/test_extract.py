@@ -68,8 +68,9 @@ def test_tiling_covers_each_run_every_stride():
 def test_off_edge_windows_dropped_or_padded():
     record = spliced_record(1)
     dropped, _, counts = windows_of(record, WindowPolicy(length=300, mode="centred", off_edge="drop"))
-    padded, windows, _ = windows_of(record, WindowPolicy(length=300, mode="centred", off_edge="pad",
-                                                         max_n_fraction=1.0))
+    padded, windows, _ = windows_of(
+        record, WindowPolicy(length=300, mode="centred", off_edge="pad", max_n_fraction=1.0)
+    )
     assert len(dropped) == 1 and counts["dropped_off_edge"] == 2
     assert len(padded) == 3
     assert padded["start"].iloc[0] == 100 - 150
@@ -78,14 +79,16 @@ def test_off_edge_windows_dropped_or_padded():
 
 def test_core_keeps_flanking_context_but_labels_the_centre():
     record = spliced_record(1)
-    labels, _, _ = windows_of(record, WindowPolicy(length=200, mode="tiled", stride=10, core=40, off_edge="pad",
-                                                   max_n_fraction=1.0))
+    labels, _, _ = windows_of(
+        record, WindowPolicy(length=200, mode="tiled", stride=10, core=40, off_edge="pad", max_n_fraction=1.0)
+    )
     core_start = labels["start"].to_numpy() + 100 - 20
     exon = (labels["label"] == "exon").to_numpy()
     inside_exon = ((core_start >= 50) & (core_start + 40 <= 150)) | ((core_start >= 250) & (core_start + 40 <= 350))
     assert (exon == inside_exon).all() and exon.any()
-    too_big, _, _ = windows_of(record, WindowPolicy(length=200, mode="centred", core=101, off_edge="pad",
-                                                    max_n_fraction=1.0))
+    too_big, _, _ = windows_of(
+        record, WindowPolicy(length=200, mode="centred", core=101, off_edge="pad", max_n_fraction=1.0)
+    )
     assert too_big.empty  # no run is 101 bp long
 
 
@@ -138,27 +141,40 @@ def test_duplicates_and_reverse_complements_collapse_and_conflicts_drop():
 
 def test_real_records_give_indexed_fasta(tmp_path, biopython_genbank):
     path = biopython_genbank / "arab1.gb"
-    n = run_extract(path, "exon_intron", WindowPolicy(length=100, stride=50), tmp_path / "s.fa.gz",
-                    tmp_path / "labels.tsv", tmp_path / "summary.json", **QUIET)
+    n = run_extract(
+        tmp_path / "s.fa.gz",
+        tmp_path / "labels.tsv",
+        tmp_path / "summary.json",
+        {"task": "exon_intron", "window": {"length": 100, "stride": 50}},
+        seed=0,
+        records=path,
+        **QUIET,
+    )
     labels = read_tsv(tmp_path / "labels.tsv")
     summary = read_json(tmp_path / "summary.json")
     assert n == len(labels) == summary["windows"]
     assert list(labels.columns) == ["id", "label", "accession", "gene", "group", "start", "end", "strand"]
     assert summary["class_counts"] == labels["label"].value_counts().to_dict()
-    assert summary["windows_before_dedupe"] == n + summary["duplicates"]["exact"] + \
-        summary["duplicates"]["reverse_complement"] + summary["duplicates"]["dropped_conflicting"]
+    assert (
+        summary["windows_before_dedupe"]
+        == n
+        + summary["duplicates"]["exact"]
+        + summary["duplicates"]["reverse_complement"]
+        + summary["duplicates"]["dropped_conflicting"]
+    )
     record = SeqIO.read(path, "genbank")
     with pysam.FastaFile(str(tmp_path / "s.fa.gz")) as fasta:
         assert list(fasta.references) == labels["id"].tolist()
         assert set(fasta.lengths) == {100}
         for row in labels.iloc[:: max(1, len(labels) // 10)].itertuples():
-            forward = record.seq[row.start:row.end]
+            forward = record.seq[row.start : row.end]
             expected = forward if row.strand == "+" else forward.reverse_complement()
             assert fasta.fetch(row.id) == str(expected).upper()
 
 
-@pytest.mark.parametrize("bad, key", [({"mode": "sliding"}, "window.mode"), ({"core": 500}, "window.core"),
-                                      ({"width": 3}, "window")])
+@pytest.mark.parametrize(
+    "bad, key", [({"mode": "sliding"}, "window.mode"), ({"core": 500}, "window.core"), ({"width": 3}, "window")]
+)
 def test_bad_window_keys_name_the_key(bad, key):
     with pytest.raises(GenomedlError, match=f"config key {key}"):
         WindowPolicy.from_config({"length": 200, **bad})

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pysam
 
 from genomedl.cli import main
-from genomedl.extract import WindowPolicy, run_extract
+from genomedl.extract import run_extract
 from genomedl.fetch import run_fetch
 from genomedl.tables import read_json, read_tsv
+from helpers import cli_args
 
 QUIET = dict(log=lambda *a: None)
 
@@ -20,20 +22,30 @@ def write(path, text):
 
 
 def labelled_run(tmp_path, *files, window=None):
-    policy = WindowPolicy(**(window or {"length": 8, "mode": "centred"}))
     out = tmp_path / "out"
-    run_extract(None, "labelled", policy, out / "s.fa.gz", out / "labels.tsv", out / "summary.json",
-                source={"labelled": list(files)}, **QUIET)
+    run_extract(
+        out / "s.fa.gz",
+        out / "labels.tsv",
+        out / "summary.json",
+        {"task": "labelled", "window": window or {"length": 8, "mode": "centred"}, "source": {"labelled": list(files)}},
+        seed=0,
+        **QUIET,
+    )
     return read_tsv(out / "labels.tsv"), read_json(out / "summary.json"), out
 
 
 def test_labelled_csv_keeps_ids_groups_and_predefined_splits(tmp_path):
-    csv = write(tmp_path / "seqs.csv", "id,sequence,label,group,split\n"
-                "a,ACGTACGTAA,pos,g1,train\nb,ttttccccgg,neg,g1,test\nc,GGGGAAAATT,neg,g2,val\n")
+    csv = write(
+        tmp_path / "seqs.csv",
+        "id,sequence,label,group,split\na,ACGTACGTAA,pos,g1,train\nb,ttttccccgg,neg,g1,test\nc,GGGGAAAATT,neg,g2,val\n",
+    )
     labels, summary, out = labelled_run(tmp_path, csv)
     assert labels["accession"].tolist() == ["a", "b", "c"]
-    assert labels[["label", "group", "split"]].values.tolist() == [["pos", "g1", "train"], ["neg", "g1", "test"],
-                                                                 ["neg", "g2", "val"]]
+    assert labels[["label", "group", "split"]].values.tolist() == [
+        ["pos", "g1", "train"],
+        ["neg", "g1", "test"],
+        ["neg", "g2", "val"],
+    ]
     assert list(labels.columns[:8]) == ["id", "label", "accession", "gene", "group", "start", "end", "strand"]
     assert summary["classes"] == ["neg", "pos"] and summary["bases"]["lowercase"] == 10
     with pysam.FastaFile(str(out / "s.fa.gz")) as fasta:
@@ -57,12 +69,20 @@ def test_reverse_complement_duplicates_collapse_and_conflicts_are_reported(tmp_p
 def test_labelled_source_through_fetch_and_cli(tmp_path):
     csv = write(tmp_path / "seqs.csv", "sequence,label\nACGTACGTAA,a\nGGGGAAAATT,b\n")
     raw = tmp_path / "raw"
-    run_fetch({"labelled": [csv]}, raw / "records.gb.gz", raw / "manifest.tsv", raw / "genes.json", **QUIET)
+    run_fetch(raw / "records.gb.gz", raw / "manifest.tsv", raw / "genes.json", {"source": {"labelled": [csv]}}, **QUIET)
     manifest = read_tsv(raw / "manifest.tsv", dtype=str)
     assert manifest["sha256"].tolist() == [hashlib.sha256((tmp_path / "seqs.csv").read_bytes()).hexdigest()]
     assert manifest["query"].tolist() == [csv]
     out = tmp_path / "out"
-    status = main(["extract", "--source", f'{{"labelled": ["{csv}"]}}', "--task", "labelled", "--window",
-                   '{"length": 10, "mode": "centred"}', "--fasta", str(out / "s.fa.gz"), "--labels",
-                   str(out / "labels.tsv"), "--summary", str(out / "summary.json")])
+    settings = {"source": {"labelled": [csv]}, "task": "labelled", "window": {"length": 10, "mode": "centred"}}
+    status = main(
+        cli_args(
+            "extract",
+            settings=json.dumps(settings),
+            seed=0,
+            fasta=out / "s.fa.gz",
+            labels=out / "labels.tsv",
+            summary=out / "summary.json",
+        )
+    )
     assert status == 0 and read_json(out / "summary.json")["class_counts"] == {"a": 1, "b": 1}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import asdict
 
 import numpy as np
 import pysam
@@ -30,9 +31,11 @@ def two_gene_record(seed: int = 0) -> SeqRecord:
     seq = "".join(np.random.default_rng(seed).choice(list("ACGT"), 3000))
     record = SeqRecord(Seq(seq), id="SYN1.1", annotations={"molecule_type": "DNA"})
     record.features += [
-        feature([(500, 1100)], 1, "gene"), feature([(500, 700), (900, 1100)], 1, "mRNA"),
+        feature([(500, 1100)], 1, "gene"),
+        feature([(500, 700), (900, 1100)], 1, "mRNA"),
         feature([(600, 700), (900, 1000)], 1, "CDS"),
-        feature([(2000, 2600)], -1, "gene", "g2"), feature([(2000, 2200), (2400, 2600)], -1, "mRNA", "g2"),
+        feature([(2000, 2600)], -1, "gene", "g2"),
+        feature([(2000, 2200), (2400, 2600)], -1, "mRNA", "g2"),
         feature([(2100, 2200), (2400, 2500)], -1, "CDS", "g2"),
     ]
     return record
@@ -62,14 +65,16 @@ def test_splice_sites_sit_at_the_window_centre_on_both_strands():
     acceptor_like = (centre[:, :2] == np.frombuffer(b"AG", np.uint8)).all(axis=1)
     assert (donor_like | acceptor_like)[decoys].all()  # decoys share the dinucleotide, not the site
     assert donor_like[decoys][:4].all() and acceptor_like[decoys][4:].all()  # half GT, half AG decoys
-    assert not set(zip(labels.loc[decoys, "start"], labels.loc[decoys, "strand"])) & \
-        set(zip(sites["start"], sites["strand"]))
+    assert not set(zip(labels.loc[decoys, "start"], labels.loc[decoys, "strand"])) & set(
+        zip(sites["start"], sites["strand"])
+    )
 
 
 def test_real_splice_sites_are_mostly_canonical(shared_data):
     records = list(genbank_records(shared_data / "genbank" / "NG_012772.1.gb", **QUIET))
-    labels, windows, _, _ = annotated_windows(records, "splice_site", WindowPolicy(length=60), TaskOptions(), 0,
-                                              **QUIET)
+    labels, windows, _, _ = annotated_windows(
+        records, "splice_site", WindowPolicy(length=60), TaskOptions(), 0, **QUIET
+    )
     centre = windows[:, 28:32]
     donors = (labels["label"] == "donor").to_numpy()
     acceptors = (labels["label"] == "acceptor").to_numpy()
@@ -86,7 +91,7 @@ def test_promoter_windows_end_downstream_of_the_start_on_the_gene_strand():
     promoters = labels[labels["label"] == "promoter"]
     assert sorted(zip(promoters["start"], promoters["strand"])) == [(500 - 70, "+"), (2600 - 30, "-")]
     for row, window in zip(labels.itertuples(), windows):
-        forward = record.seq[row.start:row.end]
+        forward = record.seq[row.start : row.end]
         assert window.tobytes().decode() == str(forward if row.strand == "+" else forward.reverse_complement())
     background = labels[labels["label"] == "background"]
     assert len(background) == 6
@@ -99,8 +104,19 @@ def test_coding_and_region_labels_follow_the_annotation():
     policy = WindowPolicy(length=11, stride=50)
     coding = centre_classes(run_task(record, "coding", policy)[0], 11)
     region = centre_classes(run_task(record, "region", policy)[0], 11)
-    expected_region = {25: "intergenic", 525: "utr", 625: "exon", 725: "intron", 925: "exon", 1075: "utr",
-                       1525: "intergenic", 2025: "utr", 2125: "exon", 2225: "intron", 2575: "utr"}
+    expected_region = {
+        25: "intergenic",
+        525: "utr",
+        625: "exon",
+        725: "intron",
+        925: "exon",
+        1075: "utr",
+        1525: "intergenic",
+        2025: "utr",
+        2125: "exon",
+        2225: "intron",
+        2575: "utr",
+    }
     for centre, label in expected_region.items():
         assert region[centre] == label, centre
         assert coding[centre] == ("cds" if label == "exon" else "noncoding"), centre
@@ -132,11 +148,24 @@ def reference_source(shared_data, tmp_path, *, indexed=False):
 
 @pytest.mark.parametrize("task", TASKS)
 def test_genbank_and_fasta_gff3_of_one_gene_give_the_same_windows(shared_data, tmp_path, task):
-    policy = WindowPolicy(length=100, stride=50)
-    run_extract(shared_data / "genbank" / "NG_012337.1.gb", task, policy, tmp_path / "a.fa.gz", tmp_path / "a.tsv",
-                tmp_path / "a.json", seed=7, **QUIET)
-    run_extract(None, task, policy, tmp_path / "b.fa.gz", tmp_path / "b.tsv", tmp_path / "b.json", seed=7,
-                source=reference_source(shared_data, tmp_path, indexed=task == "region"), **QUIET)
+    window = {"length": 100, "stride": 50}
+    run_extract(
+        tmp_path / "a.fa.gz",
+        tmp_path / "a.tsv",
+        tmp_path / "a.json",
+        {"task": task, "window": window},
+        seed=7,
+        records=shared_data / "genbank" / "NG_012337.1.gb",
+        **QUIET,
+    )
+    run_extract(
+        tmp_path / "b.fa.gz",
+        tmp_path / "b.tsv",
+        tmp_path / "b.json",
+        {"task": task, "window": window, "source": reference_source(shared_data, tmp_path, indexed=task == "region")},
+        seed=7,
+        **QUIET,
+    )
     genbank, reference = read_tsv(tmp_path / "a.tsv"), read_tsv(tmp_path / "b.tsv")
     assert len(genbank) >= 5 and genbank["label"].nunique() >= 2
     assert read_json(tmp_path / "a.json")["class_counts"] == read_json(tmp_path / "b.json")["class_counts"]
@@ -149,21 +178,31 @@ def test_gtf_and_bed12_describe_the_same_transcripts_as_genbank(tmp_path):
     record = two_gene_record()
     (tmp_path / "ref.fa").write_text(f">SYN1.1\n{record.seq}\n")
     gtf = []
-    for gene, strand, exons, cds in (("g1", "+", [(500, 700), (900, 1100)], [(600, 700), (900, 1000)]),
-                                     ("g2", "-", [(2000, 2200), (2400, 2600)], [(2100, 2200), (2400, 2500)])):
+    for gene, strand, exons, cds in (
+        ("g1", "+", [(500, 700), (900, 1100)], [(600, 700), (900, 1000)]),
+        ("g2", "-", [(2000, 2200), (2400, 2600)], [(2100, 2200), (2400, 2500)]),
+    ):
         attrs = f'gene_id "{gene}"; transcript_id "{gene}.t1"; gene_name "{gene}";'
         gtf += [f"SYN1.1\tt\texon\t{s + 1}\t{e}\t.\t{strand}\t.\t{attrs}" for s, e in exons]
         gtf += [f"SYN1.1\tt\tCDS\t{s + 1}\t{e}\t.\t{strand}\t0\t{attrs}" for s, e in cds]
     (tmp_path / "ann.gtf").write_text("\n".join(gtf) + "\n")
-    (tmp_path / "ann.bed").write_text("SYN1.1\t500\t1100\tg1\t0\t+\t600\t1000\t0\t2\t200,200,\t0,400,\n"
-                                      "SYN1.1\t2000\t2600\tg2\t0\t-\t2100\t2500\t0\t2\t200,200,\t0,400,\n")
+    (tmp_path / "ann.bed").write_text(
+        "SYN1.1\t500\t1100\tg1\t0\t+\t600\t1000\t0\t2\t200,200,\t0,400,\n"
+        "SYN1.1\t2000\t2600\tg2\t0\t-\t2100\t2500\t0\t2\t200,200,\t0,400,\n"
+    )
     policy = WindowPolicy(length=20, stride=30)
     for task in ("splice_site", "region"):
         expected, _ = run_task(record, task, policy, seed=3)
         for name in ("ann.gtf", "ann.bed"):
             out = tmp_path / f"{task}_{name}"
-            run_extract(None, task, policy, out / "s.fa.gz", out / "l.tsv", out / "s.json", seed=3,
-                        source={"reference": {"fasta": str(tmp_path / "ref.fa"), "annotation": str(tmp_path / name)}},
-                        **QUIET)
+            source = {"reference": {"fasta": str(tmp_path / "ref.fa"), "annotation": str(tmp_path / name)}}
+            run_extract(
+                out / "s.fa.gz",
+                out / "l.tsv",
+                out / "s.json",
+                {"task": task, "window": asdict(policy), "source": source},
+                seed=3,
+                **QUIET,
+            )
             got = read_tsv(out / "l.tsv")
             assert got[["id", "label", "gene"]].equals(expected[["id", "label", "gene"]].astype(str)), (task, name)

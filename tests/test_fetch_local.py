@@ -17,8 +17,9 @@ from genomedl.tables import read_json, read_tsv
 
 def fetch(tmp_path, files):
     out = tmp_path / "raw"
-    n = run_fetch({"local": [str(f) for f in files]}, out / "records.gb.gz", out / "manifest.tsv",
-                  out / "genes.json", log=lambda *a: None)
+    source = {"local": [str(f) for f in files]}
+    outputs = [out / name for name in ("records.gb.gz", "manifest.tsv", "genes.json")]
+    n = run_fetch(*outputs, {"source": source}, log=lambda *a: None)
     return n, out
 
 
@@ -71,7 +72,7 @@ def test_missing_file_is_named(tmp_path):
 
 def test_protein_record_is_refused(tmp_path, biopython_genbank):
     from genomedl.demo_data import extract_test_files
-    from conftest import demo_settings
+    from helpers import demo_settings
 
     settings = demo_settings()
     target = tmp_path / "protein_refseq.gb"

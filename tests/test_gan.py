@@ -8,10 +8,10 @@ import pysam
 import pytest
 import torch
 
-from genomedl.inference import load_model, predict_proba
 from genomedl.gan import run_gan, write_fasta
 from genomedl.gan.metrics import gc_content, kmer_distances, quality, shuffled
 from genomedl.gan.model import Critic, Generator, gradient_penalty
+from genomedl.inference import load_model, predict_proba
 from genomedl.train import run_train
 
 RNG = np.random.default_rng(3)
@@ -55,8 +55,9 @@ def test_gc_content_ignores_n():
 
 def test_quality_report_per_set():
     reference = RNG.integers(0, 4, size=(30, 40), dtype=np.uint8)
-    result = quality({"generated": np.full((10, 40), 2, np.uint8)}, reference,
-                     class_probability=lambda x: (x == 2).mean(1))
+    result = quality(
+        {"generated": np.full((10, 40), 2, np.uint8)}, reference, class_probability=lambda x: (x == 2).mean(1)
+    )
     assert set(result) == {"generated", "heldout_real"}
     assert result["generated"]["gc_mean"] == 1.0 and result["generated"]["classifier_score"] == 1.0
     assert result["heldout_real"]["gc_wasserstein"] == 0.0 and sum(result["generated"]["gc_histogram"]) == 10
@@ -79,13 +80,39 @@ def test_gan_learns_the_composition_of_its_class(synthetic_dataset, tmp_path):
     tokens[positive] = np.where(RNG.random(tokens[positive].shape) < 0.7, 0, tokens[positive])
     np.save(synthetic_dataset["tokens"], tokens)
     cnn = {"arch": "cnn", "filters": [8], "kernels": [5], "pools": [4], "hidden": [8], "epochs": 1, "batch_size": 64}
-    run_train(synthetic_dataset["tokens"], synthetic_dataset["meta"], synthetic_dataset["labels"],
-              synthetic_dataset["split"], tmp_path / "cnn", "cnn", cnn, 0, log=lambda *_: None)
-    settings = {"epochs": 12, "batch_size": 32, "latent": 16, "channels": 16, "lr": 0.001, "n_critic": 2,
-                "n_generate": 100, "augment": True}
-    result = run_gan(synthetic_dataset["tokens"], synthetic_dataset["meta"], synthetic_dataset["labels"],
-                     synthetic_dataset["split"], "pos", tmp_path / "gan", settings, 0,
-                     classifier=tmp_path / "cnn" / "model.ckpt", log=lambda *_: None)
+    run_train(
+        synthetic_dataset["tokens"],
+        synthetic_dataset["meta"],
+        synthetic_dataset["labels"],
+        synthetic_dataset["split"],
+        tmp_path / "cnn",
+        "cnn",
+        cnn,
+        0,
+        log=lambda *_: None,
+    )
+    settings = {
+        "epochs": 12,
+        "batch_size": 32,
+        "latent": 16,
+        "channels": 16,
+        "lr": 0.001,
+        "n_critic": 2,
+        "n_generate": 100,
+        "augment": True,
+    }
+    result = run_gan(
+        synthetic_dataset["tokens"],
+        synthetic_dataset["meta"],
+        synthetic_dataset["labels"],
+        synthetic_dataset["split"],
+        "pos",
+        tmp_path / "gan",
+        settings,
+        0,
+        classifier=tmp_path / "cnn" / "model.ckpt",
+        log=lambda *_: None,
+    )
     sets = result["sets"]
     assert set(sets) == {"generated", "shuffled_real", "train_real", "heldout_real"}
     assert all("classifier_score" in s for s in sets.values())

@@ -31,13 +31,13 @@ def test_balanced_epochs_hold_the_reported_counts(strategy, per_class):
         drawn = np.array(list(sampler))
         assert len(drawn) == len(sampler) == 3 * per_class
         assert np.bincount(labels[drawn]).tolist() == [per_class] * 3
-        for c in range(3):   # every row of a class appears as evenly as the epoch size allows
+        for c in range(3):  # every row of a class appears as evenly as the epoch size allows
             seen = np.bincount(drawn[labels[drawn] == c], minlength=len(labels))[labels == c]
             assert seen.max() - seen.min() <= 1
         epochs.append(drawn)
     assert not np.array_equal(epochs[0], epochs[1])
     sampler.set_epoch(1)
-    assert np.array_equal(np.array(list(sampler)), epochs[1])   # order depends only on (seed, epoch)
+    assert np.array_equal(np.array(list(sampler)), epochs[1])  # order depends only on (seed, epoch)
 
 
 def test_plain_strategies_shuffle_normally():
@@ -55,7 +55,7 @@ def planted(n_major, n_minor, length, generator):
     tokens = torch.randint(0, 4, (n_major + n_minor, length), generator=generator)
     offsets = torch.randint(0, length - len(MOTIF), (n_minor,), generator=generator)
     for row, offset in zip(range(n_major, n_major + n_minor), offsets.tolist()):
-        tokens[row, offset:offset + len(MOTIF)] = MOTIF
+        tokens[row, offset : offset + len(MOTIF)] = MOTIF
     return tokens, torch.tensor([0] * n_major + [1] * n_minor)
 
 
@@ -64,11 +64,17 @@ def minority_recall(strategy: str, seed: int = 0) -> float:
     generator = torch.Generator().manual_seed(seed)
     tokens, labels = planted(2000, 40, 40, generator)
     sampler, weights, _ = make_train_sampler(labels.numpy(), strategy, seed)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(tokens, labels), batch_size=64,
-                                         sampler=sampler, shuffle=sampler is None, generator=generator)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(tokens, labels),
+        batch_size=64,
+        sampler=sampler,
+        shuffle=sampler is None,
+        generator=generator,
+    )
     torch.manual_seed(seed)
-    model = torch.nn.Sequential(torch.nn.Conv1d(4, 16, len(MOTIF)), torch.nn.AdaptiveMaxPool1d(1),
-                                torch.nn.Flatten(), torch.nn.Linear(16, 2))
+    model = torch.nn.Sequential(
+        torch.nn.Conv1d(4, 16, len(MOTIF)), torch.nn.AdaptiveMaxPool1d(1), torch.nn.Flatten(), torch.nn.Linear(16, 2)
+    )
     optimiser = torch.optim.Adam(model.parameters(), lr=0.01)
     for epoch in range(4):
         if sampler is not None:
@@ -86,7 +92,7 @@ def minority_recall(strategy: str, seed: int = 0) -> float:
 
 def test_balanced_strategies_raise_minority_recall_on_a_1_to_50_set():
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # tiny model: more threads only contend
+    torch.set_num_threads(1)  # tiny model: more threads only contend
     try:
         baseline = minority_recall("none")
         for strategy in ("class_weight", "oversample", "undersample"):
@@ -98,15 +104,32 @@ def test_balanced_strategies_raise_minority_recall_on_a_1_to_50_set():
 
 def test_training_uses_the_configured_strategy(tmp_path):
     """run_train draws balanced epochs and records the strategy and per-epoch class counts in run.json."""
-    from conftest import write_synthetic_dataset
-
     from genomedl.train import run_train
+    from helpers import write_synthetic_dataset
 
     data = write_synthetic_dataset(tmp_path / "data", n=300, length=60, positive_fraction=0.1)
-    settings = {"arch": "cnn", "epochs": 1, "batch_size": 16, "filters": [8], "kernels": [7], "pools": [4],
-                "hidden": 8, "dropout": 0.0, "imbalance": "undersample"}
-    run = run_train(data["tokens"], data["meta"], data["labels"], data["split"], tmp_path / "m", "cnn", settings,
-                    seed=0, log=lambda *a: None)
+    settings = {
+        "arch": "cnn",
+        "epochs": 1,
+        "batch_size": 16,
+        "filters": [8],
+        "kernels": [7],
+        "pools": [4],
+        "hidden": 8,
+        "dropout": 0.0,
+        "imbalance": "undersample",
+    }
+    run = run_train(
+        data["tokens"],
+        data["meta"],
+        data["labels"],
+        data["split"],
+        tmp_path / "m",
+        "cnn",
+        settings,
+        seed=0,
+        log=lambda *a: None,
+    )
     minority = min(run["train_counts"].values())
     assert run["imbalance"] == "undersample" and run["epoch_class_counts"] == {"neg": minority, "pos": minority}
     assert run["class_weights"] == [1.0, 1.0] and sum(run["samples_per_rank"]) == 2 * minority

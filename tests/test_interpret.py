@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from conftest import write_synthetic_dataset
 from genomedl.interpret import run_interpret, sample_rows
 from genomedl.interpret.attributions import attribute, deeplift_unsupported, one_hot_inputs
 from genomedl.interpret.jaspar import load_jaspar
@@ -14,19 +13,22 @@ from genomedl.interpret.motifs import filter_pwms
 from genomedl.models import build_model
 from genomedl.tables import read_tsv, write_tsv
 from genomedl.train import run_train
+from helpers import write_synthetic_dataset
 
-PLANTED = "MA0139"          # CTCF
+PLANTED = "MA0139"  # CTCF
 
 
 def test_models_accept_one_hot_and_attributions_are_exact_for_a_linear_model():
     torch.manual_seed(0)
-    model = build_model("cnn", length=30, n_classes=2, filters=[4], kernels=[5], pools=[1], hidden=[],
-                        batch_norm=False, dropout=0.0).eval()
+    model = build_model(
+        "cnn", length=30, n_classes=2, filters=[4], kernels=[5], pools=[1], hidden=[], batch_norm=False, dropout=0.0
+    ).eval()
     tokens = np.random.default_rng(0).integers(0, 5, (6, 30)).astype(np.uint8)
     x = one_hot_inputs(tokens)
     assert torch.allclose(model(torch.from_numpy(tokens)), model(x))
-    assert "AdaptiveMaxPool1d" in deeplift_unsupported(build_model("cnn", length=30, n_classes=2, filters=[4],
-                                                                   kernels=[5], pools=[1], head="global"))
+    assert "AdaptiveMaxPool1d" in deeplift_unsupported(
+        build_model("cnn", length=30, n_classes=2, filters=[4], kernels=[5], pools=[1], head="global")
+    )
     # integrated gradients from the all-N reference sums to the logit change (completeness)
     ig = attribute(model, x, np.array([1] * 6), "integrated_gradients", steps=64)
     with torch.no_grad():
@@ -78,12 +80,40 @@ def test_planted_jaspar_motif_is_the_top_motif(tmp_path):
     index = next(k for k, i in enumerate(ids) if i.startswith(PLANTED))
     planted, name = ppms[index], names[index]
     d = plant(tmp_path / "data", planted)
-    run_train(d["tokens"], d["meta"], d["labels"], d["split"], tmp_path / "model", "cnn",
-              {"arch": "cnn", "epochs": 6, "filters": [16], "kernels": [21], "pools": [1], "head": "global",
-               "hidden": 16, "lr": 0.01, "batch_size": 32, "patience": 3}, 0, log=lambda *a: None)
-    summary = run_interpret(tmp_path / "model", d["tokens"], d["meta"], d["labels"], d["split"], tmp_path / "out",
-                            {"sequences": 60, "methods": ["integrated_gradients"], "filters": 4}, seed=0,
-                            log=lambda *a: None)
+    run_train(
+        d["tokens"],
+        d["meta"],
+        d["labels"],
+        d["split"],
+        tmp_path / "model",
+        "cnn",
+        {
+            "arch": "cnn",
+            "epochs": 6,
+            "filters": [16],
+            "kernels": [21],
+            "pools": [1],
+            "head": "global",
+            "hidden": 16,
+            "lr": 0.01,
+            "batch_size": 32,
+            "patience": 3,
+            "gradient_clip": 0,
+        },
+        0,
+        log=lambda *a: None,
+    )
+    summary = run_interpret(
+        tmp_path / "model",
+        d["tokens"],
+        d["meta"],
+        d["labels"],
+        d["split"],
+        tmp_path / "out",
+        {"sequences": 60, "methods": ["integrated_gradients"], "filters": 4},
+        seed=0,
+        log=lambda *a: None,
+    )
     top = next(m for m in summary["motifs"] if m["kind"] == "attribution" and m["class"] == "pos")
     # JASPAR holds extended CTCF matrices too: the best match must be the planted factor, and the
     # planted entry itself one of the three best matches, significant

@@ -16,21 +16,37 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_workflow, lean_config, snakemake, summary
 from genomedl.tables import read_json, read_tsv
+from helpers import copy_workflow, lean_config, snakemake, summary
 
 pytestmark = pytest.mark.workflow
 KILL_POINTS = ["fetch", "extract", "encode", "split", "train", "evaluate", "report"]
-IDENTICAL = ["raw/records.gb.gz", "sequences.fa.gz", "sequences.fa.gz.fai", "labels.tsv",
-             "extract_summary.json", "encoded/tokens.npy", "split.tsv", "split_summary.json",
-             "models/kmer_logreg/model.npz", "eval/kmer_logreg/predictions.tsv", "eval/cnn/predictions.tsv"]
+IDENTICAL = [
+    "raw/records.gb.gz",
+    "sequences.fa.gz",
+    "sequences.fa.gz.fai",
+    "labels.tsv",
+    "extract_summary.json",
+    "encoded/tokens.npy",
+    "split.tsv",
+    "split_summary.json",
+    "models/kmer_logreg/model.npz",
+    "eval/kmer_logreg/predictions.tsv",
+    "eval/cnn/predictions.tsv",
+]
 
 
 def start(workdir: Path) -> subprocess.Popen:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.Popen([sys.executable, "-m", "snakemake", "--profile", "profiles/local", "--cores", "2"],
-                            cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--profile", "profiles/local", "--cores", "2"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def kill_during(workdir: Path, rule: str) -> bool:

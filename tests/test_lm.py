@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-os.environ["HF_HUB_OFFLINE"] = "1"   # never touch the network (read when huggingface_hub is first imported)
+os.environ["HF_HUB_OFFLINE"] = "1"  # never touch the network (read when huggingface_hub is first imported)
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -24,8 +24,9 @@ RNG = np.random.default_rng(7)
 @pytest.mark.parametrize("overlapping", [True, False])
 def test_device_tokenizer_equals_encode_kmers(k, overlapping):
     tokens = RNG.integers(0, 5, size=(6, 37), dtype=np.uint8)
-    np.testing.assert_array_equal(kmer_ids(torch.from_numpy(tokens), k, overlapping).numpy(),
-                                  kmer_tokens(tokens, k, overlapping))
+    np.testing.assert_array_equal(
+        kmer_ids(torch.from_numpy(tokens), k, overlapping).numpy(), kmer_tokens(tokens, k, overlapping)
+    )
 
 
 def test_single_nucleotide_tokens():
@@ -42,7 +43,7 @@ def test_saved_tokenizer_is_a_hugging_face_bert_tokenizer(tmp_path):
     hf = AutoTokenizer.from_pretrained(str(tmp_path))
     tokens = RNG.integers(0, 4, size=(1, 30), dtype=np.uint8)
     text = "".join("ACGT"[t] for t in tokens[0])
-    words = " ".join(text[i:i + 4] for i in range(27))          # DNABERT-style space-separated k-mers
+    words = " ".join(text[i : i + 4] for i in range(27))  # DNABERT-style space-separated k-mers
     assert hf(words)["input_ids"] == kmer_ids(torch.from_numpy(tokens), 4).tolist()[0]
 
 
@@ -51,7 +52,7 @@ def test_whole_kmer_masking_spans_rate_and_labels(span):
     generator = torch.Generator().manual_seed(0)
     ids = kmer_ids(torch.from_numpy(RNG.integers(0, 4, size=(200, 103), dtype=np.uint8)), 3 if span == 1 else span)
     inputs, labels, masked = whole_kmer_mask(ids, span, 0.15, vocab_size=69, generator=generator)
-    assert not masked[:, 0].any() and not masked[:, -1].any()          # CLS and SEP never masked
+    assert not masked[:, 0].any() and not masked[:, -1].any()  # CLS and SEP never masked
     assert masked.any(1).all()
     assert 0.11 < masked[:, 1:-1].float().mean() < 0.19
     assert torch.equal(labels[masked], ids[masked]) and (labels[~masked] == IGNORE).all()
@@ -86,12 +87,24 @@ def lm_data(tmp_path_factory):
     pd.DataFrame({"id": ids, "label": labels}).to_csv(folder / "labels.tsv", sep="\t", index=False)
     pd.DataFrame({"id": ids, "split": split}).to_csv(folder / "split.tsv", sep="\t", index=False)
     (folder / "meta.json").write_text('{"classes": ["AC", "GT"], "length": 36}')
-    return {name: folder / f"{name}.{ext}" for name, ext in
-            (("tokens", "npy"), ("labels", "tsv"), ("split", "tsv"), ("meta", "json"))}
+    return {
+        name: folder / f"{name}.{ext}"
+        for name, ext in (("tokens", "npy"), ("labels", "tsv"), ("split", "tsv"), ("meta", "json"))
+    }
 
 
-PRETRAIN = {"k": 3, "hidden": 32, "layers": 1, "heads": 2, "intermediate": 64, "epochs": 10, "batch_size": 16,
-            "lr": 0.005, "dropout": 0.0, "holdout": 0.2}
+PRETRAIN = {
+    "k": 3,
+    "hidden": 32,
+    "layers": 1,
+    "heads": 2,
+    "intermediate": 64,
+    "epochs": 10,
+    "batch_size": 16,
+    "lr": 0.005,
+    "dropout": 0.0,
+    "holdout": 0.2,
+}
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +113,9 @@ def pretrained(lm_data, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("pretrain")
     extra = write_fasta(out / "extra.fa", [("r1", "ACGTACGTAC" * 11), ("r2", "N" * 40), ("r3", "GATTACA" * 6)])
-    run = run_pretrain(lm_data["tokens"], lm_data["split"], out, {**PRETRAIN, "extra_fasta": [extra]}, 3,
-                       log=lambda *_: None)
+    run = run_pretrain(
+        lm_data["tokens"], lm_data["split"], out, {**PRETRAIN, "extra_fasta": [extra]}, 3, log=lambda *_: None
+    )
     return out, run
 
 
@@ -122,7 +136,7 @@ def test_pretraining_never_sees_val_or_test_windows(lm_data):
 
     windows, n_train, n_extra = pretrain.pretraining_set(lm_data["tokens"], lm_data["split"], [], 0.1)
     assert (n_train, n_extra) == (288, 0)
-    assert not (windows == 3).all(1).any()               # the all-T val/test windows are absent
+    assert not (windows == 3).all(1).any()  # the all-T val/test windows are absent
 
 
 def test_encoder_folder_is_saved_with_save_pretrained(pretrained):
@@ -131,7 +145,7 @@ def test_encoder_folder_is_saved_with_save_pretrained(pretrained):
     out, _ = pretrained
     model = BertForMaskedLM.from_pretrained(str(out / "encoder"))
     assert model.config.vocab_size == len(vocab(3)) and model.config.max_position_embeddings == 36
-    assert not list(out.glob(".encoder.*"))              # no temporary folder left behind
+    assert not list(out.glob(".encoder.*"))  # no temporary folder left behind
 
 
 def test_finetune_starts_from_the_pretrained_weights_and_scratch_does_not(pretrained):
@@ -154,8 +168,18 @@ def test_finetune_through_the_engine_and_reload(pretrained, lm_data, tmp_path):
     from genomedl.lm.finetune import run_finetune
 
     settings = {"arch": "bert", "encoder": "pretrain", "epochs": 2, "batch_size": 32, "lr": 0.001}
-    run = run_finetune(lm_data["tokens"], lm_data["meta"], lm_data["labels"], lm_data["split"], tmp_path, "bert",
-                       settings, 1, encoder=pretrained[0] / "encoder", log=lambda *_: None)
+    run = run_finetune(
+        lm_data["tokens"],
+        lm_data["meta"],
+        lm_data["labels"],
+        lm_data["split"],
+        tmp_path,
+        "bert",
+        settings,
+        1,
+        encoder=pretrained[0] / "encoder",
+        log=lambda *_: None,
+    )
     assert run["settings"]["encoder"] == str(pretrained[0] / "encoder")
     model, payload = load_model(tmp_path / "model.ckpt")
     tokens = np.load(lm_data["tokens"])[:8]
@@ -163,8 +187,9 @@ def test_finetune_through_the_engine_and_reload(pretrained, lm_data, tmp_path):
     assert payload["arch"] == "bert" and module_probs.shape == (8, 2)
     np.testing.assert_allclose(predict_proba(load_model(tmp_path / "model.ckpt")[0], tokens), module_probs)
     with pytest.raises(GenomedlError, match="models.bert.encoder"):
-        run_finetune(lm_data["tokens"], lm_data["meta"], lm_data["labels"], lm_data["split"], tmp_path, "bert",
-                     settings, 1)
+        run_finetune(
+            lm_data["tokens"], lm_data["meta"], lm_data["labels"], lm_data["split"], tmp_path, "bert", settings, 1
+        )
 
 
 @pytest.fixture(scope="module")
@@ -178,11 +203,17 @@ def published(tmp_path_factory):
     bpe = Tokenizer(models.BPE(unk_token="[UNK]"))
     corpus = ["".join(RNG.choice(list("ACGT"), 60)) for _ in range(200)]
     bpe.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=60, special_tokens=specials))
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, unk_token="[UNK]", pad_token="[PAD]",
-                                        cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
+    roles = ("pad", "unk", "cls", "sep", "mask")  # in the order of ``specials``
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, **{f"{r}_token": s for r, s in zip(roles, specials)})
     tokenizer.save_pretrained(str(folder))
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, max_position_embeddings=64)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+    )
     BertForMaskedLM(config).save_pretrained(str(folder))
     return folder
 
@@ -198,8 +229,17 @@ def test_published_model_from_a_local_folder_offline(published, lm_data, tmp_pat
     tokens = torch.from_numpy(np.load(lm_data["tokens"])[:4])
     assert as_text(tokens)[0] == "".join("ACGTN"[t] for t in tokens[0].tolist())
     settings = {"arch": "bert", "encoder": str(published), "epochs": 1, "batch_size": 32, "lr": 0.001}
-    run_train(lm_data["tokens"], lm_data["meta"], lm_data["labels"], lm_data["split"], tmp_path, "dnabert2", settings,
-              1, log=lambda *_: None)
+    run_train(
+        lm_data["tokens"],
+        lm_data["meta"],
+        lm_data["labels"],
+        lm_data["split"],
+        tmp_path,
+        "dnabert2",
+        settings,
+        1,
+        log=lambda *_: None,
+    )
     model, _ = load_model(tmp_path / "model.ckpt")
     expected = AutoTokenizer.from_pretrained(str(published))(as_text(tokens), padding=True, return_tensors="pt")
     with torch.no_grad():
@@ -230,8 +270,16 @@ def test_cluster_purity():
 def test_embed_clusters_the_test_split(pretrained, lm_data, tmp_path):
     from genomedl.lm.embed import run_embed
 
-    result = run_embed(pretrained[0] / "encoder", lm_data["tokens"], lm_data["meta"], lm_data["labels"],
-                       lm_data["split"], tmp_path / "clusters.json", 0, log=lambda *_: None)
+    result = run_embed(
+        pretrained[0] / "encoder",
+        lm_data["tokens"],
+        lm_data["meta"],
+        lm_data["labels"],
+        lm_data["split"],
+        tmp_path / "clusters.json",
+        0,
+        log=lambda *_: None,
+    )
     assert result["n"] == 96 and set(result["views"]) == {"bert_encoder", "kmer4_spectrum"}
     for view in result["views"].values():
         assert result["majority_fraction"] - 1e-9 <= view["purity"] <= 1.0
@@ -241,18 +289,31 @@ def test_report_section_shows_pretraining_finetuning_and_clusters(pretrained, lm
     from genomedl.lm.embed import run_embed
     from genomedl.lm.section import finetune_rows, render_section
 
-    run_embed(pretrained[0] / "encoder", lm_data["tokens"], lm_data["meta"], lm_data["labels"], lm_data["split"],
-              tmp_path / "embeddings" / "clusters.json", 0, log=lambda *_: None)
-    runs = {"b1": {"arch": "bert", "settings": {"encoder": "enc", "from_scratch": True}, "best_epoch": 2},
-            "b0": {"arch": "bert", "settings": {"encoder": "enc"}, "best_epoch": 3},
-            "cnn": {"arch": "cnn", "settings": {}}}
-    evals = {name: {"auroc": auroc, "auprc": 0.5, "mcc": 0.1, "balanced_accuracy": 0.6}
-             for name, auroc in (("b0", 0.91), ("b1", 0.72), ("cnn", 0.8))}
+    run_embed(
+        pretrained[0] / "encoder",
+        lm_data["tokens"],
+        lm_data["meta"],
+        lm_data["labels"],
+        lm_data["split"],
+        tmp_path / "embeddings" / "clusters.json",
+        0,
+        log=lambda *_: None,
+    )
+    runs = {
+        "b1": {"arch": "bert", "settings": {"encoder": "enc", "from_scratch": True}, "best_epoch": 2},
+        "b0": {"arch": "bert", "settings": {"encoder": "enc"}, "best_epoch": 3},
+        "cnn": {"arch": "cnn", "settings": {}},
+    }
+    evals = {
+        name: {"auroc": auroc, "auprc": 0.5, "mcc": 0.1, "balanced_accuracy": 0.6}
+        for name, auroc in (("b0", 0.91), ("b1", 0.72), ("cnn", 0.8))
+    }
     rows = finetune_rows(runs, evals)
-    assert [(r["model"], r["init"], r["auroc"]) for r in rows] == [("b0", "pretrained", 0.91),
-                                                                    ("b1", "from scratch", 0.72)]
-    html = str(render_section([pretrained[0] / "history.tsv", tmp_path / "embeddings" / "clusters.json"], runs,
-                              evals))
+    assert [(r["model"], r["init"], r["auroc"]) for r in rows] == [
+        ("b0", "pretrained", 0.91),
+        ("b1", "from scratch", 0.72),
+    ]
+    html = str(render_section([pretrained[0] / "history.tsv", tmp_path / "embeddings" / "clusters.json"], runs, evals))
     assert "BERT pretraining" in html and "Unsupervised view" in html and "GAN" not in html
     assert html.count("data:image/png;base64,") == 2 and "0.910" in html and "kmer4_spectrum" in html
 

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import torch
 
+from genomedl.config.sweep import LIST_VALUED, expand_sweeps, sweep_winners
 from genomedl.errors import GenomedlError
 from genomedl.models import available, build_model, model_class
 from genomedl.models.layers import RCConv1d, kmer_frequencies, one_hot, reverse_complement_tokens
-from genomedl.config.sweep import LIST_VALUED, expand_sweeps, sweep_winners
-from test_train import one_thread, train, write_synthetic  # noqa: F401  (one_thread: autouse fixture)
+from helpers import train, write_synthetic
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 SMALL = {
     "cnn": {"filters": [8, 8], "kernels": [5, 3], "pools": [2, 2], "hidden": [8], "rc_equivariant": True},
@@ -47,7 +49,7 @@ def test_kmer_features_dnn_counts_kmers_and_skips_those_with_n():
     text = "ACGTNACGGA"
     tokens = torch.tensor([["ACGTN".index(c) for c in text]], dtype=torch.uint8)
     freq = kmer_frequencies(tokens, 2)[0]
-    pairs = [text[i:i + 2] for i in range(len(text) - 1) if "N" not in text[i:i + 2]]
+    pairs = [text[i : i + 2] for i in range(len(text) - 1) if "N" not in text[i : i + 2]]
     expected = torch.zeros(16)
     for kmer, count in Counter(pairs).items():
         expected[int("".join(str("ACGT".index(c)) for c in kmer), 4)] = count / len(pairs)
@@ -61,12 +63,22 @@ def test_rc_equivariant_first_layer_and_strand_invariant_cnn():
     rc = one_hot(reverse_complement_tokens(random_tokens(4, 41)))
     conv = RCConv1d(4, 6, 9, padding=4)
     torch.testing.assert_close(conv(rc), conv(x).flip(-1))
-    model = build_model("cnn", length=41, n_classes=2, filters=[6], kernels=[9], pools=[1], rc_equivariant=True,
-                        head="global", hidden=[4]).eval()
+    model = build_model(
+        "cnn",
+        length=41,
+        n_classes=2,
+        filters=[6],
+        kernels=[9],
+        pools=[1],
+        rc_equivariant=True,
+        head="global",
+        hidden=[4],
+    ).eval()
     tokens = random_tokens(4, 41)
     torch.testing.assert_close(model(reverse_complement_tokens(tokens)), model(tokens))
-    plain = build_model("cnn", length=41, n_classes=2, filters=[6], kernels=[9], pools=[1], head="global",
-                        hidden=[4]).eval()
+    plain = build_model(
+        "cnn", length=41, n_classes=2, filters=[6], kernels=[9], pools=[1], head="global", hidden=[4]
+    ).eval()
     assert not torch.allclose(plain(reverse_complement_tokens(tokens)), plain(tokens))
 
 
@@ -99,20 +111,30 @@ def test_list_valued_keys_cover_every_list_default():
 
 
 def test_sweep_expansion_and_winner():
-    models = {"cnn": {"arch": "cnn", "lr": [0.001, 0.0003], "filters": [[8, 8], [16]], "kernels": [5, 3]},
-              "dnn": {"arch": "dnn", "hidden": [16, 8]}}
+    models = {
+        "cnn": {"arch": "cnn", "lr": [0.001, 0.0003], "filters": [[8, 8], [16]], "kernels": [5, 3]},
+        "dnn": {"arch": "dnn", "hidden": [16, 8]},
+    }
     expanded = expand_sweeps(models)
-    assert sorted(expanded) == ["cnn__filters-16__lr-0.0003", "cnn__filters-16__lr-0.001",
-                                "cnn__filters-8x8__lr-0.0003", "cnn__filters-8x8__lr-0.001", "dnn"]
+    assert sorted(expanded) == [
+        "cnn__filters-16__lr-0.0003",
+        "cnn__filters-16__lr-0.001",
+        "cnn__filters-8x8__lr-0.0003",
+        "cnn__filters-8x8__lr-0.001",
+        "dnn",
+    ]
     one = expanded["cnn__filters-8x8__lr-0.0003"]
     assert one["lr"] == 0.0003 and one["filters"] == [8, 8] and one["kernels"] == [5, 3]
     assert one["sweep"] == {"group": "cnn", "params": {"filters": [8, 8], "lr": 0.0003}}
     assert expanded["dnn"] == models["dnn"]
-    runs = {"a": {"sweep": {"group": "g"}, "best_score": 0.4, "monitor_mode": "min"},
-            "b": {"sweep": {"group": "g"}, "best_score": 0.3, "monitor_mode": "min"},
-            "c": {"sweep": {"group": "g"}, "best_score": float("nan"), "monitor_mode": "min"},
-            "d": {"sweep": {"group": "h"}, "best_score": 0.7, "monitor_mode": "max"},
-            "e": {"sweep": {"group": "h"}, "best_score": 0.9, "monitor_mode": "max"}, "f": {"sweep": None}}
+    runs = {
+        "a": {"sweep": {"group": "g"}, "best_score": 0.4, "monitor_mode": "min"},
+        "b": {"sweep": {"group": "g"}, "best_score": 0.3, "monitor_mode": "min"},
+        "c": {"sweep": {"group": "g"}, "best_score": float("nan"), "monitor_mode": "min"},
+        "d": {"sweep": {"group": "h"}, "best_score": 0.7, "monitor_mode": "max"},
+        "e": {"sweep": {"group": "h"}, "best_score": 0.9, "monitor_mode": "max"},
+        "f": {"sweep": None},
+    }
     assert sweep_winners(runs) == {"g": "b", "h": "e"}
     with pytest.raises(GenomedlError, match="models.cnn.lr: an empty list"):
         expand_sweeps({"cnn": {"arch": "cnn", "lr": []}})

@@ -10,67 +10,11 @@ import numpy as np
 import pandas as pd
 import pysam
 import pytest
-import torch
 
 from genomedl.cli import main
 from genomedl.predict import run_predict
-from genomedl.tables import read_tsv, write_json
-
-LENGTH = 60
-REFERENCE = "NG_012337.1"
-TOKEN = np.full(256, 4, dtype=np.uint8)
-for _i, _b in enumerate(b"ACGT"):
-    TOKEN[_b] = TOKEN[_b + 32] = _i
-
-
-def tokens_of(texts: list[str]) -> np.ndarray:
-    """Equal-length strings -> tokens ``[n, L]`` (anything but ACGT is N), independent of the package."""
-    return TOKEN[np.frombuffer("".join(texts).encode(), dtype=np.uint8)].reshape(len(texts), -1)
-
-
-def cut(fasta: pysam.FastaFile, chrom: str, start: int, end: int) -> str:
-    """``chrom:[start, end)`` read with pysam, N beyond the contig ends."""
-    size = fasta.get_reference_length(chrom)
-    return ("N" * max(-start, 0) + fasta.fetch(chrom, max(start, 0), min(end, size)) + "N" * max(end - size, 0))
-
-
-def save_tiny_cnn(folder, rc_augment: bool = True, seed: int = 0):
-    """An untrained small CNN on 60-bp windows, saved as the train stage saves models (+ run.json)."""
-    from genomedl.engine import SequenceClassifier
-    from genomedl.train import save_model
-
-    torch.manual_seed(seed)
-    module = SequenceClassifier("cnn", LENGTH, 2, {"filters": [8, 8], "kernels": [7, 3], "pools": [4, 2],
-                                                   "hidden": 16, "dropout": 0.0}, [1.0, 1.0])
-    with torch.no_grad():
-        for p in module.model.parameters():
-            p.mul_(3.0)          # larger weights: probabilities that move with the sequence
-    save_model(folder / "model.ckpt", module, ["bg", "site"])
-    write_json({"model": folder.name, "arch": "cnn", "settings": {"arch": "cnn", "rc_augment": rc_augment}},
-               folder / "run.json")
-    return folder
-
-
-def model_probs(folder, windows: list[str], both_strands: bool = True) -> np.ndarray:
-    from genomedl.inference import predict_proba
-    from genomedl.inference import load_model
-
-    model, _ = load_model(folder / "model.ckpt")
-    return predict_proba(model, tokens_of(windows), both_strands=both_strands)
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return save_tiny_cnn(tmp_path_factory.mktemp("models") / "tiny")
-
-
-@pytest.fixture(scope="module")
-def reference(shared_data, tmp_path_factory):
-    """The real RefSeqGene FASTA NG_012337.1 (SDHD), copied and indexed with pysam."""
-    path = tmp_path_factory.mktemp("reference") / "NG_012337.1.fa"
-    shutil.copy(shared_data / "gff" / "NG_012337.1.fasta", path)
-    pysam.faidx(str(path))
-    return path
+from genomedl.tables import read_tsv
+from helpers import LENGTH, REFERENCE, cut, model_probs, save_tiny_cnn, tokens_of
 
 
 def read_bedgraph(path):
@@ -79,16 +23,19 @@ def read_bedgraph(path):
     return lines[0], frame.astype({"start": int, "end": int, "value": float})
 
 
-SEQUENCES = {"short": "ACGTTGCAAGGCTTACGRATCGATC",   # 25 bp, with an IUPAC code (-> N)
-             "exact": "acgt" * 15,                   # 60 bp, lower case
-             "long": "".join(np.random.default_rng(3).choice(list("ACGT"), 175))}
+SEQUENCES = {
+    "short": "ACGTTGCAAGGCTTACGRATCGATC",  # 25 bp, with an IUPAC code (-> N)
+    "exact": "acgt" * 15,  # 60 bp, lower case
+    "long": "".join(np.random.default_rng(3).choice(list("ACGT"), 175)),
+}
 
 
 def test_fasta_and_csv_sequences_are_tiled_and_scored(tmp_path, model_dir):
     fasta = tmp_path / "in.fa"
-    fasta.write_text("".join(f">{k} description\n{v[:100]}\n{v[100:]}\n".replace("\n\n", "\n")
-                             for k, v in SEQUENCES.items()))
-    summary = run_predict(model_dir, tmp_path / "fa", "fasta", fasta, log=lambda m: None)
+    fasta.write_text(
+        "".join(f">{k} description\n{v[:100]}\n{v[100:]}\n".replace("\n\n", "\n") for k, v in SEQUENCES.items())
+    )
+    summary = run_predict(model_dir, tmp_path / "fa", "fasta", fasta, {}, log=lambda m: None)
     table = read_tsv(tmp_path / "fa" / "windows.tsv")
     # stride = half the window: 175 bp -> starts 0, 30, 60, 90 and one flush with the end (115);
     # the 25-bp sequence gets one window centred on it, N-padded
@@ -97,20 +44,20 @@ def test_fasta_and_csv_sequences_are_tiled_and_scored(tmp_path, model_dir):
     assert (table["end"] - table["start"] == LENGTH).all()
     assert table["n_padded"].tolist() == [35, 0, 0, 0, 0, 0, 0]
     padded = {k: "N" * LENGTH + v + "N" * LENGTH for k, v in SEQUENCES.items()}
-    windows = [padded[n][s + LENGTH:s + 2 * LENGTH] for n, s in expected]
+    windows = [padded[n][s + LENGTH : s + 2 * LENGTH] for n, s in expected]
     np.testing.assert_allclose(table[["p_bg", "p_site"]], model_probs(model_dir, windows), atol=1e-6)
     assert table["predicted"].tolist() == np.where(table["p_site"] > table["p_bg"], "site", "bg").tolist()
     assert summary["strands"] == "both" and summary["stride"] == LENGTH // 2 and summary["padded_windows"] == 1
 
     header, track = read_bedgraph(tmp_path / "fa" / "tracks" / "site.bedgraph")
     assert header.startswith("track type=bedGraph")
-    long = track[track["chrom"] == "long"]     # bins split halfway between window centres, ends reach the edges
+    long = track[track["chrom"] == "long"]  # bins split halfway between window centres, ends reach the edges
     assert list(zip(long["start"], long["end"])) == [(0, 45), (45, 75), (75, 105), (105, 132), (132, 175)]
     np.testing.assert_allclose(long["value"], table.loc[table["name"] == "long", "p_site"], atol=1e-6)
 
     csv = tmp_path / "in.csv"
     pd.DataFrame({"id": list(SEQUENCES), "sequence": list(SEQUENCES.values())}).to_csv(csv, index=False)
-    run_predict(model_dir, tmp_path / "csv", "csv", csv, log=lambda m: None)
+    run_predict(model_dir, tmp_path / "csv", "csv", csv, {}, log=lambda m: None)
     pd.testing.assert_frame_equal(read_tsv(tmp_path / "csv" / "windows.tsv"), table)
 
 
@@ -118,23 +65,22 @@ def test_bed_regions_take_genome_flanks_and_tracks_tile_them(tmp_path, model_dir
     size = pysam.FastaFile(str(reference)).get_reference_length(REFERENCE)
     regions = [(0, 40, "start"), (1000, 1200, "a"), (5000, 5020, "tiny"), (size - 70, size, "end")]
     bed = tmp_path / "r.bed"
-    bed.write_text("track name=test\n# a comment\n" + "".join(f"{REFERENCE}\t{s}\t{e}\t{n}\n"
-                                                             for s, e, n in regions))
-    run_predict(model_dir, tmp_path / "out", "bed", bed, reference=reference, stride=25, log=lambda m: None)
+    bed.write_text("track name=test\n# a comment\n" + "".join(f"{REFERENCE}\t{s}\t{e}\t{n}\n" for s, e, n in regions))
+    run_predict(model_dir, tmp_path / "out", "bed", bed, {"stride": 25}, reference=reference, log=lambda m: None)
     table = read_tsv(tmp_path / "out" / "windows.tsv")
     with pysam.FastaFile(str(reference)) as fasta:
         windows = [cut(fasta, REFERENCE, s, s + LENGTH) for s in table["start"]]
     np.testing.assert_allclose(table[["p_bg", "p_site"]], model_probs(model_dir, windows), atol=1e-6)
     first = table.groupby("name", sort=False)["start"].agg(["min", "max", "size"])
-    assert first.loc["start"].tolist() == [-10, -10, 1]      # centred on a 40-bp region at the contig start
-    assert first.loc["tiny"].tolist() == [4980, 4980, 1]     # flanks from the genome, no N
-    assert first.loc["a"].tolist() == [1000, 1140, 7]        # 1000, 1025, ..., 1125, then flush at 1140
+    assert first.loc["start"].tolist() == [-10, -10, 1]  # centred on a 40-bp region at the contig start
+    assert first.loc["tiny"].tolist() == [4980, 4980, 1]  # flanks from the genome, no N
+    assert first.loc["a"].tolist() == [1000, 1140, 7]  # 1000, 1025, ..., 1125, then flush at 1140
     assert first.loc["end"].tolist() == [size - 70, size - 60, 2]
     assert table["n_padded"].tolist() == [10] + [0] * (len(table) - 1)
 
     for name in ("bg", "site"):
         _, track = read_bedgraph(tmp_path / "out" / "tracks" / f"{name}.bedgraph")
-        assert (track["start"].to_numpy()[1:] >= track["end"].to_numpy()[:-1]).all()    # sorted, disjoint
+        assert (track["start"].to_numpy()[1:] >= track["end"].to_numpy()[:-1]).all()  # sorted, disjoint
         covered = np.zeros(size, bool)
         covered[np.concatenate([np.arange(s, e) for s, e in zip(track["start"], track["end"])])] = True
         wanted = np.zeros(size, bool)
@@ -148,7 +94,7 @@ def test_bed_regions_take_genome_flanks_and_tracks_tile_them(tmp_path, model_dir
 
     overlapping = tmp_path / "o.bed"
     overlapping.write_text(f"{REFERENCE}\t3000\t3200\tx\n{REFERENCE}\t3100\t3300\ty\n")
-    run_predict(model_dir, tmp_path / "o", "bed", overlapping, reference=reference, log=lambda m: None)
+    run_predict(model_dir, tmp_path / "o", "bed", overlapping, {}, reference=reference, log=lambda m: None)
     _, track = read_bedgraph(tmp_path / "o" / "tracks" / "site.bedgraph")
     assert track["start"].iloc[0] == 3000 and track["end"].iloc[-1] == 3300
     assert (track["start"].to_numpy()[1:] == track["end"].to_numpy()[:-1]).all()
@@ -163,11 +109,10 @@ def test_forward_strand_on_request(tmp_path):
     folder = save_tiny_cnn(tmp_path / "fwd", rc_augment=False, seed=1)
     fasta = tmp_path / "in.fa"
     fasta.write_text(f">long\n{SEQUENCES['long']}\n")
-    summary = run_predict(folder, tmp_path / "out", "fasta", fasta, strands="forward", log=lambda m: None)
+    summary = run_predict(folder, tmp_path / "out", "fasta", fasta, {"strands": "forward"}, log=lambda m: None)
     table = read_tsv(tmp_path / "out" / "windows.tsv")
-    windows = [SEQUENCES["long"][s:s + LENGTH] for s in table["start"]]
-    np.testing.assert_allclose(table[["p_bg", "p_site"]], model_probs(folder, windows, both_strands=False),
-                               atol=1e-6)
+    windows = [SEQUENCES["long"][s : s + LENGTH] for s in table["start"]]
+    np.testing.assert_allclose(table[["p_bg", "p_site"]], model_probs(folder, windows, both_strands=False), atol=1e-6)
     assert summary["strands"] == "forward"
     assert not np.allclose(table["p_site"], model_probs(folder, windows)[:, 1], atol=1e-4)
 
@@ -176,40 +121,64 @@ def test_kmer_baseline_predicts_with_its_own_window_length(tmp_path, synthetic_d
     from genomedl.baseline import baseline_proba, run_baseline
 
     out = tmp_path / "kmer"
-    run_baseline(*(synthetic_dataset[k] for k in ("tokens", "meta", "labels", "split")), out, "kmer",
-                 {"k": [1, 2]}, 0, log=lambda m: None)
+    run_baseline(
+        *(synthetic_dataset[k] for k in ("tokens", "meta", "labels", "split")),
+        out,
+        "kmer",
+        {"k": [1, 2]},
+        0,
+        log=lambda m: None,
+    )
     sequence = "".join(np.random.default_rng(5).choice(list("ACGT"), 230))
     fasta = tmp_path / "in.fa"
     fasta.write_text(f">s\n{sequence}\n")
-    summary = run_predict(out, tmp_path / "pred", "fasta", fasta, log=lambda m: None)
+    summary = run_predict(out, tmp_path / "pred", "fasta", fasta, {}, log=lambda m: None)
     table = read_tsv(tmp_path / "pred" / "windows.tsv")
     assert summary["window_length"] == 100 and table["start"].tolist() == [0, 50, 100, 130]
     with np.load(out / "model.npz") as saved:
-        expected = baseline_proba({k: saved[k] for k in saved.files},
-                                  tokens_of([sequence[s:s + 100] for s in table["start"]]))
+        expected = baseline_proba(
+            {k: saved[k] for k in saved.files}, tokens_of([sequence[s : s + 100] for s in table["start"]])
+        )
     np.testing.assert_allclose(table[["p_neg", "p_pos"]], expected, atol=1e-6)
 
 
-@pytest.mark.parametrize("kind, text, message", [
-    ("bed", "NG_012337.1\t10\t100\nchr99\t5\t50\n", "r.bed: line 2: chromosome 'chr99' is not in"),
-    ("bed", "NG_012337.1\t10\t99999999\n", "r.bed: line 1: end 99999999 is beyond the end of NG_012337.1"),
-    ("bed", "# header\nNG_012337.1 ten 100\n", "r.bed: line 2: expected 'chrom<TAB>start<TAB>end'"),
-    ("bed", "NG_012337.1\t50\t50\n", "r.bed: line 1: start 50 is not below end 50"),
-    ("fasta", ">ok\nACGT\n>bad\nACGTX\n", "r.fasta: record 2 (bad): invalid character 'X' at byte 5"),
-    ("csv", "id,seq\na,ACGT\n", "r.csv: no 'sequence' column"),
-    ("vcf", "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+@pytest.mark.parametrize(
+    "kind, text, message",
+    [
+        ("bed", "NG_012337.1\t10\t100\nchr99\t5\t50\n", "r.bed: line 2: chromosome 'chr99' is not in"),
+        ("bed", "NG_012337.1\t10\t99999999\n", "r.bed: line 1: end 99999999 is beyond the end of NG_012337.1"),
+        ("bed", "# header\nNG_012337.1 ten 100\n", "r.bed: line 2: expected 'chrom<TAB>start<TAB>end'"),
+        ("bed", "NG_012337.1\t50\t50\n", "r.bed: line 1: start 50 is not below end 50"),
+        ("fasta", ">ok\nACGT\n>bad\nACGTX\n", "r.fasta: record 2 (bad): invalid character 'X' at byte 5"),
+        ("csv", "id,seq\na,ACGT\n", "r.csv: no 'sequence' column"),
+        (
+            "vcf",
+            "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
             "NG_012337.1\t900\t.\tA\tG\t.\t.\t.\nNG_012337.1\t100\t.\tA\tG\t.\t.\t.\n",
-     "r.vcf: record 2 (NG_012337.1:100) comes after NG_012337.1:900; the VCF must be sorted"),
-    ("fasta", ">a\nACGT\n>a\nACGA\n", "r.fasta: record 2 (a): duplicate id 'a'"),
-    ("bed", None, "r.bed: BED input not found; fix the path"),
-])
+            "r.vcf: record 2 (NG_012337.1:100) comes after NG_012337.1:900; the VCF must be sorted",
+        ),
+        ("fasta", ">a\nACGT\n>a\nACGA\n", "r.fasta: record 2 (a): duplicate id 'a'"),
+        ("bed", None, "r.bed: BED input not found; fix the path"),
+    ],
+)
 def test_cli_errors_are_one_line_and_leave_no_output(tmp_path, capsys, model_dir, reference, kind, text, message):
     path = tmp_path / f"r.{kind}"
     if text is not None:
         path.write_text(text)
     out = tmp_path / "out"
-    code = main(["predict", "--model-dir", str(model_dir), "--out-dir", str(out), f"--{kind}", str(path),
-                 "--reference", str(reference)])
+    code = main(
+        [
+            "predict",
+            "--model-dir",
+            str(model_dir),
+            "--out-dir",
+            str(out),
+            f"--{kind}",
+            str(path),
+            "--reference",
+            str(reference),
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and err.startswith("genomedl predict: error: ")
     assert message in err
@@ -221,8 +190,22 @@ def test_reference_without_index_is_refused(tmp_path, capsys, model_dir, shared_
     shutil.copy(shared_data / "gff" / "NG_012337.1.fasta", reference)
     bed = tmp_path / "r.bed"
     bed.write_text("NG_012337.1\t0\t100\n")
-    assert main(["predict", "--model-dir", str(model_dir), "--out-dir", str(tmp_path / "o"), "--bed", str(bed),
-                 "--reference", str(reference)]) == 2
+    assert (
+        main(
+            [
+                "predict",
+                "--model-dir",
+                str(model_dir),
+                "--out-dir",
+                str(tmp_path / "o"),
+                "--bed",
+                str(bed),
+                "--reference",
+                str(reference),
+            ]
+        )
+        == 2
+    )
     assert "no .fai index beside the reference; index it with `samtools faidx" in capsys.readouterr().err
     assert not (tmp_path / "ref.fa.fai").exists()
 
@@ -234,9 +217,16 @@ def test_demo_predictions_reach_the_report(demo_run):
     assert "Predictions and variant effects" in html and "intron_multiallelic" in html
     variants = read_tsv(results / "predict" / "cnn" / "variants" / "variants.tsv")
     status = dict(zip(variants["id"] + ":" + variants["alt"], variants["status"]))
-    assert status == {"exon_snv:A": "ok", "intron_multiallelic:C": "ok", "intron_multiallelic:G": "ok",
-                      "intron_insertion:ATTAGG": "ok", "exon_deletion:A": "ok", "ref_mismatch:C": "ref_mismatch",
-                      "symbolic:<DEL>": "symbolic", "near_record_end:G": "near_end"}
+    assert status == {
+        "exon_snv:A": "ok",
+        "intron_multiallelic:C": "ok",
+        "intron_multiallelic:G": "ok",
+        "intron_insertion:ATTAGG": "ok",
+        "exon_deletion:A": "ok",
+        "ref_mismatch:C": "ref_mismatch",
+        "symbolic:<DEL>": "symbolic",
+        "near_record_end:G": "near_end",
+    }
     with pysam.VariantFile(str(results / "predict" / "cnn" / "variants" / "variants.vcf.gz")) as vcf:
         statuses = [r.info["GDL_STATUS"] for r in vcf.fetch("NC_000932.1", 11000, 13000)]
     assert statuses == [("ok",), ("ok", "ok"), ("ok",), ("ok",)]
@@ -246,5 +236,5 @@ def test_demo_predictions_reach_the_report(demo_run):
     assert summary["strands"] == "both" and summary["sequences"] == 3
     _, track = read_bedgraph(regions / "tracks" / "intron.bedgraph")
     assert len(track) == len(windows) == summary["windows"]
-    np.testing.assert_allclose(track["value"], windows["p_intron"], atol=1e-6)   # one bin per window, in order
+    np.testing.assert_allclose(track["value"], windows["p_intron"], atol=1e-6)  # one bin per window, in order
     assert track["start"].iloc[0] == 11400 and track["end"].iloc[-1] == 154478

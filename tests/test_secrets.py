@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import copy_workflow, snakemake
+from helpers import copy_workflow, snakemake
 from ncbi.eutils_server import FakeEutils, RunningServer
 
 pytestmark = pytest.mark.workflow
@@ -37,15 +37,19 @@ def contents(path: Path) -> bytes:
 
 
 def write_config(workdir: Path, base_url: str) -> None:
-    dataset = {"task": "exon_intron", "window": {"length": 200, "mode": "tiled", "stride": 200},
-               "split": {"val": 0.25, "test": 0.25, "group_by": "record"}}
+    dataset = {
+        "task": "exon_intron",
+        "window": {"length": 200, "mode": "tiled", "stride": 200},
+        "split": {"val": 0.25, "test": 0.25, "group_by": "record"},
+    }
     config = {
         "seed": 1,
         "ncbi": {"email": "tests@example.org", "api_key": KEY, "base_url": base_url, "max_rps": 50},
-        "datasets": {"panel": {"source": {"accessions": RECORDS}, **dataset},
-                     "missing": {"source": {"accessions": ["NX_999999.1"]}, **dataset}},
-        "models": {"cnn": {"arch": "cnn", "epochs": 1, "filters": [16], "kernels": [9], "pools": [4],
-                           "hidden": 16}},
+        "datasets": {
+            "panel": {"source": {"accessions": RECORDS}, **dataset},
+            "missing": {"source": {"accessions": ["NX_999999.1"]}, **dataset},
+        },
+        "models": {"cnn": {"arch": "cnn", "epochs": 1, "filters": [16], "kernels": [9], "pools": [4], "hidden": 16}},
         "baselines": {"kmer_logreg": {"k": [2, 3]}},
         "interpret": {"enabled": False},
         "evaluate": {"bootstrap": 100},
@@ -63,16 +67,23 @@ def test_api_key_appears_in_no_output_of_a_whole_run(tmp_path, shared_data):
         write_config(workdir, server.base_url)
         args = ("--configfile", "config/secret.yaml", "--profile", "profiles/local", "--keep-going")
         run = snakemake(workdir, *args, check=False)
-        report = snakemake(workdir, "--configfile", "config/secret.yaml", "--report", "smk-report.zip",
-                           "results/panel/report/index.html", check=False)
+        report = snakemake(
+            workdir,
+            "--configfile",
+            "config/secret.yaml",
+            "--report",
+            "smk-report.zip",
+            "results/panel/report/index.html",
+            check=False,
+        )
     finally:
         server.close()
 
-    assert run.returncode != 0                                    # the missing accession fails its dataset
+    assert run.returncode != 0  # the missing accession fails its dataset
     assert (workdir / "results/panel/report/index.html").is_file(), run.stderr[-3000:]
     assert report.returncode == 0, report.stderr[-3000:]
     fetch_log = (workdir / "logs/missing/fetch.log").read_text()
-    assert "NX_999999.1" in fetch_log and "error" in fetch_log    # the error message is among the outputs
+    assert "NX_999999.1" in fetch_log and "error" in fetch_log  # the error message is among the outputs
     assert [s.params.get("api_key") for s in fake.seen()] == [KEY] * len(fake.seen()) != []
 
     grepped = 0
@@ -82,6 +93,6 @@ def test_api_key_appears_in_no_output_of_a_whole_run(tmp_path, shared_data):
             for form in FORMS:
                 assert form.encode() not in data, f"{form!r} in {path.relative_to(workdir)}"
             grepped += 1
-    assert grepped > 50                                           # results, logs, .snakemake metadata, report
+    assert grepped > 50  # results, logs, .snakemake metadata, report
     for stream in (run.stdout, run.stderr, report.stdout, report.stderr):
         assert not any(form in stream for form in FORMS)

@@ -13,12 +13,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, copy_workflow, lean_config, planned_jobs, snakemake
 from genomedl.tables import read_json, read_tsv
+from helpers import REPO, copy_workflow, lean_config, planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow
-SLURM_ARGS = ("--profile", "profiles/slurm", "--slurm-init-seconds-before-status-checks", "2",
-              "--latency-wait", "5", "--retries", "0")
+SLURM_ARGS = (
+    "--profile",
+    "profiles/slurm",
+    "--slurm-init-seconds-before-status-checks",
+    "2",
+    "--latency-wait",
+    "5",
+    "--retries",
+    "0",
+)
 
 
 def cluster_is_up() -> bool:
@@ -49,10 +57,16 @@ def slurm_jobs(since: str) -> dict[str, dict]:
     """SLURM's own accounting records of the Snakemake jobs submitted since ``since`` (sacct -S)."""
     records = {}
     for _ in range(40):  # job records reach slurmdbd a moment after the jobs end
-        done = subprocess.run(["sacct", "-X", "-n", "-P", "-S", since, "-o", "JobID,Comment,State,ReqTRES"],
-                              capture_output=True, text=True)
-        records = {row[0]: dict(zip(("comment", "state", "req"), row[1:]))
-                   for row in (line.split("|") for line in done.stdout.splitlines()) if row[1].startswith("rule_")}
+        done = subprocess.run(
+            ["sacct", "-X", "-n", "-P", "-S", since, "-o", "JobID,Comment,State,ReqTRES"],
+            capture_output=True,
+            text=True,
+        )
+        records = {
+            row[0]: dict(zip(("comment", "state", "req"), row[1:]))
+            for row in (line.split("|") for line in done.stdout.splitlines())
+            if row[1].startswith("rule_")
+        }
         if records and all(r["state"] not in ("PENDING", "RUNNING") for r in records.values()):
             break
         time.sleep(0.5)
@@ -95,8 +109,14 @@ def test_scancel_mid_training_then_rerun_resumes(slurm_cluster, tmp_path):
     # the data stages run locally (the test above sends them through SLURM); training goes to SLURM
     snakemake(workdir, "--profile", "profiles/local", "results/demo/split.tsv")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    first = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "2", *SLURM_ARGS, target], cwd=workdir,
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *SLURM_ARGS, target],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     last = workdir / "results/demo/models/cnn/checkpoints/last.ckpt"
     deadline = time.time() + 300
     while not last.exists() and time.time() < deadline and first.poll() is None:
@@ -107,8 +127,9 @@ def test_scancel_mid_training_then_rerun_resumes(slurm_cluster, tmp_path):
     job_id = next(line.split()[0] for line in train_jobs if "rule_train" in line)
     subprocess.run(["scancel", job_id], check=True)
     for _ in range(120):  # SLURM records the cancellation; then the first run is over, however it ends
-        state = subprocess.run(["sacct", "-X", "-n", "-P", "-j", job_id, "-o", "State"], capture_output=True,
-                               text=True).stdout
+        state = subprocess.run(
+            ["sacct", "-X", "-n", "-P", "-j", job_id, "-o", "State"], capture_output=True, text=True
+        ).stdout
         if "CANCELLED" in state:
             break
         time.sleep(0.5)

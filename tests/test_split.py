@@ -23,11 +23,19 @@ def write_inputs(folder, n_groups=20, per_group=30, seed=0, length=24, extra=Non
     rng = np.random.default_rng(seed)
     n = n_groups * per_group
     group = np.repeat(np.arange(n_groups), per_group)
-    labels = pd.DataFrame({"id": [f"g{g}_{i}" for g in range(n_groups) for i in range(per_group)],
-                           "label": np.where(rng.random(n) < 0.3, "exon", "intron"),
-                           "accession": [f"REC{g}.1" for g in group], "gene": [f"gene{g % 7}" for g in group],
-                           "group": [f"REC{g}.1" for g in group], "start": 0, "end": length, "strand": "+",
-                           **(extra or {})})
+    labels = pd.DataFrame(
+        {
+            "id": [f"g{g}_{i}" for g in range(n_groups) for i in range(per_group)],
+            "label": np.where(rng.random(n) < 0.3, "exon", "intron"),
+            "accession": [f"REC{g}.1" for g in group],
+            "gene": [f"gene{g % 7}" for g in group],
+            "group": [f"REC{g}.1" for g in group],
+            "start": 0,
+            "end": length,
+            "strand": "+",
+            **(extra or {}),
+        }
+    )
     folder.mkdir(parents=True, exist_ok=True)
     write_tsv(labels, folder / "labels.tsv")
     tokens = rng.integers(0, 4, size=(n, length), dtype=np.uint8)
@@ -36,8 +44,16 @@ def write_inputs(folder, n_groups=20, per_group=30, seed=0, length=24, extra=Non
 
 
 def split(folder, settings=None, seed=7, fold=0, out="out"):
-    summary = run_split(folder / "labels.tsv", folder / "tokens.npy", folder / out / "split.tsv",
-                        folder / out / "summary.json", settings or {}, seed, fold, **QUIET)
+    summary = run_split(
+        folder / "labels.tsv",
+        folder / "tokens.npy",
+        folder / out / "split.tsv",
+        folder / out / "summary.json",
+        settings or {},
+        seed,
+        fold,
+        **QUIET,
+    )
     return read_tsv(folder / out / "split.tsv")["split"].to_numpy(), summary
 
 
@@ -74,8 +90,14 @@ def test_reverse_complement_leak_stops_the_run_unless_allowed(tmp_path):
     labels, tokens = write_inputs(tmp_path)
     plant_duplicates(tmp_path, tokens)
     # group 0 -> val, 1 -> test, 2 -> train: the copies sit in three splits
-    write_tsv(labels.assign(split=np.select([labels["accession"] == "REC0.1", labels["accession"] == "REC1.1"],
-                                            ["dev", "test"], "train")), tmp_path / "labels.tsv")
+    write_tsv(
+        labels.assign(
+            split=np.select(
+                [labels["accession"] == "REC0.1", labels["accession"] == "REC1.1"], ["dev", "test"], "train"
+            )
+        ),
+        tmp_path / "labels.tsv",
+    )
     with pytest.raises(GenomedlError, match="reverse-complement identical") as error:
         split(tmp_path)
     assert "\n" not in str(error.value) and not (tmp_path / "out" / "split.tsv").exists()
@@ -99,8 +121,9 @@ def test_duplicates_merge_their_groups_before_splitting(tmp_path):
 
 def test_chromosome_holdout(tmp_path):
     labels, _ = write_inputs(tmp_path, extra={"chrom": [f"chr{g % 5 + 1}" for g in range(20) for _ in range(30)]})
-    assigned, summary = split(tmp_path, {"strategy": "chromosome", "val_chromosomes": ["chr2"],
-                                         "test_chromosomes": ["chr3", "chr5"]})
+    assigned, summary = split(
+        tmp_path, {"strategy": "chromosome", "val_chromosomes": ["chr2"], "test_chromosomes": ["chr3", "chr5"]}
+    )
     expected = labels["chrom"].map({"chr2": "val", "chr3": "test", "chr5": "test"}).fillna("train")
     assert assigned.tolist() == expected.tolist() and summary["group_key"] == "chrom"
     with pytest.raises(GenomedlError, match="chr9.*available: chr1, chr2"):
@@ -116,7 +139,7 @@ def test_kfold_folds_partition_the_rows(tmp_path):
         assert (per_record == 1).all() and set(assigned) == {"train", "val", "test"}
         assert summary["fold"] == fold and summary["k"] == 4
         tests.append(assigned == "test")
-    assert (np.sum(tests, axis=0) == 1).all()   # every window is test in exactly one fold
+    assert (np.sum(tests, axis=0) == 1).all()  # every window is test in exactly one fold
     with pytest.raises(GenomedlError, match="fold 4 does not exist"):
         split(tmp_path, {"strategy": "kfold", "k": 4}, fold=4)
     with pytest.raises(GenomedlError, match="set split.strategy: kfold"):
@@ -140,19 +163,40 @@ def test_too_few_groups_is_one_clear_error(tmp_path):
 
 def test_encode_and_split_are_byte_identical_across_processes(tmp_path):
     """Same config and seed -> same tokens, split.tsv and split_summary.json, whatever the hash seed."""
-    from genomedl.extract import write_indexed_fasta
+    from genomedl.fasta_io import write_windows_fasta
 
     labels, tokens = write_inputs(tmp_path / "in", n_groups=12, per_group=10)
     plant_duplicates(tmp_path / "in", tokens)
-    write_indexed_fasta(labels["id"].tolist(), np.frombuffer(b"ACGT", np.uint8)[tokens], tmp_path / "in" / "s.fa.gz")
+    write_windows_fasta(labels["id"].tolist(), np.frombuffer(b"ACGT", np.uint8)[tokens], tmp_path / "in" / "s.fa.gz")
     outputs = []
     for run, hash_seed in (("a", "1"), ("b", "2")):
         out = tmp_path / run
-        encode = ["encode", "--fasta", tmp_path / "in" / "s.fa.gz", "--labels", tmp_path / "in" / "labels.tsv",
-                  "--tokens", out / "tokens.npy", "--meta", out / "meta.json"]
-        split = ["split", "--labels", tmp_path / "in" / "labels.tsv", "--tokens", out / "tokens.npy",
-                 "--split", out / "split.tsv", "--summary", out / "split_summary.json",
-                 "--settings", '{"group_by": "gene"}', "--seed", "3"]
+        encode = [
+            "encode",
+            "--fasta",
+            tmp_path / "in" / "s.fa.gz",
+            "--labels",
+            tmp_path / "in" / "labels.tsv",
+            "--tokens",
+            out / "tokens.npy",
+            "--meta",
+            out / "meta.json",
+        ]
+        split = [
+            "split",
+            "--labels",
+            tmp_path / "in" / "labels.tsv",
+            "--tokens",
+            out / "tokens.npy",
+            "--split",
+            out / "split.tsv",
+            "--summary",
+            out / "split_summary.json",
+            "--settings",
+            '{"group_by": "gene"}',
+            "--seed",
+            "3",
+        ]
         calls = " == ".join(f"main({list(map(str, argv))})" for argv in (encode, split))
         script = f"from genomedl.cli import main; assert {calls} == 0"
         subprocess.run([sys.executable, "-c", script], check=True, env={**os.environ, "PYTHONHASHSEED": hash_seed})

@@ -2,66 +2,35 @@
 
 from __future__ import annotations
 
-import json
 import math
-import os
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
+from genomedl.config import stage_settings
 from genomedl.diagnostics import fit_verdict, flag_layers
 from genomedl.errors import GenomedlError
-from genomedl.tables import read_tsv
 from genomedl.inference import load_model
-from genomedl.train import cluster_layout, precision_for, resume_point, run_train
+from genomedl.placement import cluster_layout, precision_for
+from genomedl.tables import read_tsv
+from genomedl.train import resume_point
+from helpers import train, write_synthetic
 
-MOTIF = np.array([2, 0, 3, 3, 0, 1, 0], dtype=np.uint8)   # GATTACA
+pytestmark = pytest.mark.usefixtures("one_thread")
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: tiny models on a busy 2-core machine run many times faster without thread contention."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def single_thread_env() -> dict:
-    """Environment for ``genomedl`` subprocesses with one intra-op thread per process."""
-    return {**os.environ, "OMP_NUM_THREADS": "1"}
-
-
-def write_synthetic(folder: Path, n: int = 400, length: int = 40, seed: int = 0, motif_at: int = 10,
-                    balanced: bool = False) -> dict:
-    """Random windows; class "pos" carries GATTACA at ``motif_at``. Writes the encode/split stage files."""
-    rng = np.random.default_rng(seed)
-    tokens = rng.integers(0, 4, size=(n, length), dtype=np.uint8)
-    labels = np.arange(n) % 2 if balanced else (rng.random(n) < 0.4).astype(int)
-    tokens[labels == 1, motif_at:motif_at + len(MOTIF)] = MOTIF
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {k: folder / v for k, v in {"tokens": "tokens.npy", "meta": "meta.json", "labels": "labels.tsv",
-                                        "split": "split.tsv"}.items()}
-    np.save(paths["tokens"], tokens)
-    paths["meta"].write_text(json.dumps({"classes": ["neg", "pos"], "length": length}))
-    ids = [f"w{i}" for i in range(n)]
-    pd.DataFrame({"id": ids, "label": np.where(labels == 1, "pos", "neg")}).to_csv(paths["labels"], sep="\t",
-                                                                                    index=False)
-    part = np.where(np.arange(n) % 5 == 0, "val", np.where(np.arange(n) % 5 == 1, "test", "train"))
-    pd.DataFrame({"id": ids, "split": part}).to_csv(paths["split"], sep="\t", index=False)
-    return paths
-
-
-def train(paths, out: Path, settings: dict, seed: int = 1, log=lambda *_: None) -> dict:
-    return run_train(paths["tokens"], paths["meta"], paths["labels"], paths["split"], out, "m", settings, seed,
-                     log=log)
-
-
-SMALL_CNN = {"arch": "cnn", "filters": [16], "kernels": [7], "pools": [2], "hidden": [16], "dropout": 0.0,
-             "epochs": 6, "batch_size": 32, "lr": 0.01, "patience": 10}
+SMALL_CNN = {
+    "arch": "cnn",
+    "filters": [16],
+    "kernels": [7],
+    "pools": [2],
+    "hidden": [16],
+    "dropout": 0.0,
+    "epochs": 6,
+    "batch_size": 32,
+    "lr": 0.01,
+    "patience": 10,
+}
 
 
 def test_cnn_learns_a_positioned_motif_and_writes_diagnostics(tmp_path):
@@ -72,7 +41,8 @@ def test_cnn_learns_a_positioned_motif_and_writes_diagnostics(tmp_path):
     assert history["val_auroc"].iloc[-1] > 0.95 and history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
     layer_cols = [c for c in history if c.startswith("grad_norm/")]
     assert {"grad_norm/features.0", "grad_norm/features.1", "grad_norm/head.1.0", "grad_norm/head.1.4"} == set(
-        layer_cols)   # conv, batch norm, dense, output
+        layer_cols
+    )  # conv, batch norm, dense, output
     # per step the global norm is the root of the summed squared layer norms, so its epoch mean lies
     # between the largest layer mean and the sum of the layer means
     layers = history[layer_cols]
@@ -91,21 +61,24 @@ def test_cnn_learns_a_positioned_motif_and_writes_diagnostics(tmp_path):
 def test_schedules_shape_the_learning_rate(tmp_path, schedule):
     paths = write_synthetic(tmp_path / "data", n=200)
     settings = {**SMALL_CNN, "schedule": schedule, "warmup_epochs": 2, "epochs": 6, "batch_size": 60}
-    if schedule == "plateau":   # a negligible learning rate cannot improve val loss: the plateau must halve it
+    if schedule == "plateau":  # a negligible learning rate cannot improve val loss: the plateau must halve it
         settings.update(optimizer="sgd", momentum=0.0, lr=1e-6, patience=6, epochs=8, batch_norm=False)
     train(paths, tmp_path / "out", settings)
     lr = read_tsv(tmp_path / "out" / "history.tsv")["lr"].to_numpy()
     if schedule == "plateau":
         assert lr[-1] < lr[0] / 1.9
-    else:   # rises during warm-up, then decays well below the peak
+    else:  # rises during warm-up, then decays well below the peak
         peak = int(np.argmax(lr))
         assert 0 < peak < len(lr) - 1 and lr[-1] < 0.5 * lr[peak] and lr[0] < lr[peak]
 
 
 def test_sgd_with_kaiming_init_and_clipping_trains(tmp_path):
     paths = write_synthetic(tmp_path / "data", n=200)
-    run = train(paths, tmp_path / "out", {**SMALL_CNN, "optimizer": "sgd", "init": "kaiming", "gradient_clip": 0.5,
-                                          "epochs": 2, "monitor": "val_auroc"})
+    run = train(
+        paths,
+        tmp_path / "out",
+        {**SMALL_CNN, "optimizer": "sgd", "init": "kaiming", "gradient_clip": 0.5, "epochs": 2, "monitor": "val_auroc"},
+    )
     assert run["monitor_mode"] == "max" and run["settings"]["optimizer"] == "sgd"
     assert math.isfinite(run["best_score"])
 
@@ -116,7 +89,7 @@ def test_nan_loss_stops_with_one_line_naming_epoch_step_and_checkpoint(tmp_path,
     paths = write_synthetic(tmp_path / "data", n=200)
     step, forward = SequenceClassifier.training_step, SequenceClassifier.forward
 
-    def poisoned_step(self, batch, batch_idx):   # the 3rd step of epoch 2 produces NaN logits
+    def poisoned_step(self, batch, batch_idx):  # the 3rd step of epoch 2 produces NaN logits
         self.poisoned = (self.current_epoch, batch_idx) == (1, 2)
         return step(self, batch, batch_idx)
 
@@ -130,7 +103,7 @@ def test_nan_loss_stops_with_one_line_naming_epoch_step_and_checkpoint(tmp_path,
     message = str(info.value)
     assert len(message.splitlines()) == 1 and "epoch 2, step 3;" in message, repr(message)
     assert "last.ckpt (epoch 1)" in message and "models.m.lr" in message
-    assert len(read_tsv(tmp_path / "out" / "history.tsv")) == 1   # no NaN epoch recorded
+    assert len(read_tsv(tmp_path / "out" / "history.tsv")) == 1  # no NaN epoch recorded
 
 
 def test_out_of_memory_suggests_a_smaller_batch(tmp_path, monkeypatch):
@@ -149,7 +122,7 @@ def test_out_of_memory_suggests_a_smaller_batch(tmp_path, monkeypatch):
 def test_finished_runs_leave_no_checkpoints_and_stale_ones_are_discarded(tmp_path):
     paths = write_synthetic(tmp_path / "data", n=100)
     train(paths, tmp_path / "out", {**SMALL_CNN, "epochs": 1})
-    assert not (tmp_path / "out" / "checkpoints").exists()      # a rerun after success trains afresh
+    assert not (tmp_path / "out" / "checkpoints").exists()  # a rerun after success trains afresh
     ckpt_dir = tmp_path / "stale" / "checkpoints"
     assert resume_point(ckpt_dir, {"lr": 0.1}, 1, print) is None
     (ckpt_dir / "last.ckpt").parent.mkdir(parents=True, exist_ok=True)
@@ -160,17 +133,30 @@ def test_finished_runs_leave_no_checkpoints_and_stale_ones_are_discarded(tmp_pat
     assert not (ckpt_dir / "last.ckpt").exists() and "starting afresh" in messages[0]
 
 
+def placement(**settings) -> dict:
+    """A models entry's accelerator, devices and num_nodes, the schema's defaults where not given."""
+    return stage_settings("model", {"arch": "cnn", **settings})
+
+
 def test_cluster_layout_follows_slurm_and_settings():
     slurm = {"SLURM_NTASKS": "8", "SLURM_NTASKS_PER_NODE": "4(x2)", "SLURM_NNODES": "2", "SLURM_JOB_NAME": "train"}
-    assert cluster_layout({"devices": "auto"}, env=slurm, cuda_devices=4) == {
-        "accelerator": "gpu", "devices": 4, "num_nodes": 2, "strategy": "ddp"}
+    assert cluster_layout(placement(), env=slurm, cuda_devices=4) == {
+        "accelerator": "gpu",
+        "devices": 4,
+        "num_nodes": 2,
+        "strategy": "ddp",
+    }
     one_task = {"SLURM_NTASKS": "1", "SLURM_NNODES": "1", "SLURM_JOB_NAME": "train"}
-    assert cluster_layout({"devices": "auto"}, env=one_task, cuda_devices=4)["strategy"] == "auto"
-    assert cluster_layout({"devices": "auto"}, env={}, cuda_devices=0) == {
-        "accelerator": "cpu", "devices": 1, "num_nodes": 1, "strategy": "auto"}
-    assert cluster_layout({"accelerator": "cpu", "devices": 2}, env={}, cuda_devices=4)["strategy"] == "ddp"
+    assert cluster_layout(placement(), env=one_task, cuda_devices=4)["strategy"] == "auto"
+    assert cluster_layout(placement(), env={}, cuda_devices=0) == {
+        "accelerator": "cpu",
+        "devices": 1,
+        "num_nodes": 1,
+        "strategy": "auto",
+    }
+    assert cluster_layout(placement(accelerator="cpu", devices=2), env={}, cuda_devices=4)["strategy"] == "ddp"
     interactive = {**slurm, "SLURM_JOB_NAME": "interactive"}
-    assert cluster_layout({"devices": "auto"}, env=interactive, cuda_devices=2)["devices"] == 2
+    assert cluster_layout(placement(), env=interactive, cuda_devices=2)["devices"] == 2
 
 
 def test_precision_choice():

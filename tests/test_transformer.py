@@ -16,8 +16,17 @@ from genomedl.train import run_train
 @pytest.mark.parametrize("k,overlapping", [(1, True), (3, True), (4, False)])
 def test_explicit_attention_matches_fused_kernel(positions, k, overlapping):
     torch.manual_seed(0)
-    model = build_model("transformer", length=30, n_classes=3, k=k, overlapping=overlapping, width=16, depth=2,
-                        heads=2, positions=positions).eval()
+    model = build_model(
+        "transformer",
+        length=30,
+        n_classes=3,
+        k=k,
+        overlapping=overlapping,
+        width=16,
+        depth=2,
+        heads=2,
+        positions=positions,
+    ).eval()
     tokens = torch.randint(0, 5, (5, 30), dtype=torch.uint8)
     fused = model(tokens)
     logits, weights = model(tokens, return_attention=True)
@@ -50,8 +59,9 @@ def test_positions_make_the_model_order_aware():
     torch.manual_seed(0)
     tokens = torch.randint(0, 4, (4, 24), dtype=torch.uint8)
     for positions in ("learned", "rotary"):
-        model = build_model("transformer", length=24, n_classes=2, width=16, depth=1, heads=2,
-                            positions=positions).eval()
+        model = build_model(
+            "transformer", length=24, n_classes=2, width=16, depth=1, heads=2, positions=positions
+        ).eval()
         assert not torch.allclose(model(tokens), model(tokens.flip(1)), atol=1e-4)
 
 
@@ -61,7 +71,7 @@ def test_rotary_scores_depend_only_on_relative_offset():
     q, k = torch.randn(8), torch.randn(8)
     rq = rotate(q.expand(1, 1, 12, 8), cos, sin)[0, 0]
     rk = rotate(k.expand(1, 1, 12, 8), cos, sin)[0, 0]
-    scores = rq @ rk.T                                   # [i, j] = q at position i . k at position j
+    scores = rq @ rk.T  # [i, j] = q at position i . k at position j
     for offset in (-3, 0, 5):
         diagonal = torch.diagonal(scores, offset)
         torch.testing.assert_close(diagonal, diagonal[0].expand_as(diagonal), atol=1e-5, rtol=1e-5)
@@ -79,11 +89,32 @@ def test_bad_hyperparameters_are_one_line_errors():
 
 def test_transformer_learns_a_positioned_motif_and_reloads(synthetic_dataset, tmp_path):
     paths = synthetic_dataset
-    settings = {"arch": "transformer", "k": 3, "overlapping": False, "width": 32, "depth": 1, "heads": 2,
-                "dropout": 0.0, "positions": "rotary", "epochs": 6, "batch_size": 32, "lr": 0.003, "patience": 10}
-    run = run_train(paths["tokens"], paths["meta"], paths["labels"], paths["split"], tmp_path / "m", "tf", settings,
-                    1, log=lambda *_: None)
-    assert run["best_score"] < 0.5                       # validation cross-entropy, chance is 0.69
+    settings = {
+        "arch": "transformer",
+        "k": 3,
+        "overlapping": False,
+        "width": 32,
+        "depth": 1,
+        "heads": 2,
+        "dropout": 0.0,
+        "positions": "rotary",
+        "epochs": 6,
+        "batch_size": 32,
+        "lr": 0.003,
+        "patience": 10,
+    }
+    run = run_train(
+        paths["tokens"],
+        paths["meta"],
+        paths["labels"],
+        paths["split"],
+        tmp_path / "m",
+        "tf",
+        settings,
+        1,
+        log=lambda *_: None,
+    )
+    assert run["best_score"] < 0.5  # validation cross-entropy, chance is 0.69
     model, payload = load_model(tmp_path / "m" / "model.ckpt")
     tokens = np.load(paths["tokens"])[:50]
     probs = predict_proba(model, tokens)

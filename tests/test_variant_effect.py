@@ -10,7 +10,7 @@ import pytest
 
 from genomedl.predict import run_predict
 from genomedl.predict.variants import EPS
-from test_predict import LENGTH, REFERENCE, cut, model_dir, model_probs, reference  # noqa: F401  (fixtures)
+from helpers import LENGTH, REFERENCE, cut, model_probs
 
 
 def read_effects(path) -> pd.DataFrame:
@@ -43,9 +43,13 @@ def vcf(reference, tmp_path_factory):
         ("end", size - 1, seq[size - 2], [other(seq[size - 2])], ["near_end"]),
         ("elsewhere", 10, "A", ["G"], ["unknown_chrom"]),
     ]
-    lines = ["##fileformat=VCFv4.2", f"##contig=<ID={REFERENCE},length={size}>", "##contig=<ID=chrZ>",
-             '##INFO=<ID=DP,Number=1,Type=Integer,Description="Depth">',
-             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    lines = [
+        "##fileformat=VCFv4.2",
+        f"##contig=<ID={REFERENCE},length={size}>",
+        "##contig=<ID=chrZ>",
+        '##INFO=<ID=DP,Number=1,Type=Integer,Description="Depth">',
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+    ]
     for name, pos, ref, alts, _ in cases:
         chrom = "chrZ" if name == "elsewhere" else REFERENCE
         lines.append(f"{chrom}\t{pos}\t{name}\t{ref}\t{','.join(alts)}\t50\tPASS\tDP=7")
@@ -60,16 +64,18 @@ def windows_of(fasta, pos: int, ref: str, alt: str) -> tuple[str, str]:
     pos0, i0 = pos - 1, LENGTH // 2 - max(len(ref), len(alt)) // 2
     ref_window = cut(fasta, REFERENCE, pos0 - i0, pos0 - i0 + LENGTH)
     right = LENGTH - i0 - len(alt)
-    alt_window = cut(fasta, REFERENCE, pos0 - i0, pos0) + alt + cut(fasta, REFERENCE, pos0 + len(ref),
-                                                                     pos0 + len(ref) + right)
+    alt_window = (
+        cut(fasta, REFERENCE, pos0 - i0, pos0) + alt + cut(fasta, REFERENCE, pos0 + len(ref), pos0 + len(ref) + right)
+    )
     return ref_window, alt_window
 
 
 @pytest.fixture(scope="module")
 def scored(vcf, model_dir, reference, tmp_path_factory):  # noqa: F811
     out = tmp_path_factory.mktemp("effects")
-    summary = run_predict(model_dir, out, "vcf", vcf[0], reference=reference, max_allele=30, top=4,
-                          log=lambda m: None)
+    summary = run_predict(
+        model_dir, out, "vcf", vcf[0], {"max_allele": 30, "top": 4}, reference=reference, log=lambda m: None
+    )
     return out, summary
 
 
@@ -93,9 +99,10 @@ def test_statuses_and_effects_match_independently_cut_windows(vcf, scored, model
         np.testing.assert_allclose(done[f"delta_logodds_{c}"], logit(p_alt[:, i]) - logit(p_ref[:, i]), atol=1e-5)
     assert table.loc[~table["status"].isin(["ok", "near_end"]), "delta_p_site"].isna().all()
     assert (done["delta_p_site"].abs() > 0).all()
-    assert summary["status_counts"] == {s: list(vcf[1].values()).count(s) for s in
-                                        ("ok", "near_end", "ref_mismatch", "unknown_chrom", "symbolic",
-                                         "invalid_allele", "long_indel")}
+    assert summary["status_counts"] == {
+        s: list(vcf[1].values()).count(s)
+        for s in ("ok", "near_end", "ref_mismatch", "unknown_chrom", "symbolic", "invalid_allele", "long_indel")
+    }
     strongest = done.sort_values("max_abs_delta_p", ascending=False).head(4)
     assert [(e["id"], e["alt"]) for e in summary["top_effects"]] == list(zip(strongest["id"], strongest["alt"]))
 
@@ -109,7 +116,7 @@ def test_output_vcf_keeps_every_record_and_declares_its_fields(vcf, scored):
         assert header.info["GDL_DP_site"].number == "A"
         records = list(reader)
         assert [r.id for r in records] == list(dict.fromkeys(table["id"]))
-        assert all(r.info["DP"] == 7 for r in records)           # input INFO kept
+        assert all(r.info["DP"] == 7 for r in records)  # input INFO kept
         for rec in records:
             rows = table[table["id"] == rec.id]
             assert list(rec.info["GDL_STATUS"]) == rows["status"].tolist()
@@ -118,18 +125,20 @@ def test_output_vcf_keeps_every_record_and_declares_its_fields(vcf, scored):
                 np.testing.assert_allclose(got, rows["delta_p_site"], atol=1e-5)
             else:
                 assert not rows["status"].isin(["ok", "near_end"]).any()
-        assert dict(records[6].info)["GDL_GENOME_REF"] != records[6].ref     # the mismatch
-        assert [r.id for r in reader.fetch(REFERENCE, 990, 2005)] == ["multi", "ins"]    # tabix index works
+        assert dict(records[6].info)["GDL_GENOME_REF"] != records[6].ref  # the mismatch
+        assert [r.id for r in reader.fetch(REFERENCE, 990, 2005)] == ["multi", "ins"]  # tabix index works
 
 
 def test_bcf_input_scores_the_same(vcf, scored, model_dir, reference, tmp_path):  # noqa: F811
     bcf = tmp_path / "variants.bcf"
     with pysam.VariantFile(str(vcf[0])) as reader, pysam.VariantFile(str(bcf), "wb", header=reader.header) as w:
         for rec in reader:
-            if rec.id != "symbolic":       # pysam cannot write <DEL> records to BCF; bcftools can
+            if rec.id != "symbolic":  # pysam cannot write <DEL> records to BCF; bcftools can
                 w.write(rec)
-    run_predict(model_dir, tmp_path / "out", "vcf", bcf, reference=reference, max_allele=30, top=0,
-                log=lambda m: None)
+    run_predict(
+        model_dir, tmp_path / "out", "vcf", bcf, {"max_allele": 30, "top": 0}, reference=reference, log=lambda m: None
+    )
     expected = read_effects(scored[0] / "variants.tsv")
-    pd.testing.assert_frame_equal(read_effects(tmp_path / "out" / "variants.tsv"),
-                                  expected[expected["id"] != "symbolic"].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        read_effects(tmp_path / "out" / "variants.tsv"), expected[expected["id"] != "symbolic"].reset_index(drop=True)
+    )

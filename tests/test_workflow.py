@@ -11,13 +11,32 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, copy_workflow, planned_jobs, snakemake, summary
 from genomedl.tables import read_json, read_tsv
+from helpers import REPO, copy_workflow, planned_jobs, snakemake, summary
 
 pytestmark = pytest.mark.workflow
-DEMO_JOBS = {"demo_data", "fetch", "extract", "encode", "split", "train", "baseline", "evaluate", "report", "all",
-             "plot_training", "interpret", "pretrain", "finetune", "embed", "gan", "reference_records", "predict",
-             "predict_variants", "export"}
+DEMO_JOBS = {
+    "demo_data",
+    "fetch",
+    "extract",
+    "encode",
+    "split",
+    "train",
+    "baseline",
+    "evaluate",
+    "report",
+    "all",
+    "plot_training",
+    "interpret",
+    "pretrain",
+    "finetune",
+    "embed",
+    "gan",
+    "reference_records",
+    "predict",
+    "predict_variants",
+    "export",
+}
 
 
 def test_demo_plans_every_stage(tmp_path):
@@ -103,8 +122,11 @@ def test_summary_declares_every_output_and_list_changes_follows_params(demo_run)
     # every file the run left under results/ is a declared output (or inside a declared directory);
     # --summary leaves out the files of `benchmark:` directives
     folders = [Path(p) for p in rows if (demo_run / p).is_dir()]
-    written = [p.relative_to(demo_run) for p in (demo_run / "results").rglob("*")
-               if p.is_file() and "benchmarks" not in p.parts]
+    written = [
+        p.relative_to(demo_run)
+        for p in (demo_run / "results").rglob("*")
+        if p.is_file() and "benchmarks" not in p.parts
+    ]
     undeclared = [p for p in written if str(p) not in rows and not any(f in p.parents for f in folders)]
     assert undeclared == []
     for kind in ("code", "input"):

@@ -14,8 +14,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from .atomic import atomic_path
+from .config import stage_settings
 from .data import load_dataset
-from .provenance import config_hash, git_commit, utc_now, versions
+from .provenance import git_commit, model_record, utc_now, versions
 from .tables import write_json
 
 
@@ -23,12 +24,12 @@ def kmer_counts(tokens: np.ndarray, k: int) -> np.ndarray:
     """Overlapping k-mer frequencies ``[N, 4**k]`` (float32) of tokens ``[N, L]``; k-mers with N skipped."""
     n, length = tokens.shape
     if length < k:
-        return np.zeros((n, 4 ** k), dtype=np.float32)
-    windows = np.lib.stride_tricks.sliding_window_view(tokens, k, axis=1)   # [N, L-k+1, k]
+        return np.zeros((n, 4**k), dtype=np.float32)
+    windows = np.lib.stride_tricks.sliding_window_view(tokens, k, axis=1)  # [N, L-k+1, k]
     valid = (windows < 4).all(axis=2)
     codes = (windows.astype(np.int64) * (4 ** np.arange(k - 1, -1, -1))).sum(axis=2)
-    flat = np.where(valid, codes + np.arange(n)[:, None] * 4 ** k, -1).ravel()
-    counts = np.bincount(flat[flat >= 0], minlength=n * 4 ** k).reshape(n, 4 ** k)
+    flat = np.where(valid, codes + np.arange(n)[:, None] * 4**k, -1).ravel()
+    counts = np.bincount(flat[flat >= 0], minlength=n * 4**k).reshape(n, 4**k)
     return (counts / np.maximum(valid.sum(axis=1, keepdims=True), 1)).astype(np.float32)
 
 
@@ -64,25 +65,42 @@ def baseline_proba(params: dict, tokens: np.ndarray) -> np.ndarray:
     return classifier.predict_proba(scaler.transform(kmer_features(tokens, list(params["ks"]))))
 
 
-def run_baseline(tokens: Path, meta: Path, labels: Path, split: Path, out_dir: Path, name: str,
-                 settings: dict, seed: int, log=print) -> dict:
-    """Fit on the train split (class-balanced weights); save arrays and run.json."""
+def run_baseline(
+    tokens: Path, meta: Path, labels: Path, split: Path, out_dir: Path, name: str, settings: dict, seed: int, log=print
+) -> dict:
+    """Fit on the train split (class-balanced weights); save arrays and run.json in ``out_dir``.
+
+    ``settings``: schema section ``baseline`` (entry ``baselines.<name>``)."""
+    settings = stage_settings("baseline", settings, f"baselines.{name}")
     started, t0 = utc_now(), time.time()
     data = load_dataset(tokens, meta, labels, split)
-    ks = list(settings.get("k", [1, 2, 3, 4]))
+    ks = list(settings["k"])
     train = data.parts["train"]
     features = kmer_features(train.tokens, ks)
     scaler = StandardScaler().fit(features)
-    classifier = LogisticRegression(C=float(settings.get("C", 1.0)), class_weight="balanced", max_iter=2000,
-                                    random_state=seed).fit(scaler.transform(features), train.labels)
+    classifier = LogisticRegression(
+        C=float(settings["C"]), class_weight="balanced", max_iter=2000, random_state=seed
+    ).fit(scaler.transform(features), train.labels)
     coef, intercept = classifier.coef_, classifier.intercept_
-    save_arrays(out_dir / "model.npz", mean=scaler.mean_, scale=scaler.scale_, coef=coef, intercept=intercept,
-                ks=np.array(ks), n_classes=np.array(len(data.classes)), classes=np.array(data.classes))
-    run = {"model": name, "arch": "kmer_logreg", "settings": settings, "seed": seed,
-           "config_hash": config_hash(settings), "classes": data.classes, "length": data.length,
-           "train_counts": {c: int((train.labels == i).sum()) for i, c in enumerate(data.classes)},
-           "imbalance": "class_weighted_loss", "train_seconds": round(time.time() - t0, 2),
-           "versions": versions(), "git_commit": git_commit(), "started_at": started, "finished_at": utc_now()}
+    save_arrays(
+        out_dir / "model.npz",
+        mean=scaler.mean_,
+        scale=scaler.scale_,
+        coef=coef,
+        intercept=intercept,
+        ks=np.array(ks),
+        n_classes=np.array(len(data.classes)),
+        classes=np.array(data.classes),
+    )
+    run = {
+        **model_record(name, "kmer_logreg", settings, seed, data.classes, data.length, train.labels),
+        "imbalance": "class_weighted_loss",
+        "train_seconds": round(time.time() - t0, 2),
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "started_at": started,
+        "finished_at": utc_now(),
+    }
     write_json(run, out_dir / "run.json")
     log(f"baseline: {name} fitted on {len(train.labels)} windows, k={ks}")
     return run

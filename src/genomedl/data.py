@@ -1,4 +1,5 @@
-"""Datasets for training and prediction: token rows selected by split, with integer labels."""
+"""Datasets for training and prediction: token rows selected by split, with integer labels (numpy; the
+torch DataLoaders over them are in :mod:`genomedl.loaders`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .encode import load_tokens
 from .errors import GenomedlError
@@ -15,8 +15,8 @@ from .tables import read_json, read_tsv
 
 @dataclass
 class SplitData:
-    tokens: np.ndarray       # uint8 [n, L]
-    labels: np.ndarray       # int64 [n]
+    tokens: np.ndarray  # uint8 [n, L]
+    labels: np.ndarray  # int64 [n]
     ids: list[str]
 
 
@@ -24,7 +24,7 @@ class SplitData:
 class Dataset:
     classes: list[str]
     length: int
-    parts: dict[str, SplitData]   # "train" / "val" / "test"
+    parts: dict[str, SplitData]  # "train" / "val" / "test"
 
 
 def load_dataset(tokens_path: Path, meta_path: Path, labels_path: Path, split_path: Path) -> Dataset:
@@ -43,68 +43,3 @@ def load_dataset(tokens_path: Path, meta_path: Path, labels_path: Path, split_pa
         rows = np.flatnonzero(split["split"].to_numpy() == name)
         parts[name] = SplitData(np.ascontiguousarray(tokens[rows]), y[rows], labels["id"].iloc[rows].tolist())
     return Dataset(classes, int(meta["length"]), parts)
-
-
-class TokenDataset(torch.utils.data.Dataset):
-    """Token rows ``[L]`` uint8 and labels of one split; a whole batch is gathered by one fancy index.
-
-    ``__getitems__`` lets the DataLoader fetch ``[B, L]`` tokens and ``[B]`` labels in one numpy
-    gather instead of B item lookups and a stack, so loading keeps up with a GPU.
-    """
-
-    def __init__(self, part: SplitData):
-        self.tokens = torch.from_numpy(part.tokens)
-        self.labels = torch.from_numpy(part.labels)
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, index: int):
-        return self.tokens[index], self.labels[index]
-
-    def __getitems__(self, indices: list[int]):
-        rows = torch.as_tensor(indices)
-        return self.tokens[rows], self.labels[rows]
-
-
-def keep_batch(batch):
-    """collate_fn for :class:`TokenDataset`: the batch is already stacked."""
-    return batch
-
-
-class EpochShuffle(torch.utils.data.Sampler):
-    """Random order that depends only on (seed, epoch): a resumed run sees the same batches as an unbroken one.
-
-    Lightning calls ``set_epoch`` before every epoch (and wraps this sampler per rank under DDP).
-    """
-
-    def __init__(self, n: int, seed: int):
-        self.n, self.seed, self.epoch = n, seed, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __iter__(self):
-        generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-        return iter(torch.randperm(self.n, generator=generator).tolist())
-
-
-def loader(part: SplitData, batch_size: int, *, shuffle_seed: int | None = None, distributed: bool = False,
-           pin_memory: bool = False, num_workers: int = 0,
-           sampler: torch.utils.data.Sampler | None = None) -> torch.utils.data.DataLoader:
-    """DataLoader of ``(tokens [B, L] uint8, labels [B] int64)`` batches; shuffled per epoch when a seed is given.
-
-    Under DDP (``distributed``) Lightning swaps the random sampler for a seeded DistributedSampler. A last
-    training batch of a single row is dropped: batch norm cannot train on it.
-    """
-    shuffle = shuffle_seed is not None and sampler is None  # a given sampler (imbalance.py) sets the order
-    if shuffle and not distributed:
-        sampler = EpochShuffle(len(part.labels), shuffle_seed)
-    return torch.utils.data.DataLoader(TokenDataset(part), batch_size=batch_size, sampler=sampler,
-                                       shuffle=shuffle and distributed,
-                                       drop_last=shuffle_seed is not None and len(part.labels) % batch_size == 1,
-                                       collate_fn=keep_batch, pin_memory=pin_memory, num_workers=num_workers,
-                                       persistent_workers=num_workers > 0)

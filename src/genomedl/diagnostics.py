@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import math
 
-EXPLODE_RATIO = 100.0     # layer norm above 100x its first-epoch norm: exploding
-COLLAPSE_RATIO = 1e-3     # layer norm below 1/1000 of its first-epoch norm: collapsed
-DEPTH_RATIO = 1e-4        # layer norm below 1/10000 of the largest layer norm that epoch: vanishing
-RISE = 1.10               # val loss 10 % above its minimum counts as rising
-NEAR_CHANCE = 0.8         # train loss above 80 % of ln(C) counts as near chance
+EXPLODE_RATIO = 100.0  # layer norm above 100x its first-epoch norm: exploding
+COLLAPSE_RATIO = 1e-3  # layer norm below 1/1000 of its first-epoch norm: collapsed
+DEPTH_RATIO = 1e-4  # layer norm below 1/10000 of the largest layer norm that epoch: vanishing
+RISE = 1.10  # val loss 10 % above its minimum counts as rising
+NEAR_CHANCE = 0.8  # train loss above 80 % of ln(C) counts as near chance
 
 
 def flag_layers(norms: dict[str, float], first: dict[str, float]) -> list[str]:
@@ -45,13 +45,23 @@ def fit_verdict(train_loss: list[float], val_loss: list[float], n_classes: int) 
     best = min(range(len(val)), key=val.__getitem__)
     chance = math.log(n_classes)
     if min(train) > NEAR_CHANCE * chance:
-        verdict, reason = "underfitting", (f"train loss never fell below {NEAR_CHANCE:.0%} of chance level "
-                                           f"ln({n_classes}) = {chance:.3f}: use a larger model, another learning "
-                                           "rate, or more epochs")
+        verdict, reason = (
+            "underfitting",
+            (
+                f"train loss never fell below {NEAR_CHANCE:.0%} of chance level "
+                f"ln({n_classes}) = {chance:.3f}: use a larger model, another learning "
+                "rate, or more epochs"
+            ),
+        )
     elif best < len(val) - 1 and val[-1] > RISE * val[best] and train[-1] < train[best]:
-        verdict, reason = "overfitting", (f"val loss rose from {val[best]:.4f} (epoch {best + 1}) to {val[-1]:.4f} "
-                                          "while train loss kept falling: the best epoch is kept; more data, "
-                                          "dropout, weight decay or augmentation would help")
+        verdict, reason = (
+            "overfitting",
+            (
+                f"val loss rose from {val[best]:.4f} (epoch {best + 1}) to {val[-1]:.4f} "
+                "while train loss kept falling: the best epoch is kept; more data, "
+                "dropout, weight decay or augmentation would help"
+            ),
+        )
     elif best == len(val) - 1 and val[-2] - val[-1] > 0.01 * val[-2]:
         verdict, reason = "undertrained", "val loss was still falling at the last epoch: raise epochs"
     else:

@@ -16,14 +16,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
-from .models import build_model
+from .config import stage_settings
 from .inference import strand_averaged_logits
+from .models import build_model
 from .models.layers import reverse_complement_tokens
 
 MONITOR_MODE = {"val_loss": "min", "val_auroc": "max", "val_acc": "max"}
+_ENGINE = stage_settings("model", {"arch": "cnn"})  # the schema's defaults of the engine keys of a models entry
 
 
-STEP_CODE = 10 ** 9   # first bad batch encoded as epoch * STEP_CODE + batch index (both 0-based)
+STEP_CODE = 10**9  # first bad batch encoded as epoch * STEP_CODE + batch index (both 0-based)
 
 
 class NonFiniteLoss(RuntimeError):
@@ -80,11 +82,25 @@ class SequenceClassifier(L.LightningModule):
     when ``monitor`` stalls for ``patience`` epochs).
     """
 
-    def __init__(self, arch: str, length: int, n_classes: int, hyper: dict, class_weights: list[float],
-                 lr: float = 1e-3, weight_decay: float = 1e-2, rc_augment: bool = True, optimizer: str = "adamw",
-                 momentum: float = 0.9, schedule: str = "none", warmup_epochs: float = 0.0,
-                 monitor: str = "val_loss", plateau_patience: int = 2, init: str = "default",
-                 compile: bool = False):
+    def __init__(
+        self,
+        arch: str,
+        length: int,
+        n_classes: int,
+        hyper: dict,
+        class_weights: list[float],
+        lr: float = _ENGINE["lr"],
+        weight_decay: float = _ENGINE["weight_decay"],
+        rc_augment: bool = _ENGINE["rc_augment"],
+        optimizer: str = _ENGINE["optimizer"],
+        momentum: float = _ENGINE["momentum"],
+        schedule: str = _ENGINE["schedule"],
+        warmup_epochs: float = _ENGINE["warmup_epochs"],
+        monitor: str = _ENGINE["monitor"],
+        plateau_patience: int = 2,
+        init: str = _ENGINE["init"],
+        compile: bool = _ENGINE["compile"],
+    ):
         super().__init__()
         self.save_hyperparameters()
         self.model = build_model(arch, length=length, n_classes=n_classes, **hyper)
@@ -143,9 +159,13 @@ class SequenceClassifier(L.LightningModule):
     def on_before_optimizer_step(self, optimizer):
         """Accumulate the (unscaled, unclipped) global and per-layer gradient L2 norms of this step."""
         params = list(self.model.parameters())
-        norms = torch.stack([p.grad.detach().float().norm() if p.grad is not None
-                             else torch.zeros((), device=self.device) for p in params])
-        per_layer = torch.zeros(len(self.layers), device=norms.device).index_add_(0, self.layer_of_param, norms ** 2)
+        norms = torch.stack(
+            [
+                p.grad.detach().float().norm() if p.grad is not None else torch.zeros((), device=self.device)
+                for p in params
+            ]
+        )
+        per_layer = torch.zeros(len(self.layers), device=norms.device).index_add_(0, self.layer_of_param, norms**2)
         total = per_layer.sum().sqrt()
         self._accumulate("layer_norm_sum", per_layer.sqrt())
         self._accumulate("norm_sum", total)
@@ -180,7 +200,7 @@ class SequenceClassifier(L.LightningModule):
         probs = torch.cat([p for p, _ in self._val_outputs])
         labels = torch.cat([y for _, y in self._val_outputs])
         self._val_outputs.clear()
-        if self.trainer.world_size > 1:                 # every rank scores the whole validation split
+        if self.trainer.world_size > 1:  # every rank scores the whole validation split
             probs = self.all_gather(probs).flatten(0, 1)
             labels = self.all_gather(labels).flatten(0, 1)
         probs, labels = probs.cpu().numpy(), labels.cpu().numpy()
@@ -190,23 +210,33 @@ class SequenceClassifier(L.LightningModule):
     def configure_optimizers(self):
         hp = self.hparams
         if hp.optimizer == "sgd":
-            optimizer = torch.optim.SGD(self.parameters(), lr=hp.lr, momentum=hp.momentum,
-                                        weight_decay=hp.weight_decay, nesterov=hp.momentum > 0)
+            optimizer = torch.optim.SGD(
+                self.parameters(),
+                lr=hp.lr,
+                momentum=hp.momentum,
+                weight_decay=hp.weight_decay,
+                nesterov=hp.momentum > 0,
+            )
         else:
-            optimizer = torch.optim.AdamW(self.parameters(), lr=hp.lr, weight_decay=hp.weight_decay,
-                                          fused=self.device.type == "cuda")
+            optimizer = torch.optim.AdamW(
+                self.parameters(), lr=hp.lr, weight_decay=hp.weight_decay, fused=self.device.type == "cuda"
+            )
         if hp.schedule == "none":
             return optimizer
         if hp.schedule == "plateau":
-            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode=MONITOR_MODE[hp.monitor],
-                                                                   factor=0.5, patience=hp.plateau_patience)
-            return {"optimizer": optimizer,
-                    "lr_scheduler": {"scheduler": scheduler, "monitor": hp.monitor, "interval": "epoch"}}
+            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                optimizer, mode=MONITOR_MODE[hp.monitor], factor=0.5, patience=hp.plateau_patience
+            )
+            return {
+                "optimizer": optimizer,
+                "lr_scheduler": {"scheduler": scheduler, "monitor": hp.monitor, "interval": "epoch"},
+            }
         total = int(self.trainer.estimated_stepping_batches)
         warmup = int(round(hp.warmup_epochs * total / max(self.trainer.max_epochs, 1)))
         if hp.schedule == "onecycle":
-            scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=hp.lr, total_steps=max(total, 2),
-                                                            pct_start=warmup / total if warmup else 0.3)
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(
+                optimizer, max_lr=hp.lr, total_steps=max(total, 2), pct_start=warmup / total if warmup else 0.3
+            )
         else:
             scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, warmup, total))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

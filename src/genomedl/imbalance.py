@@ -13,9 +13,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .choices import IMBALANCE_MODES
 from .errors import GenomedlError
-
-STRATEGIES = ("none", "class_weight", "oversample", "undersample")
 
 
 def class_weights(labels: np.ndarray, n_classes: int) -> torch.Tensor:
@@ -56,15 +55,18 @@ class ClassBalancedSampler(torch.utils.data.Sampler):
         return iter(indices.tolist())
 
 
-def make_train_sampler(labels: np.ndarray, strategy: str, seed: int, n_classes: int | None = None
-                       ) -> tuple[torch.utils.data.Sampler | None, torch.Tensor | None, dict[int, int]]:
+def make_train_sampler(
+    labels: np.ndarray, strategy: str, seed: int, n_classes: int | None = None
+) -> tuple[torch.utils.data.Sampler | None, torch.Tensor | None, dict[int, int]]:
     """(sampler or None for plain shuffling, loss weights ``[C]`` or None, rows of each class per epoch).
 
     ``labels``: int class indices of the training rows ``[n]``; ``n_classes`` defaults to ``max + 1``.
     """
-    if strategy not in STRATEGIES:
-        raise GenomedlError(f"unknown imbalance strategy {strategy!r} (config key models.<name>.imbalance); "
-                            f"use one of {', '.join(STRATEGIES)}")
+    if strategy not in IMBALANCE_MODES:
+        raise GenomedlError(
+            f"unknown imbalance strategy {strategy!r} (config key models.<name>.imbalance); "
+            f"use one of {', '.join(IMBALANCE_MODES)}"
+        )
     n_classes = int(labels.max()) + 1 if n_classes is None else n_classes
     counts = np.bincount(labels, minlength=n_classes)
     present = counts[counts > 0]

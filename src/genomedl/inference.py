@@ -19,8 +19,9 @@ def load_model(path: Path) -> tuple[torch.nn.Module, dict]:
     from .models import build_model
 
     payload = torch.load(path, map_location="cpu", weights_only=True)
-    model = build_model(payload["arch"], length=payload["length"], n_classes=len(payload["classes"]),
-                        **payload["hyper"])
+    model = build_model(
+        payload["arch"], length=payload["length"], n_classes=len(payload["classes"]), **payload["hyper"]
+    )
     model.load_state_dict(payload["state_dict"])
     return model.eval(), payload
 
@@ -33,14 +34,20 @@ def strand_averaged_logits(model: torch.nn.Module, tokens: torch.Tensor) -> torc
 
 
 @torch.no_grad()
-def predict_proba(model: torch.nn.Module, tokens: np.ndarray, batch_size: int = 512,
-                  device: str = "cpu", both_strands: bool = True, on_batch=None) -> np.ndarray:
+def predict_proba(
+    model: torch.nn.Module,
+    tokens: np.ndarray,
+    batch_size: int = 512,
+    device: str = "cpu",
+    both_strands: bool = True,
+    on_batch=None,
+) -> np.ndarray:
     """Class probabilities ``[N, C]`` (float64) in batches: both strands averaged, or the forward strand
     only (``both_strands=False``); ``on_batch(n)`` is called after each batch of ``n`` windows."""
     model.eval().to(device)
     out = []
     for start in range(0, len(tokens), batch_size):
-        batch = torch.from_numpy(np.ascontiguousarray(tokens[start:start + batch_size])).to(device)
+        batch = torch.from_numpy(np.ascontiguousarray(tokens[start : start + batch_size])).to(device)
         logits = strand_averaged_logits(model, batch) if both_strands else model(batch).float()
         out.append(logits.softmax(-1).double().cpu().numpy())
         if on_batch is not None:

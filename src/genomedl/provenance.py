@@ -10,8 +10,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("genomedl", "torch", "lightning", "numpy", "pandas", "scikit-learn", "biopython", "pysam",
-            "snakemake")
+PACKAGES = ("genomedl", "torch", "lightning", "numpy", "pandas", "scikit-learn", "biopython", "pysam", "snakemake")
 
 
 def utc_now() -> str:
@@ -31,8 +30,9 @@ def versions() -> dict:
 def git_commit() -> str:
     """The commit of the genomedl checkout this package runs from, or "" when not in git."""
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
-                              capture_output=True, text=True, timeout=10)
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""
@@ -43,8 +43,12 @@ def config_hash(settings: dict) -> str:
 
 
 def hardware(device: str) -> dict:
-    return {"device": device, "machine": platform.machine(), "system": platform.system(),
-            "processor": platform.processor() or platform.machine()}
+    return {
+        "device": device,
+        "machine": platform.machine(),
+        "system": platform.system(),
+        "processor": platform.processor() or platform.machine(),
+    }
 
 
 def sha256_file(path: Path) -> str:
@@ -54,3 +58,20 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def model_record(
+    name: str, arch: str, settings: dict, seed: int, classes: list[str], length: int, train_labels
+) -> dict:
+    """The first keys of a model's run.json: name, arch, settings and their hash, seed, classes, window
+    length (bp) and the train split's count per class (``train_labels``: class indices ``[N]``)."""
+    return {
+        "model": name,
+        "arch": arch,
+        "settings": settings,
+        "seed": seed,
+        "config_hash": config_hash(settings),
+        "classes": classes,
+        "length": length,
+        "train_counts": {c: int((train_labels == i).sum()) for i, c in enumerate(classes)},
+    }

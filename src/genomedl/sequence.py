@@ -33,8 +33,10 @@ def normalise(seq: bytes, origin: str) -> tuple[np.ndarray, dict]:
     tokens = TOKEN_OF_BYTE[raw]
     position = first_invalid(tokens)
     if position >= 0:
-        raise GenomedlError(f"{origin}: invalid character {chr(raw[position])!r} at position {position + 1}; "
-                            "sequences may contain only IUPAC nucleotide codes")
+        raise GenomedlError(
+            f"{origin}: invalid character {chr(raw[position])!r} at position {position + 1}; "
+            "sequences may contain only IUPAC nucleotide codes"
+        )
     lowercase = int(((raw >= ord("a")) & (raw <= ord("z"))).sum())
     upper = raw & np.uint8(0xDF)  # ASCII letters to upper case
     iupac = ~np.isin(upper, np.frombuffer(b"ACGTN", dtype=np.uint8))

@@ -20,53 +20,59 @@ from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities import rank_zero_only
 
 from .atomic import atomic_torch_save
-from .data import load_dataset, loader
+from .config import stage_settings
+from .data import load_dataset
 from .diagnostics import fit_verdict, flag_layers
 from .engine import MONITOR_MODE, NonFiniteLoss, SequenceClassifier
 from .errors import GenomedlError
 from .imbalance import make_train_sampler
-from .provenance import config_hash, git_commit, hardware, utc_now, versions
+from .loaders import loader
+from .placement import cluster_layout, precision_for
+from .provenance import config_hash, git_commit, hardware, model_record, utc_now, versions
 from .tables import read_json, write_json, write_tsv
 
 # settings that drive the engine; every other key of a model entry is a hyperparameter of the architecture
-MODULE_KEYS = {"lr", "weight_decay", "rc_augment", "optimizer", "momentum", "schedule", "warmup_epochs", "monitor",
-               "init", "compile"}
-ENGINE_KEYS = MODULE_KEYS | {"arch", "epochs", "batch_size", "patience", "gradient_clip", "precision", "accelerator",
-                             "devices", "num_nodes", "num_workers", "deterministic", "sweep", "imbalance",
-                             "gpus"}   # gpus: SLURM request (workflow/rules/cluster.smk)
-HISTORY_FIRST = ["epoch", "train_loss", "train_acc", "val_loss", "val_auroc", "val_acc", "lr", "grad_norm",
-                 "grad_norm_max", "grad_flags", "seconds"]
-
-
-def cluster_layout(settings: dict, env=os.environ, cuda_devices: int | None = None) -> dict:
-    """Trainer placement: ``{"accelerator", "devices", "num_nodes", "strategy"}``.
-
-    Under SLURM (``SLURM_NTASKS`` set, job not named bash/interactive) one process per task:
-    devices = tasks per node, num_nodes = ``SLURM_NNODES``; otherwise ``settings["devices"]`` ("auto":
-    every visible GPU, or 1 on CPU) on ``settings["num_nodes"]`` nodes. DDP whenever there is more than one process.
-    """
-    accelerator = settings.get("accelerator", "auto")
-    if cuda_devices is None:
-        cuda_devices = torch.cuda.device_count()
-    on_gpu = accelerator == "gpu" or (accelerator == "auto" and cuda_devices > 0)
-    if "SLURM_NTASKS" in env and env.get("SLURM_JOB_NAME") not in ("bash", "interactive"):
-        nodes = int(env.get("SLURM_NNODES", "1"))
-        per_node = env.get("SLURM_NTASKS_PER_NODE", "")
-        devices = int(per_node.split("(")[0]) if per_node else max(int(env["SLURM_NTASKS"]) // nodes, 1)
-    else:
-        nodes = int(settings.get("num_nodes", 1))
-        devices = settings.get("devices", "auto")
-        devices = (cuda_devices if on_gpu else 1) if devices == "auto" else int(devices)
-    return {"accelerator": "gpu" if on_gpu else "cpu", "devices": devices, "num_nodes": nodes,
-            "strategy": "ddp" if devices * nodes > 1 else "auto"}
-
-
-def precision_for(setting: str, on_gpu: bool, bf16_ok: bool) -> str:
-    """Lightning precision: "auto" = bf16 autocast where the GPU supports it, fp16 with loss scaling on
-    older GPUs, fp32 on CPU; "32", "bf16" and "16" force one."""
-    if setting == "auto":
-        return ("bf16-mixed" if bf16_ok else "16-mixed") if on_gpu else "32-true"
-    return {"32": "32-true", "bf16": "bf16-mixed", "16": "16-mixed"}[str(setting)]
+MODULE_KEYS = {
+    "lr",
+    "weight_decay",
+    "rc_augment",
+    "optimizer",
+    "momentum",
+    "schedule",
+    "warmup_epochs",
+    "monitor",
+    "init",
+    "compile",
+}
+ENGINE_KEYS = MODULE_KEYS | {
+    "arch",
+    "epochs",
+    "batch_size",
+    "patience",
+    "gradient_clip",
+    "precision",
+    "accelerator",
+    "devices",
+    "num_nodes",
+    "num_workers",
+    "deterministic",
+    "sweep",
+    "imbalance",
+    "gpus",
+}  # gpus: SLURM request (workflow/rules/cluster.smk)
+HISTORY_FIRST = [
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_auroc",
+    "val_acc",
+    "lr",
+    "grad_norm",
+    "grad_norm_max",
+    "grad_flags",
+    "seconds",
+]
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -92,21 +98,31 @@ class HistoryWriter(L.Callback):
         module.check_finite()
         diagnostics = module.epoch_diagnostics()
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
-        row = {"epoch": trainer.current_epoch + 1, "lr": trainer.optimizers[0].param_groups[0]["lr"], **metrics,
-               **diagnostics, "seconds": round(time.time() - self._t0, 3)}
+        row = {
+            "epoch": trainer.current_epoch + 1,
+            "lr": trainer.optimizers[0].param_groups[0]["lr"],
+            **metrics,
+            **diagnostics,
+            "seconds": round(time.time() - self._t0, 3),
+        }
         first = self.rows[0] if self.rows else row
         layers = {k.split("/", 1)[1]: v for k, v in row.items() if k.startswith("grad_norm/")}
-        row["grad_flags"] = ";".join(flag_layers(layers, {k: first.get(f"grad_norm/{k}", float("nan"))
-                                                          for k in layers}))
+        row["grad_flags"] = ";".join(
+            flag_layers(layers, {k: first.get(f"grad_norm/{k}", float("nan")) for k in layers})
+        )
         self.rows = [r for r in self.rows if r["epoch"] < row["epoch"]] + [row]
         if not trainer.is_global_zero:
             return
         frame = pd.DataFrame(self.rows)
-        write_tsv(frame[[c for c in HISTORY_FIRST if c in frame] + [c for c in frame if c not in HISTORY_FIRST]],
-                  self.path)
+        write_tsv(
+            frame[[c for c in HISTORY_FIRST if c in frame] + [c for c in frame if c not in HISTORY_FIRST]], self.path
+        )
         if self.plain_lines:
-            shown = " ".join(f"{k} {row[k]:.4g}" for k in ("train_loss", "val_loss", "val_auroc", "val_acc", "lr",
-                                                            "grad_norm") if k in row)
+            shown = " ".join(
+                f"{k} {row[k]:.4g}"
+                for k in ("train_loss", "val_loss", "val_auroc", "val_acc", "lr", "grad_norm")
+                if k in row
+            )
             flags = f" flags {row['grad_flags']}" if row["grad_flags"] else ""
             self.echo(f"epoch {row['epoch']}/{trainer.max_epochs} {shown}{flags} ({row['seconds']:.1f} s)")
 
@@ -121,8 +137,7 @@ def save_model(path: Path, module: SequenceClassifier, classes: list[str]) -> No
     """Save weights + everything needed to rebuild the model, as tensors and primitives only."""
     hp = module.hparams
     state = {k.replace("_orig_mod.", ""): v.detach().cpu() for k, v in module.model.state_dict().items()}
-    payload = {"arch": hp.arch, "length": hp.length, "classes": classes, "hyper": dict(hp.hyper),
-               "state_dict": state}
+    payload = {"arch": hp.arch, "length": hp.length, "classes": classes, "hyper": dict(hp.hyper), "state_dict": state}
     atomic_torch_save(payload, path)
 
 
@@ -143,15 +158,23 @@ def resume_point(ckpt_dir: Path, settings: dict, seed: int, log, rank_zero: bool
 
 
 def nan_message(name: str, error: NonFiniteLoss, rows: list[dict], ckpt_dir: Path) -> str:
-    last = (f"{ckpt_dir / 'last.ckpt'} (epoch {rows[-1]['epoch']})" if rows and (ckpt_dir / "last.ckpt").exists()
-            else "none (no epoch finished)")
-    return (f"model {name}: loss became NaN/inf at epoch {error.epoch}, step {error.step}; last good checkpoint: "
-            f"{last}; lower models.{name}.lr, set models.{name}.gradient_clip, or check the inputs")
+    last = (
+        f"{ckpt_dir / 'last.ckpt'} (epoch {rows[-1]['epoch']})"
+        if rows and (ckpt_dir / "last.ckpt").exists()
+        else "none (no epoch finished)"
+    )
+    return (
+        f"model {name}: loss became NaN/inf at epoch {error.epoch}, step {error.step}; last good checkpoint: "
+        f"{last}; lower models.{name}.lr, set models.{name}.gradient_clip, or check the inputs"
+    )
 
 
-def run_train(tokens: Path, meta: Path, labels: Path, split: Path, out_dir: Path, model_name: str,
-              settings: dict, seed: int, log=print) -> dict:
-    """Train ``settings['arch']`` with engine keys from ``settings``; the rest are model hyperparameters."""
+def run_train(
+    tokens: Path, meta: Path, labels: Path, split: Path, out_dir: Path, name: str, settings: dict, seed: int, log=print
+) -> dict:
+    """Train ``settings['arch']`` (schema section ``model``, entry ``models.<name>``) into ``out_dir``;
+    engine keys come from ``settings``, every other key is a model hyperparameter."""
+    settings, model_name = stage_settings("model", settings, f"models.{name}"), name
     started = utc_now()
     L.seed_everything(seed, workers=True, verbose=False)
     data = load_dataset(tokens, meta, labels, split)
@@ -159,53 +182,74 @@ def run_train(tokens: Path, meta: Path, labels: Path, split: Path, out_dir: Path
     if len(train.labels) == 0 or len(val.labels) == 0:
         raise GenomedlError(f"{split}: the train or val split is empty; adjust split fractions")
     hyper = {k: v for k, v in settings.items() if k not in ENGINE_KEYS}
-    imbalance = settings.get("imbalance", "class_weight")
+    imbalance = settings["imbalance"]
     sampler, weights, epoch_counts = make_train_sampler(train.labels, imbalance, seed, len(data.classes))
     loss_weights = weights.tolist() if weights is not None else [1.0] * len(data.classes)
-    monitor = settings.get("monitor", "val_loss")
-    patience = int(settings.get("patience", 5))
-    module = SequenceClassifier(settings["arch"], data.length, len(data.classes), hyper, loss_weights,
-                                plateau_patience=max(patience // 2, 1),
-                                **{k: settings[k] for k in MODULE_KEYS if k in settings})
+    monitor = settings["monitor"]
+    patience = int(settings["patience"])
+    module = SequenceClassifier(
+        settings["arch"],
+        data.length,
+        len(data.classes),
+        hyper,
+        loss_weights,
+        plateau_patience=max(patience // 2, 1),
+        **{k: settings[k] for k in MODULE_KEYS if k in settings},
+    )
     layout = cluster_layout(settings)
     on_gpu = layout["accelerator"] == "gpu"
-    precision = precision_for(str(settings.get("precision", "auto")), on_gpu,
-                              on_gpu and torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    precision = precision_for(
+        str(settings["precision"]), on_gpu, on_gpu and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    )
     world = layout["devices"] * layout["num_nodes"]
-    batch = max(int(settings.get("batch_size", 64)) // world, 1)       # batch_size is global: split over ranks
-    workers = int(settings.get("num_workers", 0))
-    train_loader = loader(train, batch, shuffle_seed=seed, distributed=world > 1, pin_memory=on_gpu,
-                          num_workers=workers, sampler=sampler)
+    batch = max(int(settings["batch_size"]) // world, 1)  # batch_size is global: split over ranks
+    workers = int(settings["num_workers"])
+    train_loader = loader(
+        train, batch, shuffle_seed=seed, distributed=world > 1, pin_memory=on_gpu, num_workers=workers, sampler=sampler
+    )
     val_loader = loader(val, max(batch, 256), pin_memory=on_gpu, num_workers=workers)
     ckpt_dir = out_dir / "checkpoints"
     resume = resume_point(ckpt_dir, settings, seed, log, rank_zero=rank_zero_only.rank == 0)
     resumed_from = int(torch.load(resume, map_location="cpu", weights_only=True)["epoch"]) + 1 if resume else None
     mode = MONITOR_MODE[monitor]
-    best = L.pytorch.callbacks.ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor=monitor, mode=mode,
-                                               save_last=True, enable_version_counter=False)
+    best = L.pytorch.callbacks.ModelCheckpoint(
+        dirpath=ckpt_dir, filename="best", monitor=monitor, mode=mode, save_last=True, enable_version_counter=False
+    )
     history = HistoryWriter(out_dir / "history.tsv", log, plain_lines=not os.isatty(2))
     stop = L.pytorch.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    deterministic = True if not on_gpu else ("warn" if settings.get("deterministic", False) else False)
+    deterministic = True if not on_gpu else ("warn" if settings["deterministic"] else False)
     torch.backends.cudnn.benchmark = on_gpu and not deterministic
-    clip = float(settings.get("gradient_clip", 0) or 0)
-    trainer = L.Trainer(max_epochs=int(settings.get("epochs", 10)), precision=precision, deterministic=deterministic,
-                        gradient_clip_val=clip or None, logger=False, callbacks=[best, history, stop],
-                        plugins=[AtomicCheckpointIO()], enable_progress_bar=os.isatty(2),
-                        enable_model_summary=False, default_root_dir=out_dir, **layout)
+    clip = float(settings["gradient_clip"])
+    trainer = L.Trainer(
+        max_epochs=int(settings["epochs"]),
+        precision=precision,
+        deterministic=deterministic,
+        gradient_clip_val=clip or None,
+        logger=False,
+        callbacks=[best, history, stop],
+        plugins=[AtomicCheckpointIO()],
+        enable_progress_bar=os.isatty(2),
+        enable_model_summary=False,
+        default_root_dir=out_dir,
+        **layout,
+    )
     if resume:
         log(f"train: resuming {model_name} from {resume} (epoch {resumed_from} done)")
-    log(f"train: {model_name} ({settings['arch']}) on {layout['devices']} x {layout['num_nodes']} "
-        f"{layout['accelerator']} ({layout['strategy']}), precision {precision}, batch {batch} per rank")
+    log(
+        f"train: {model_name} ({settings['arch']}) on {layout['devices']} x {layout['num_nodes']} "
+        f"{layout['accelerator']} ({layout['strategy']}), precision {precision}, batch {batch} per rank"
+    )
     t0 = time.time()
     try:
         trainer.fit(module, train_loader, val_loader, ckpt_path=resume)
     except NonFiniteLoss as exc:
         raise GenomedlError(nan_message(model_name, exc, history.rows, ckpt_dir)) from None
     except torch.OutOfMemoryError:
-        raise GenomedlError(f"model {model_name}: CUDA out of memory at batch_size {batch * world}; try "
-                            f"models.{model_name}.batch_size: {max(batch * world // 2, 1)} (or a smaller model)"
-                            ) from None
+        raise GenomedlError(
+            f"model {model_name}: CUDA out of memory at batch_size {batch * world}; try "
+            f"models.{model_name}.batch_size: {max(batch * world // 2, 1)} (or a smaller model)"
+        ) from None
     if not trainer.is_global_zero:
         return {}
     best_ckpt = torch.load(best.best_model_path, map_location="cpu", weights_only=True)
@@ -214,26 +258,33 @@ def run_train(tokens: Path, meta: Path, labels: Path, split: Path, out_dir: Path
     rows = history.rows
     score = float(best.best_model_score)
     run = {
-        "model": model_name, "arch": settings["arch"], "settings": settings, "seed": seed,
-        "config_hash": config_hash(settings), "classes": data.classes, "length": data.length,
-        "train_counts": {c: int((train.labels == i).sum()) for i, c in enumerate(data.classes)},
-        "class_weights": [round(w, 6) for w in loss_weights], "imbalance": imbalance,
+        **model_record(model_name, settings["arch"], settings, seed, data.classes, data.length, train.labels),
+        "class_weights": [round(w, 6) for w in loss_weights],
+        "imbalance": imbalance,
         "epoch_class_counts": {c: epoch_counts[i] for i, c in enumerate(data.classes)},
-        "epochs_run": trainer.current_epoch, "best_epoch": int(best_ckpt["epoch"]) + 1,
-        "monitor": monitor, "monitor_mode": mode, "best_score": score,
+        "epochs_run": trainer.current_epoch,
+        "best_epoch": int(best_ckpt["epoch"]) + 1,
+        "monitor": monitor,
+        "monitor_mode": mode,
+        "best_score": score,
         "best_val_loss": next((r["val_loss"] for r in rows if r["epoch"] == int(best_ckpt["epoch"]) + 1), None),
-        "fit_verdict": fit_verdict([r["train_loss"] for r in rows], [r["val_loss"] for r in rows],
-                                   len(data.classes)),
+        "fit_verdict": fit_verdict([r["train_loss"] for r in rows], [r["val_loss"] for r in rows], len(data.classes)),
         "grad_flags": sorted({f for r in rows for f in r["grad_flags"].split(";") if f}),
-        "sweep": settings.get("sweep"), "resumed": bool(resume),
+        "sweep": settings.get("sweep"),
+        "resumed": bool(resume),
         "resumed_from_epoch": resumed_from,
-        "samples_per_rank": module.samples_per_rank, "world_size": world, "precision": precision,
-        "train_seconds": round(time.time() - t0, 2), "versions": versions(), "git_commit": git_commit(),
-        "hardware": hardware(torch.cuda.get_device_name() if on_gpu else "cpu"), "started_at": started,
+        "samples_per_rank": module.samples_per_rank,
+        "world_size": world,
+        "precision": precision,
+        "train_seconds": round(time.time() - t0, 2),
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "hardware": hardware(torch.cuda.get_device_name() if on_gpu else "cpu"),
+        "started_at": started,
         "finished_at": utc_now(),
     }
     write_json(run, out_dir / "run.json")
-    shutil.rmtree(ckpt_dir, ignore_errors=True)     # finished: a rerun (new code, say) trains afresh
+    shutil.rmtree(ckpt_dir, ignore_errors=True)  # finished: a rerun (new code, say) trains afresh
     ckpt_dir.with_suffix(".json").unlink(missing_ok=True)
     verdict = run["fit_verdict"]["verdict"]
     log(f"train: {model_name} best epoch {run['best_epoch']} {monitor} {score:.4f}; fit: {verdict}")

@@ -1,4 +1,5 @@
-"""Fixtures for the NCBI fetch tests: the shared real data, a fake E-utilities server, a fetch helper."""
+"""Fixtures for the NCBI fetch tests: the shared real data (records and recorded responses), the fetch's log
+lines, a fetch helper bound to the loopback E-utilities server (``fake`` and ``server`` in ../conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,32 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from .eutils_server import FakeEutils, RunningServer
-
-REPO = Path(__file__).resolve().parents[2]
+from helpers import EMAIL, REPO
 
 SHARED = Path(os.environ.get("GENOMEDL_SHARED_DATA", REPO.parent / "shared" / "data"))
-EMAIL = "tests@example.org"
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not (SHARED / "genbank" / "NG_012337.1.gb").is_file() or not (SHARED / "ncbi_responses").is_dir():
-        pytest.skip(f"shared real data not found at {SHARED} (set GENOMEDL_SHARED_DATA to the folder "
-                    "holding genbank/ and ncbi_responses/)")
+        pytest.skip(
+            f"shared real data not found at {SHARED} (set GENOMEDL_SHARED_DATA to the folder "
+            "holding genbank/ and ncbi_responses/)"
+        )
     return SHARED
-
-
-@pytest.fixture
-def fake(shared_data) -> FakeEutils:
-    return FakeEutils(shared_data)
-
-
-@pytest.fixture
-def server(fake):
-    running = RunningServer(fake)
-    yield running
-    running.close()
 
 
 @pytest.fixture
@@ -49,5 +37,13 @@ def fetch(server, tmp_path, lines, monkeypatch):
 
     monkeypatch.delenv("NCBI_API_KEY", raising=False)
     return functools.partial(
-        fetch_ncbi_records, cache_dir=tmp_path / "cache", email=EMAIL, base_url=server.base_url,
-        max_rps=100, timeout_s=2.0, max_retries=3, backoff_base_s=0.01, log=lines.append)
+        fetch_ncbi_records,
+        cache_dir=tmp_path / "cache",
+        email=EMAIL,
+        base_url=server.base_url,
+        max_rps=100,
+        timeout_s=2.0,
+        max_retries=3,
+        backoff_base_s=0.01,
+        log=lines.append,
+    )

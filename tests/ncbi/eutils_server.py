@@ -21,10 +21,15 @@ from pathlib import Path
 # Genes the fake knows, beside the recorded esummary answers: id -> (symbol, description, chromosome,
 # map location, exon count, placement (chraccver, chrstart, chrstop; 0-based, start > stop on minus)).
 EXTRA_GENES = {
-    "675": ("BRCA2", "BRCA2 DNA repair associated", "13", "13q13.1", 27,
-            ("NC_000013.11", 32315507, 32400268)),
-    "5096": ("PCCB", "propionyl-CoA carboxylase subunit beta", "3", "3q22.3", 15,
-             ("NC_000003.12", 136250305, 136337895)),
+    "675": ("BRCA2", "BRCA2 DNA repair associated", "13", "13q13.1", 27, ("NC_000013.11", 32315507, 32400268)),
+    "5096": (
+        "PCCB",
+        "propionyl-CoA carboxylase subunit beta",
+        "3",
+        "3q22.3",
+        15,
+        ("NC_000003.12", 136250305, 136337895),
+    ),
     "5956": ("OPN1LW", "opsin 1, long wave sensitive", "X", "Xq28", 6, ("NC_000023.11", 154144242, 154159032)),
     "1756": ("DMD", "dystrophin", "X", "Xp21.2-p21.1", 79, ("NC_000023.11", 33344608, 31117220)),
 }
@@ -36,8 +41,9 @@ GENE_LINKS = {
     "5956": {"gene_nuccore_refseqgene": ["NG_009105.1"]},
     "1756": {"gene_nuccore_refseqrna": ["NM_004006.2"]},
 }
-DEFAULT_QUERIES = {"Homo sapiens[orgn] AND refseqgene[filter]":
-                   ["NG_008939.1", "NG_009105.1", "NG_012337.1", "NG_012772.1"]}
+DEFAULT_QUERIES = {
+    "Homo sapiens[orgn] AND refseqgene[filter]": ["NG_008939.1", "NG_009105.1", "NG_012337.1", "NG_012772.1"]
+}
 _REGION = re.compile(r"^ACCESSION\s+(\S+) REGION: (complement\()?(\d+)\.\.(\d+)", re.M)
 
 
@@ -55,9 +61,9 @@ class Seen:
 @dataclass
 class Fault:
     util: str
-    kind: str                      # see FakeEutils.add_fault
+    kind: str  # see FakeEutils.add_fault
     times: int
-    match: str = ""                # only requests whose id/term parameter contains this
+    match: str = ""  # only requests whose id/term parameter contains this
     code: int = 503
     retry_after: str | None = None
     seconds: float = 0.0
@@ -70,15 +76,15 @@ class FakeEutils:
     """Tables of records, genes and queries; requests seen; faults still to inject."""
 
     data_dir: Path
-    records: dict = field(default_factory=dict)     # accession.version -> text
-    uids: dict = field(default_factory=dict)        # uid -> accession.version
-    regions: dict = field(default_factory=dict)     # (accession.version, start, stop, strand) -> text
-    genes: dict = field(default_factory=dict)       # gene id -> esummary entry
+    records: dict = field(default_factory=dict)  # accession.version -> text
+    uids: dict = field(default_factory=dict)  # uid -> accession.version
+    regions: dict = field(default_factory=dict)  # (accession.version, start, stop, strand) -> text
+    genes: dict = field(default_factory=dict)  # gene id -> esummary entry
     links: dict = field(default_factory=lambda: copy.deepcopy(GENE_LINKS))
     queries: dict = field(default_factory=lambda: copy.deepcopy(DEFAULT_QUERIES))
     requests: list = field(default_factory=list)
     faults: list = field(default_factory=list)
-    history: dict = field(default_factory=dict)     # WebEnv -> [accession.version]
+    history: dict = field(default_factory=dict)  # WebEnv -> [accession.version]
 
     def __post_init__(self):
         self.lock = threading.Lock()
@@ -97,10 +103,19 @@ class FakeEutils:
         template = self.genes["6392"]
         for gene_id, (symbol, description, chrom, location, exons, (chracc, start, stop)) in EXTRA_GENES.items():
             entry = copy.deepcopy(template)
-            entry.update(uid=gene_id, name=symbol, description=description, chromosome=chrom,
-                         maplocation=location, nomenclaturesymbol=symbol, summary="", mim=[],
-                         genomicinfo=[{"chrloc": chrom, "chraccver": chracc, "chrstart": start,
-                                       "chrstop": stop, "exoncount": exons}])
+            entry.update(
+                uid=gene_id,
+                name=symbol,
+                description=description,
+                chromosome=chrom,
+                maplocation=location,
+                nomenclaturesymbol=symbol,
+                summary="",
+                mim=[],
+                genomicinfo=[
+                    {"chrloc": chrom, "chraccver": chracc, "chrstart": start, "chrstop": stop, "exoncount": exons}
+                ],
+            )
             self.genes[gene_id] = entry
 
     # ---- tables ----------------------------------------------------------------------------
@@ -156,12 +171,21 @@ class FakeEutils:
         seen = Seen(util, method, params, time.time())
         with self.lock:
             self.requests.append(seen)
-            fault = next((f for f in self.faults if f.used < f.times and f.util == util
-                          and f.match in params.get("id", "") + params.get("term", "")), None)
+            fault = next(
+                (
+                    f
+                    for f in self.faults
+                    if f.used < f.times and f.util == util and f.match in params.get("id", "") + params.get("term", "")
+                ),
+                None,
+            )
             if fault:
                 fault.used += 1
-        status, headers, body = self._fault(fault, util) if fault and fault.kind in (
-            "status", "stall", "error200", "empty", "error_text") else (200, {}, "")
+        status, headers, body = (
+            self._fault(fault, util)
+            if fault and fault.kind in ("status", "stall", "error200", "empty", "error_text")
+            else (200, {}, "")
+        )
         if status == 200 and not body:
             handler = getattr(self, f"_{util}", None)
             status, body = handler(params) if handler else (404, "unknown utility")
@@ -182,26 +206,45 @@ class FakeEutils:
         if fault.kind == "error_text":
             return 200, {}, "Error: F a i l e d  t o  u n d e r s t a n d  i d:  NX_999999.1\n"
         if util == "efetch":
-            return 200, {}, ('<?xml version="1.0" encoding="UTF-8" ?>\n<eFetchResult>\n'
-                             f"\t<ERROR>{fault.message}</ERROR>\n</eFetchResult>\n")
+            return (
+                200,
+                {},
+                (
+                    '<?xml version="1.0" encoding="UTF-8" ?>\n<eFetchResult>\n'
+                    f"\t<ERROR>{fault.message}</ERROR>\n</eFetchResult>\n"
+                ),
+            )
         if util == "esearch":
-            return 200, {}, json.dumps({"header": {"type": "esearch", "version": "0.3"},
-                                        "esearchresult": {"ERROR": fault.message}})
+            return (
+                200,
+                {},
+                json.dumps(
+                    {"header": {"type": "esearch", "version": "0.3"}, "esearchresult": {"ERROR": fault.message}}
+                ),
+            )
         return 200, {}, json.dumps({"header": {"type": util, "version": "0.3"}, "error": fault.message})
 
     def _esearch(self, params: dict) -> tuple[int, str]:
         term, retmax = params.get("term", ""), int(params.get("retmax", 20))
         if params.get("db") == "gene":
             match = re.match(r"^(\S+)\[sym\] AND (\d+)\[taxid\]$", term)
-            ids = [gid for gid, entry in self.genes.items() if match
-                   and entry["name"].upper() == match.group(1).upper()
-                   and str(entry["organism"]["taxid"]) == match.group(2)]
+            ids = [
+                gid
+                for gid, entry in self.genes.items()
+                if match
+                and entry["name"].upper() == match.group(1).upper()
+                and str(entry["organism"]["taxid"]) == match.group(2)
+            ]
             result = {"count": str(len(ids)), "retmax": str(len(ids)), "retstart": "0", "idlist": ids}
         else:
             accs = self.queries.get(term, [])
             uid_of = {acc: uid for uid, acc in self.uids.items()}
-            result = {"count": str(len(accs)), "retmax": str(min(retmax, len(accs))), "retstart": "0",
-                      "idlist": [uid_of[acc] for acc in accs[:retmax]]}
+            result = {
+                "count": str(len(accs)),
+                "retmax": str(min(retmax, len(accs))),
+                "retstart": "0",
+                "idlist": [uid_of[acc] for acc in accs[:retmax]],
+            }
             if params.get("usehistory") == "y":
                 with self.lock:
                     webenv = f"MCID_fake{len(self.history) + 1}"
@@ -220,9 +263,14 @@ class FakeEutils:
                 result[uid] = self.recorded[uid]
             elif uid in self.uids:
                 acc = self.uids[uid]
-                result[uid] = {"uid": uid, "caption": acc.split(".")[0], "accessionversion": acc,
-                               "slen": int(re.match(r"LOCUS\s+\S+\s+(\d+)", self.records[acc]).group(1)),
-                               "organism": "Homo sapiens", "taxid": 9606}
+                result[uid] = {
+                    "uid": uid,
+                    "caption": acc.split(".")[0],
+                    "accessionversion": acc,
+                    "slen": int(re.match(r"LOCUS\s+\S+\s+(\d+)", self.records[acc]).group(1)),
+                    "organism": "Homo sapiens",
+                    "taxid": 9606,
+                }
             else:
                 result[uid] = {"uid": uid, "error": "cannot get document summary"}
         return 200, json.dumps({"header": {"type": "esummary", "version": "0.3"}, "result": result})
@@ -241,14 +289,16 @@ class FakeEutils:
         with self.lock:
             webenv = f"MCID_fake{len(self.history) + 1}"
             self.history[webenv] = accs
-        return 200, (f'<?xml version="1.0" encoding="UTF-8" ?>\n<ePostResult>\n\t<QueryKey>1</QueryKey>\n'
-                     f"\t<WebEnv>{webenv}</WebEnv>\n</ePostResult>\n")
+        return 200, (
+            f'<?xml version="1.0" encoding="UTF-8" ?>\n<ePostResult>\n\t<QueryKey>1</QueryKey>\n'
+            f"\t<WebEnv>{webenv}</WebEnv>\n</ePostResult>\n"
+        )
 
     def _efetch(self, params: dict) -> tuple[int, str]:
         if "WebEnv" in params:
             accs = self.history.get(params["WebEnv"], [])
             start = int(params.get("retstart", 0))
-            texts = [self.records[acc] for acc in accs[start:start + int(params.get("retmax", 20))]]
+            texts = [self.records[acc] for acc in accs[start : start + int(params.get("retmax", 20))]]
         elif "seq_start" in params:
             key = (params["id"], int(params["seq_start"]), int(params["seq_stop"]), int(params.get("strand", 1)))
             texts = [self.regions[key]] if key in self.regions else []
@@ -263,14 +313,15 @@ class FakeEutils:
             return name
         if name in self.uids:
             return self.uids[name]
-        versions = sorted((acc for acc in self.records if acc.split(".")[0] == name),
-                          key=lambda acc: int(acc.split(".")[1]))
+        versions = sorted(
+            (acc for acc in self.records if acc.split(".")[0] == name), key=lambda acc: int(acc.split(".")[1])
+        )
         return versions[-1] if versions else None
 
 
 def _damage(body: str, kind: str) -> str:
     if kind == "truncate":
-        return body[:body.rfind("//") - 500]
+        return body[: body.rfind("//") - 500]
     if kind == "cut_sequence":
         head, _, tail = body.rpartition("\n//")
         lines = head.split("\n")

@@ -46,8 +46,9 @@ def _child(fetch, genes, errors):
 def test_two_processes_share_one_limit(fetch, fake):
     context = multiprocessing.get_context("fork")
     errors = context.Queue()
-    children = [context.Process(target=_child, args=(fetch, genes, errors))
-                for genes in (("SDHD", "BRCA2"), ("PCCB", "OPN1LW"))]
+    children = [
+        context.Process(target=_child, args=(fetch, genes, errors)) for genes in (("SDHD", "BRCA2"), ("PCCB", "OPN1LW"))
+    ]
     for child in children:
         child.start()
     for child in children:
@@ -55,7 +56,9 @@ def test_two_processes_share_one_limit(fetch, fake):
     assert errors.empty() and all(child.exitcode == 0 for child in children)
     seen = fake.seen()
     assert {s.params.get("id") for s in seen if s.util == "efetch"} == {
-        "NG_012337.1,NG_012772.1", "NG_008939.1,NG_009105.1"}
+        "NG_012337.1,NG_012772.1",
+        "NG_008939.1,NG_009105.1",
+    }
     first = {s.params["term"].split("[")[0]: s.time for s in reversed(seen) if s.util == "esearch"}
     last = {s.params["id"]: s.time for s in seen if s.util == "efetch"}
     assert first["SDHD"] < last["NG_008939.1,NG_009105.1"] and first["PCCB"] < last["NG_012337.1,NG_012772.1"]

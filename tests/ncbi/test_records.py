@@ -15,13 +15,16 @@ def test_every_real_record_passes(shared_data):
         assert record.length == int(text.split()[2]), path.name
 
 
-@pytest.mark.parametrize(("damage", "reason"), [
-    (lambda t: t[:-3], "no '//' end marker"),
-    (lambda t: t.replace("\nVERSION ", "\nXVERSION "), "no ACCESSION or no VERSION"),
-    (lambda t: t.replace("15948 bp", "15949 bp", 1), "sequence has 15948 bases but LOCUS says 15949 bp"),
-    (lambda t: t.split("\nORIGIN")[0] + "\n//\n", "no sequence"),
-    (lambda t: "\n".join(t.split("\n")[:-10]) + "\n//\n", "but LOCUS says 15948 bp"),
-])
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda t: t[:-3], "no '//' end marker"),
+        (lambda t: t.replace("\nVERSION ", "\nXVERSION "), "no ACCESSION or no VERSION"),
+        (lambda t: t.replace("15948 bp", "15949 bp", 1), "sequence has 15948 bases but LOCUS says 15949 bp"),
+        (lambda t: t.split("\nORIGIN")[0] + "\n//\n", "no sequence"),
+        (lambda t: "\n".join(t.split("\n")[:-10]) + "\n//\n", "but LOCUS says 15948 bp"),
+    ],
+)
 def test_damaged_records_are_rejected(shared_data, damage, reason):
     text = (shared_data / "genbank" / "NG_012337.1.gb").read_text().strip("\n") + "\n"
     with pytest.raises(InvalidRecord, match=reason):

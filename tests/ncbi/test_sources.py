@@ -37,9 +37,18 @@ def test_gene_symbol_to_refseqgene(fetch, fake, shared_data):
     assert record.accession_version == "NG_012337.1" and record.query == "gene:SDHD[9606]"
     assert (record.gene_id, record.symbol) == ("6392", "SDHD")
     assert record.text == shared_record(shared_data, "NG_012337.1")
-    assert genes == [{"gene_id": "6392", "symbol": "SDHD", "description": "succinate dehydrogenase complex subunit D",
-                      "chromosome": "11", "location": "11q23.1", "exon_count": 6, "taxon_id": "9606",
-                      "organism": "Homo sapiens"}]
+    assert genes == [
+        {
+            "gene_id": "6392",
+            "symbol": "SDHD",
+            "description": "succinate dehydrogenase complex subunit D",
+            "chromosome": "11",
+            "location": "11q23.1",
+            "exon_count": 6,
+            "taxon_id": "9606",
+            "organism": "Homo sapiens",
+        }
+    ]
     assert fake.seen("esearch")[0].params["term"] == "SDHD[sym] AND 9606[taxid]"
     assert fake.seen("esearch")[0].params["db"] == "gene"
     (elink,) = fake.seen("elink")
@@ -92,7 +101,10 @@ def test_query_fetches_in_batches_of_200(fetch, fake):
     records, _ = fetch({"query": {"term": "clones", "max_records": 1000}})
     assert len(records) == 450
     assert [(s.params["retstart"], s.params["retmax"]) for s in fake.seen("efetch")] == [
-        ("0", "200"), ("200", "200"), ("400", "50")]
+        ("0", "200"),
+        ("200", "200"),
+        ("400", "50"),
+    ]
 
 
 def test_long_id_lists_go_in_batches_of_200_by_post(fetch, fake):
@@ -115,11 +127,22 @@ def test_rerun_fetches_only_missing_records(fetch, fake):
 
 
 def test_offline_reads_only_the_cache(fetch, fake):
-    online, genes = fetch({"accessions": ["NG_012337", "NM_003002.2"], "genes": [SDHD],
-                           "query": {"term": REFSEQGENE_QUERY, "max_records": 2}})
+    online, genes = fetch(
+        {
+            "accessions": ["NG_012337", "NM_003002.2"],
+            "genes": [SDHD],
+            "query": {"term": REFSEQGENE_QUERY, "max_records": 2},
+        }
+    )
     before = len(fake.seen())
-    offline, offline_genes = fetch({"accessions": ["NG_012337", "NM_003002.2"], "genes": [SDHD],
-                                    "query": {"term": REFSEQGENE_QUERY, "max_records": 2}}, offline=True)
+    offline, offline_genes = fetch(
+        {
+            "accessions": ["NG_012337", "NM_003002.2"],
+            "genes": [SDHD],
+            "query": {"term": REFSEQGENE_QUERY, "max_records": 2},
+        },
+        offline=True,
+    )
     assert len(fake.seen()) == before
     assert offline == online and offline_genes == genes
 
@@ -128,8 +151,14 @@ def test_offline_names_every_missing_item_in_one_error(fetch, fake):
     fetch({"accessions": ["NG_012337.1"]})
     before = len(fake.seen())
     with pytest.raises(GenomedlError) as caught:
-        fetch({"accessions": ["NG_012337.1", "NM_003002.2", "NG_012772"], "genes": [{"gene_id": 5096}],
-               "query": {"term": REFSEQGENE_QUERY, "max_records": 2}}, offline=True)
+        fetch(
+            {
+                "accessions": ["NG_012337.1", "NM_003002.2", "NG_012772"],
+                "genes": [{"gene_id": 5096}],
+                "query": {"term": REFSEQGENE_QUERY, "max_records": 2},
+            },
+            offline=True,
+        )
     message = str(caught.value)
     assert "\n" not in message and "offline" in message
     for missing in ("NM_003002.2", "NG_012772", "gene:5096", f"query:{REFSEQGENE_QUERY}"):
@@ -138,8 +167,15 @@ def test_offline_names_every_missing_item_in_one_error(fetch, fake):
     assert len(fake.seen()) == before
 
 
-@pytest.mark.parametrize("spec", [{"accessions": ["NG 012337"]}, {"genes": [{"symbol": "SDHD"}]},
-                                  {"query": {"term": ""}}, {"accession": ["NG_012337"]}])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"accessions": ["NG 012337"]},
+        {"genes": [{"symbol": "SDHD"}]},
+        {"query": {"term": ""}},
+        {"accession": ["NG_012337"]},
+    ],
+)
 def test_bad_spec_is_one_clear_error(fetch, fake, spec):
     with pytest.raises(GenomedlError):
         fetch(spec)

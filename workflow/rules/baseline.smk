@@ -1,9 +1,6 @@
 rule baseline:
     input:
-        tokens="results/{dataset}/encoded/tokens.npy",
-        meta="results/{dataset}/encoded/meta.json",
-        labels="results/{dataset}/labels.tsv",
-        split="results/{dataset}/split.tsv",
+        **DATASET_FILES,
     output:
         model="results/{dataset}/models/{model}/model.npz",
         run="results/{dataset}/models/{model}/run.json",
@@ -14,7 +11,7 @@ rule baseline:
     wildcard_constraints:
         model=one_of(BASELINES),
     conda:
-        "../../envs/bio.yaml"
+        "../../envs/genomedl.yaml"
     params:
         settings=lambda w: as_json(config["baselines"][w.model]),
         seed=config["seed"],

@@ -10,7 +10,7 @@ localrules:
 
 def model_gpus(wildcards):
     """GPUs for one job: models.<name>.gpus for model jobs, else cluster.gpus."""
-    model = config["models"].get(wildcards.get("model"), {})
+    model = PLAN.models.get(wildcards.get("model"), {})
     return int(model.get("gpus", config["cluster"]["gpus"]))
 
 

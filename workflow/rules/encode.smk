@@ -10,13 +10,13 @@ rule encode:
     benchmark:
         "results/{dataset}/benchmarks/encode.tsv"
     conda:
-        "../../envs/bio.yaml"
+        "../../envs/genomedl.yaml"
     shell:
         "genomedl encode --fasta {input.fasta} --labels {input.labels}"
         " --tokens {output.tokens} --meta {output.meta} > {log} 2>&1"
 
 
-# k-mer ids for models that embed k-mers: request encoded/kmer{k}_{overlapping|non-overlapping}.npy
+# k-mer ids for models that embed k-mers: request encoded/kmer{k}_{stride}.npy, stride one of choices.KMER_STRIDES
 rule kmers:
     input:
         tokens="results/{dataset}/encoded/tokens.npy",
@@ -29,9 +29,9 @@ rule kmers:
         "results/{dataset}/benchmarks/kmers/kmer{k}_{stride}.tsv"
     wildcard_constraints:
         k="[3-6]",
-        stride="overlapping|non-overlapping",
+        stride=one_of(KMER_STRIDES),
     conda:
-        "../../envs/bio.yaml"
+        "../../envs/genomedl.yaml"
     shell:
         "genomedl kmers --tokens {input.tokens} --k {wildcards.k} --stride {wildcards.stride}"
         " --out {output.ids} --vocab {output.vocab} > {log} 2>&1"

@@ -1,52 +1,41 @@
 rule evaluate:
     input:
+        **DATASET_FILES,
         model=model_file,
         run="results/{dataset}/models/{model}/run.json",
-        tokens="results/{dataset}/encoded/tokens.npy",
-        meta="results/{dataset}/encoded/meta.json",
-        labels="results/{dataset}/labels.tsv",
-        split="results/{dataset}/split.tsv",
     output:
         predictions="results/{dataset}/eval/{model}/predictions.tsv",
         metrics="results/{dataset}/eval/{model}/metrics.json",
-        table=report(
+        table=figure(
             "results/{dataset}/eval/{model}/metrics.tsv",
-            caption="../report/metrics.rst",
-            category="Evaluation",
-            subcategory="{model}",
-            labels={"dataset": "{dataset}", "model": "{model}", "figure": "metrics"},
+            "metrics",
+            "Evaluation",
+            label="metrics",
         ),
-        roc_pr=report(
+        roc_pr=figure(
             "results/{dataset}/eval/{model}/roc_pr.png",
-            caption="../report/roc_pr.rst",
-            category="Evaluation",
-            subcategory="{model}",
-            labels={"dataset": "{dataset}", "model": "{model}", "figure": "ROC / PR"},
+            "roc_pr",
+            "Evaluation",
+            label="ROC / PR",
         ),
-        calibration=report(
+        calibration=figure(
             "results/{dataset}/eval/{model}/calibration.png",
-            caption="../report/calibration.rst",
-            category="Evaluation",
-            subcategory="{model}",
-            labels={
-                "dataset": "{dataset}",
-                "model": "{model}",
-                "figure": "calibration",
-            },
+            "calibration",
+            "Evaluation",
+            label="calibration",
         ),
-        confusion=report(
+        confusion=figure(
             "results/{dataset}/eval/{model}/confusion.png",
-            caption="../report/confusion.rst",
-            category="Evaluation",
-            subcategory="{model}",
-            labels={"dataset": "{dataset}", "model": "{model}", "figure": "confusion"},
+            "confusion",
+            "Evaluation",
+            label="confusion",
         ),
     log:
         "logs/{dataset}/evaluate/{model}.log",
     benchmark:
         "results/{dataset}/benchmarks/evaluate/{model}.tsv"
     conda:
-        "../../envs/ml.yaml"
+        "../../envs/genomedl.yaml"
     params:
         model_dir=subpath(input.run, parent=True),
         out_dir=subpath(output.metrics, parent=True),
@@ -63,17 +52,17 @@ rule plot_training:
         history="results/{dataset}/models/{model}/history.tsv",
         run="results/{dataset}/models/{model}/run.json",
     output:
-        report(
+        figure(
             "results/{dataset}/models/{model}/training.png",
-            caption="../report/training.rst",
-            category="Training",
-            labels={"dataset": "{dataset}", "model": "{model}"},
+            "training",
+            "Training",
+            subcategory=None,
         ),
     log:
         "logs/{dataset}/plot_training/{model}.log",
     wildcard_constraints:
         model=one_of(MODELS),
     conda:
-        "../../envs/bio.yaml"
+        "../../envs/genomedl.yaml"
     shell:
         "genomedl plot-training --history {input.history} --run {input.run} --out {output} > {log} 2>&1"

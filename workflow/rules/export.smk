@@ -1,12 +1,12 @@
 # Export (issue 12): every trained model as a TorchScript program + safetensors weights + model card.
 # BERT models on a published encoder's own text tokenizer cannot be carried by TorchScript: not exported.
 
-# Helpers (EXPORTED, export_encoder) live in common.smk.
+# Helpers (EXPORTED, pretrained_encoder) live in common.smk.
 
 
 rule export:
     input:
-        unpack(export_encoder),
+        unpack(pretrained_encoder),
         model=model_file,
         run="results/{dataset}/models/{model}/run.json",
         metrics="results/{dataset}/eval/{model}/metrics.json",
@@ -27,7 +27,7 @@ rule export:
     wildcard_constraints:
         model=one_of(EXPORTED),
     conda:
-        "../../envs/ml.yaml"
+        "../../envs/genomedl.yaml"
     params:
         model_dir=subpath(input.run, parent=True),
         eval_dir=subpath(input.metrics, parent=True),

@@ -12,17 +12,13 @@ rule extract:
     benchmark:
         "results/{dataset}/benchmarks/extract.tsv"
     conda:
-        "../../envs/bio.yaml"
+        "../../envs/genomedl.yaml"
     params:
         records=lambda w, input: (
             f"--records {input.records}" if "records" in input.keys() else ""
         ),
-        source=lambda w: as_json(dataset_config(w)["source"]),
-        task=lambda w: dataset_config(w)["task"],
-        window=lambda w: as_json(dataset_config(w)["window"]),
-        options=lambda w: as_json(dataset_config(w)["task_options"]),
+        settings=lambda w: as_json(PLAN.extract_settings[w.dataset]),
         seed=config["seed"],
     shell:
-        "genomedl extract {params.records} --source {params.source:q} --task {params.task}"
-        " --window {params.window:q} --options {params.options:q} --seed {params.seed}"
+        "genomedl extract {params.records} --settings {params.settings:q} --seed {params.seed}"
         " --fasta {output.fasta} --labels {output.labels} --summary {output.summary} > {log} 2>&1"

@@ -10,7 +10,7 @@ if "demo_data" in config:
         log:
             "logs/demo_data.log",
         conda:
-            "../../envs/bio.yaml"
+            "../../envs/genomedl.yaml"
         params:
             version=config["demo_data"]["version"],
             sha256=config["demo_data"]["sha256"],
@@ -32,13 +32,11 @@ rule fetch:
     benchmark:
         "results/{dataset}/benchmarks/fetch.tsv"
     conda:
-        "../../envs/bio.yaml"
+        "../../envs/genomedl.yaml"
     resources:
         ncbi_connections=1,  # a global resource (see profiles): one fetch job talks to NCBI at a time
     params:
-        source=lambda w: as_json(dataset_config(w)["source"]),
-        ncbi=as_json({k: v for k, v in config["ncbi"].items() if k != "api_key"}),
-        cache_dir=config["ncbi"]["cache_dir"],
+        settings=lambda w: as_json(PLAN.fetch_settings[w.dataset]),
     shell:
-        "genomedl fetch --source {params.source:q} --ncbi {params.ncbi:q} --cache-dir {params.cache_dir}"
+        "genomedl fetch --settings {params.settings:q}"
         " --records {output.records} --manifest {output.manifest} --genes {output.genes} > {log} 2>&1"

@@ -1,14 +1,11 @@
 # Fine-tuning of BERT-style encoders (arch bert): this dataset's pretrained encoder or a published one.
-# Helpers (BERT_MODELS, finetune_encoder) live in common.smk.
+# Helpers (pretrained_encoder) live in common.smk.
 
 
 rule finetune:
     input:
-        unpack(finetune_encoder),
-        tokens="results/{dataset}/encoded/tokens.npy",
-        meta="results/{dataset}/encoded/meta.json",
-        labels="results/{dataset}/labels.tsv",
-        split="results/{dataset}/split.tsv",
+        unpack(pretrained_encoder),
+        **DATASET_FILES,
     output:
         model="results/{dataset}/models/{model}/model.ckpt",
         history="results/{dataset}/models/{model}/history.tsv",
@@ -18,19 +15,15 @@ rule finetune:
     benchmark:
         "results/{dataset}/benchmarks/finetune/{model}.tsv"
     wildcard_constraints:
-        model=one_of(BERT_MODELS),
+        model=one_of(PLAN.bert),
     conda:
-        "../../envs/ml.yaml"
+        "../../envs/genomedl.yaml"
     threads: 2
     resources:
         **gpu_resources(),
     params:
-        settings=lambda w: as_json(config["models"][w.model]),
-        encoder=lambda w, input: (
-            input.encoder
-            if "encoder" in input.keys()
-            else config["models"][w.model].get("encoder", "")
-        ),
+        settings=lambda w: as_json(PLAN.models[w.model]),
+        encoder=lambda w, input: PLAN.encoder_arg(w.model, input.get("encoder")),
         seed=config["seed"],
         out_dir=subpath(output.run, parent=True),
     shell:

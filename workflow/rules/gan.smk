@@ -1,14 +1,11 @@
 # WGAN-GP per class: generated FASTA and quality against held-out real windows.
-# Helpers (GAN, GAN_CLASSES, gan_classifier) live in common.smk.
+# Helpers (gan_classifier) live in common.smk.
 
 
 rule gan:
     input:
         unpack(gan_classifier),
-        tokens="results/{dataset}/encoded/tokens.npy",
-        meta="results/{dataset}/encoded/meta.json",
-        labels="results/{dataset}/labels.tsv",
-        split="results/{dataset}/split.tsv",
+        **DATASET_FILES,
     output:
         fasta="results/{dataset}/gan/{label}/generated.fa",
         quality="results/{dataset}/gan/{label}/quality.json",
@@ -19,14 +16,14 @@ rule gan:
     benchmark:
         "results/{dataset}/benchmarks/gan/{label}.tsv"
     wildcard_constraints:
-        label=one_of(GAN_CLASSES),
+        label=one_of(PLAN.gan_classes),
     conda:
-        "../../envs/ml.yaml"
+        "../../envs/genomedl.yaml"
     threads: 2
     resources:
         **gpu_resources(),
     params:
-        settings=as_json(GAN or {}),
+        settings=as_json(PLAN.gan or {}),
         seed=config["seed"],
         out_dir=subpath(output.quality, parent=True),
         classifier=lambda w, input: (

@@ -1,65 +1,41 @@
-INTERPRETED = [
-    m
-    for m in MODELS
-    if config["interpret"]["enabled"]
-    and (config["interpret"]["models"] is None or m in config["interpret"]["models"])
-]
-
-
 rule interpret:
     input:
+        **DATASET_FILES,
         model="results/{dataset}/models/{model}/model.ckpt",
         run="results/{dataset}/models/{model}/run.json",
-        tokens="results/{dataset}/encoded/tokens.npy",
-        meta="results/{dataset}/encoded/meta.json",
-        labels="results/{dataset}/labels.tsv",
-        split="results/{dataset}/split.tsv",
     output:
         attributions="results/{dataset}/interpret/{model}/attributions.npz",
         summary="results/{dataset}/interpret/{model}/interpretation.json",
         meme="results/{dataset}/interpret/{model}/motifs.meme",
-        table=report(
+        table=figure(
             "results/{dataset}/interpret/{model}/motifs.tsv",
-            caption="../report/motifs_table.rst",
-            category="Interpretation",
-            subcategory="{model}",
-            labels={
-                "dataset": "{dataset}",
-                "model": "{model}",
-                "figure": "motif table",
-            },
+            "motifs_table",
+            "Interpretation",
+            label="motif table",
         ),
-        logos=report(
+        logos=figure(
             "results/{dataset}/interpret/{model}/attributions.png",
-            caption="../report/attributions.rst",
-            category="Interpretation",
-            subcategory="{model}",
-            labels={
-                "dataset": "{dataset}",
-                "model": "{model}",
-                "figure": "attributions",
-            },
+            "attributions",
+            "Interpretation",
+            label="attributions",
         ),
-        motifs=report(
+        motifs=figure(
             "results/{dataset}/interpret/{model}/motifs.png",
-            caption="../report/motifs.rst",
-            category="Interpretation",
-            subcategory="{model}",
-            labels={"dataset": "{dataset}", "model": "{model}", "figure": "motifs"},
+            "motifs",
+            "Interpretation",
+            label="motifs",
         ),
-        filters=report(
+        filters=figure(
             "results/{dataset}/interpret/{model}/filters.png",
-            caption="../report/filters.rst",
-            category="Interpretation",
-            subcategory="{model}",
-            labels={"dataset": "{dataset}", "model": "{model}", "figure": "filters"},
+            "filters",
+            "Interpretation",
+            label="filters",
         ),
-        attention=report(
+        attention=figure(
             "results/{dataset}/interpret/{model}/attention.png",
-            caption="../report/attention.rst",
-            category="Interpretation",
-            subcategory="{model}",
-            labels={"dataset": "{dataset}", "model": "{model}", "figure": "attention"},
+            "attention",
+            "Interpretation",
+            label="attention",
         ),
     log:
         "logs/{dataset}/interpret/{model}.log",
@@ -68,7 +44,7 @@ rule interpret:
     wildcard_constraints:
         model=one_of(INTERPRETED),
     conda:
-        "../../envs/ml.yaml"
+        "../../envs/genomedl.yaml"
     threads: 2
     params:
         model_dir=subpath(input.run, parent=True),

@@ -14,7 +14,7 @@ rule reference_records:
     benchmark:
         "results/{dataset}/benchmarks/reference_records.tsv"
     conda:
-        "../../envs/bio.yaml"
+        "../../envs/genomedl.yaml"
     shell:
         "genomedl reference-fasta --records {input} --out {output.fasta} > {log} 2>&1"
 
@@ -31,9 +31,9 @@ rule predict:
     benchmark:
         "results/{dataset}/benchmarks/predict/{model}/{query}.tsv"
     wildcard_constraints:
-        query=one_of(queries_of("fasta", "csv", "bed")),
+        query=one_of(PLAN.region_queries),
     conda:
-        "../../envs/ml.yaml"
+        "../../envs/genomedl.yaml"
     threads: 2
     resources:
         **predict_resources(),
@@ -54,4 +54,4 @@ use rule predict as predict_variants with:
         effects="results/{dataset}/predict/{model}/{query}/effects.png",
         summary="results/{dataset}/predict/{model}/{query}/summary.json",
     wildcard_constraints:
-        query=one_of(queries_of("vcf")),
+        query=one_of(PLAN.variant_queries),

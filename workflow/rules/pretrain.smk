@@ -1,12 +1,12 @@
 # BERT masked-LM pretraining on the train split (+ extra FASTA), and clusters of its embeddings.
-# Helpers (BERT_MODELS, PRETRAIN, lm_report_inputs) live in common.smk.
+# Helpers (lm_report_inputs) live in common.smk.
 
 
 rule pretrain:
     input:
         tokens="results/{dataset}/encoded/tokens.npy",
         split="results/{dataset}/split.tsv",  # only the train split is read
-        extra=PRETRAIN.get("extra_fasta", []),
+        extra=PLAN.pretrain["extra_fasta"],
     output:
         encoder=directory("results/{dataset}/pretrain/encoder"),
         history="results/{dataset}/pretrain/history.tsv",
@@ -16,12 +16,12 @@ rule pretrain:
     benchmark:
         "results/{dataset}/benchmarks/pretrain.tsv"
     conda:
-        "../../envs/ml.yaml"
+        "../../envs/genomedl.yaml"
     threads: 2
     resources:
         **gpu_resources(),
     params:
-        settings=as_json(PRETRAIN),
+        settings=as_json(PLAN.pretrain),
         seed=config["seed"],
         out_dir=subpath(output.run, parent=True),
     shell:
@@ -31,11 +31,8 @@ rule pretrain:
 
 rule embed:
     input:
+        **DATASET_FILES,
         encoder="results/{dataset}/pretrain/encoder",
-        tokens="results/{dataset}/encoded/tokens.npy",
-        meta="results/{dataset}/encoded/meta.json",
-        labels="results/{dataset}/labels.tsv",
-        split="results/{dataset}/split.tsv",
     output:
         "results/{dataset}/embeddings/clusters.json",
     log:
@@ -43,7 +40,7 @@ rule embed:
     benchmark:
         "results/{dataset}/benchmarks/embed.tsv"
     conda:
-        "../../envs/ml.yaml"
+        "../../envs/genomedl.yaml"
     params:
         seed=config["seed"],
     shell:

@@ -21,43 +21,37 @@ rule report:
             "results/{{dataset}}/export/{model}/model_card.json", model=EXPORTED
         ),
     output:
-        html=report(
+        html=figure(
             "results/{dataset}/report/index.html",
-            caption="../report/index.rst",
-            category="Reports",
-            labels={"dataset": "{dataset}"},
+            "index",
+            "Reports",
+            subcategory=None,
         ),
-        leaderboard=report(
+        leaderboard=figure(
             "results/{dataset}/report/leaderboard.tsv",
-            caption="../report/leaderboard.rst",
-            category="Leaderboard",
-            labels={"dataset": "{dataset}"},
+            "leaderboard",
+            "Leaderboard",
+            subcategory=None,
         ),
-        overview=report(
+        overview=figure(
             "results/{dataset}/report/overview.png",
-            caption="../report/overview.rst",
-            category="Data",
-            labels={"dataset": "{dataset}"},
+            "overview",
+            "Data",
+            subcategory=None,
         ),
     log:
         "logs/{dataset}/report.log",
     benchmark:
         "results/{dataset}/benchmarks/report.tsv"
     conda:
-        "../../envs/bio.yaml"
+        "../../envs/genomedl.yaml"
     params:
         model_dirs=lambda w, input: [os.path.dirname(p) for p in input.runs],
         eval_dirs=lambda w, input: [os.path.dirname(p) for p in input.metrics],
         interpret_dirs=lambda w, input: [os.path.dirname(p) for p in input.interpret],
         predict_dirs=lambda w, input: [os.path.dirname(p) for p in input.predict],
         # the settings shown under "run information" (never the NCBI API key)
-        run_config=lambda w: as_json(
-            {
-                k: config[k]
-                for k in ("seed", "models", "baselines", "evaluate", "interpret")
-            }
-            | {"dataset": config["datasets"][w.dataset]}
-        ),
+        run_config=lambda w: as_json(PLAN.run_information[w.dataset]),
         bootstrap=config["evaluate"]["bootstrap"],
         seed=config["seed"],
     shell:
@@ -80,6 +74,6 @@ rule report_index:
     log:
         "logs/report_index.log",
     conda:
-        "../../envs/bio.yaml"
+        "../../envs/genomedl.yaml"
     shell:
         "genomedl report-index --reports {input} --out {output} > {log} 2>&1"

@@ -10,21 +10,19 @@ rule split:
     benchmark:
         "results/{dataset}/benchmarks/split.tsv"
     conda:
-        "../../envs/bio.yaml"
+        "../../envs/genomedl.yaml"
     params:
         settings=lambda w: as_json(dataset_config(w)["split"]),
         seed=config["seed"],
+        fold="",
     shell:
         "genomedl split --labels {input.labels} --tokens {input.tokens} --split {output.split}"
         " --summary {output.summary} --settings {params.settings:q} --seed {params.seed}"
-        " > {log} 2>&1"
+        "{params.fold} > {log} 2>&1"
 
 
 # k-fold cross-validation (split.strategy: kfold): fold i of split.k; fold 0 is also split.tsv
-rule split_fold:
-    input:
-        labels="results/{dataset}/labels.tsv",
-        tokens="results/{dataset}/encoded/tokens.npy",
+use rule split as split_fold with:
     output:
         split="results/{dataset}/splits/fold{fold}/split.tsv",
         summary="results/{dataset}/splits/fold{fold}/split_summary.json",
@@ -34,12 +32,5 @@ rule split_fold:
         "results/{dataset}/benchmarks/split/fold{fold}.tsv"
     wildcard_constraints:
         fold=r"\d+",
-    conda:
-        "../../envs/bio.yaml"
     params:
-        settings=lambda w: as_json(dataset_config(w)["split"]),
-        seed=config["seed"],
-    shell:
-        "genomedl split --labels {input.labels} --tokens {input.tokens} --split {output.split}"
-        " --summary {output.summary} --settings {params.settings:q} --seed {params.seed}"
-        " --fold {wildcards.fold} > {log} 2>&1"
+        fold=lambda w: f" --fold {w.fold}",

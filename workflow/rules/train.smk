@@ -1,9 +1,6 @@
 rule train:
     input:
-        tokens="results/{dataset}/encoded/tokens.npy",
-        meta="results/{dataset}/encoded/meta.json",
-        labels="results/{dataset}/labels.tsv",
-        split="results/{dataset}/split.tsv",
+        **DATASET_FILES,
     output:
         model="results/{dataset}/models/{model}/model.ckpt",
         history="results/{dataset}/models/{model}/history.tsv",
@@ -15,12 +12,12 @@ rule train:
     wildcard_constraints:
         model=one_of(MODELS),
     conda:
-        "../../envs/ml.yaml"
+        "../../envs/genomedl.yaml"
     threads: 2
     resources:
         **gpu_resources(),
     params:
-        settings=lambda w: as_json(config["models"][w.model]),
+        settings=lambda w: as_json(PLAN.models[w.model]),
         seed=config["seed"],
         out_dir=subpath(output.run, parent=True),
     shell:

@@ -50,8 +50,10 @@ def expand_sweeps(models: dict[str, dict]) -> dict[str, dict]:
             labels = [f"{k}-{_label(v)}" for k, v in params.items()]
             bad = [label for label in labels if not _SAFE.match(label)]
             if bad:
-                raise GenomedlError(f"config key models.{name}: sweep value {bad[0]!r} cannot be part of a model "
-                                    "name; use letters, digits, '.', '+' and '-' only")
+                raise GenomedlError(
+                    f"config key models.{name}: sweep value {bad[0]!r} cannot be part of a model "
+                    "name; use letters, digits, '.', '+' and '-' only"
+                )
             out[SEP.join([name, *labels])] = {**settings, **params, "sweep": {"group": name, "params": params}}
     return out
 

@@ -22,8 +22,8 @@ from .tokens import bytes_to_tokens
 def _check_names(fasta: Path, block, names: bytes, offsets: np.ndarray, row: int) -> None:
     """Raise unless the block's header names equal the label ids of rows ``row...``."""
     n = len(block.windows)
-    expected_lengths = np.diff(offsets[row:row + n + 1])
-    expected = names[offsets[row]:offsets[row + n]]
+    expected_lengths = np.diff(offsets[row : row + n + 1])
+    expected = names[offsets[row] : offsets[row + n]]
     got = block.names.tobytes()
     if np.array_equal(block.name_lengths, expected_lengths) and got == expected:
         return
@@ -32,16 +32,18 @@ def _check_names(fasta: Path, block, names: bytes, offsets: np.ndarray, row: int
     else:
         differing = np.frombuffer(got, np.uint8) != np.frombuffer(expected, np.uint8)
         first = int(np.searchsorted(np.cumsum(expected_lengths), int(np.argmax(differing)), side="right"))
-    raise GenomedlError(f"{fasta}: sequence {row + first + 1} is out of step with the labels file; "
-                        "rerun the extract stage")
+    raise GenomedlError(
+        f"{fasta}: sequence {row + first + 1} is out of step with the labels file; rerun the extract stage"
+    )
 
 
-def run_encode(fasta: Path, labels_path: Path, out_tokens: Path, out_meta: Path, chunk: int = 1 << 24,
-               log=print) -> tuple[int, int]:
-    """Encode every window (``chunk``: bytes of FASTA text per block); returns (N, L).
+def run_encode(fasta: Path, labels: Path, tokens: Path, meta: Path, chunk: int = 1 << 24, log=print) -> tuple[int, int]:
+    """Encode every window of ``fasta`` into ``tokens`` (uint8 ``[N, L]``, .npy) and ``meta`` (JSON);
+    ``chunk``: bytes of FASTA text per block. Returns (N, L).
 
-    All windows must have one length; sequence names must follow ``labels.tsv`` row by row.
+    All windows must have one length; sequence names must follow ``labels`` (labels.tsv) row by row.
     """
+    labels_path, out_tokens, out_meta = labels, tokens, meta
     labels = read_tsv(labels_path, dtype={"id": str}, usecols=["id", "label", "start", "end"])
     ids = labels["id"].to_numpy(dtype=object)
     length = int(labels["end"].iloc[0] - labels["start"].iloc[0])
@@ -58,15 +60,14 @@ def run_encode(fasta: Path, labels_path: Path, out_tokens: Path, out_meta: Path,
             if row + n > len(ids):
                 raise GenomedlError(f"{fasta}: more sequences than the {len(ids)} labels; rerun the extract stage")
             _check_names(fasta, block, names, offsets, row)
-            bytes_to_tokens(block.windows, f"{fasta} windows {row + 1}-{row + n}", out=tokens[row:row + n])
+            bytes_to_tokens(block.windows, f"{fasta} windows {row + 1}-{row + n}", out=tokens[row : row + n])
             row += n
         if row != len(ids):
             raise GenomedlError(f"{fasta}: {row} sequences for {len(ids)} labels; rerun the extract stage")
         tokens.flush()
         del tokens
     classes = sorted(labels["label"].unique())
-    write_json({"n": len(ids), "length": length, "alphabet": ALPHABET, "dtype": "uint8",
-                "classes": classes}, out_meta)
+    write_json({"n": len(ids), "length": length, "alphabet": ALPHABET, "dtype": "uint8", "classes": classes}, out_meta)
     log(f"encode: {len(ids)} x {length} tokens written to {out_tokens}")
     return len(ids), length
 

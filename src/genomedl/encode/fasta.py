@@ -19,9 +19,9 @@ NEWLINE, GT = 10, 62
 
 
 class Block(NamedTuple):
-    names: np.ndarray        # uint8, the header names of the block concatenated (without '>')
+    names: np.ndarray  # uint8, the header names of the block concatenated (without '>')
     name_lengths: np.ndarray  # int64 [n], bytes per name
-    windows: np.ndarray      # uint8 [n, length], ASCII sequences
+    windows: np.ndarray  # uint8 [n, length], ASCII sequences
 
 
 def _segments(name_lengths: np.ndarray, length: int) -> np.ndarray:
@@ -38,7 +38,7 @@ def _parse(buf: np.ndarray, length: int, origin: str, first_row: int) -> tuple[i
     n = len(newlines) // 2
     if n == 0:
         return 0, Block(buf[:0], np.zeros(0, dtype=np.int64), buf[:0].reshape(0, length))
-    newlines = newlines[:2 * n]
+    newlines = newlines[: 2 * n]
     line_starts = np.concatenate(([0], newlines[:-1] + 1))
     head_starts, head_ends = line_starts[0::2], newlines[0::2]
     seq_starts, seq_ends = line_starts[1::2], newlines[1::2]
@@ -46,8 +46,9 @@ def _parse(buf: np.ndarray, length: int, origin: str, first_row: int) -> tuple[i
     wrong = (seq_ends - seq_starts) != length
     if not_header.any() or wrong.any():
         row = first_row + int(np.argmax(not_header | wrong)) + 1
-        raise GenomedlError(f"{origin}: window {row} is not one '>id' line and one {length}-bp sequence line; "
-                            "rerun the extract stage")
+        raise GenomedlError(
+            f"{origin}: window {row} is not one '>id' line and one {length}-bp sequence line; rerun the extract stage"
+        )
     consumed = int(newlines[-1]) + 1
     name_lengths = head_ends - head_starts - 1
     classes = _segments(name_lengths, length)

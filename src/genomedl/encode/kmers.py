@@ -41,7 +41,7 @@ def kmer_tokens(tokens: np.ndarray, k: int, overlapping: bool = True) -> np.ndar
     code = np.zeros((n, count), dtype=np.int64)
     unknown = np.zeros((n, count), dtype=bool)
     for offset in range(k):  # k <= 6 vectorised passes, each over every k-mer at once
-        column = tokens[:, offset:offset + span:stride]
+        column = tokens[:, offset : offset + span : stride]
         code = code * 4 + np.minimum(column, 3)
         unknown |= column > 3
     out = np.empty((n, count + 2), dtype=np.uint16)
@@ -50,20 +50,34 @@ def kmer_tokens(tokens: np.ndarray, k: int, overlapping: bool = True) -> np.ndar
     return out
 
 
-def run_kmers(tokens_path: Path, k: int, overlapping: bool, out_ids: Path, out_vocab: Path,
-              chunk: int = 65536, log=print) -> tuple[int, int]:
-    """Write the k-mer ids of every row of ``tokens.npy`` (streamed ``chunk`` rows at a time) + vocabulary."""
-    tokens = np.load(tokens_path, mmap_mode="r")
+def run_kmers(
+    tokens: Path, out: Path, vocab: Path, k: int, stride: str, chunk: int = 65536, log=print
+) -> tuple[int, int]:
+    """Write the k-mer ids of every row of ``tokens`` (tokens.npy, streamed ``chunk`` rows at a time) to ``out``
+    (.npy) and the vocabulary to ``vocab`` (JSON); ``stride``: one of :data:`~genomedl.choices.KMER_STRIDES`."""
+    out_ids, out_vocab, overlapping = out, vocab, stride == "overlapping"
+    tokens = np.load(tokens, mmap_mode="r")
     n, length = tokens.shape
     width = kmer_tokens(np.zeros((1, length), dtype=np.uint8), k, overlapping).shape[1]
     with atomic_path(out_ids) as tmp:
         ids = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint16, shape=(n, width))
         for start in range(0, n, chunk):
-            ids[start:start + chunk] = kmer_tokens(np.asarray(tokens[start:start + chunk]), k, overlapping)
+            ids[start : start + chunk] = kmer_tokens(np.asarray(tokens[start : start + chunk]), k, overlapping)
         ids.flush()
         del ids
     specials = dict(zip(("pad", "unk", "cls", "sep", "mask"), range(len(SPECIALS))))
-    write_json({"k": k, "overlapping": overlapping, "stride": 1 if overlapping else k, "length": length,
-                "width": width, "dtype": "uint16", "special_ids": specials, "tokens": vocabulary(k)}, out_vocab)
+    write_json(
+        {
+            "k": k,
+            "overlapping": overlapping,
+            "stride": 1 if overlapping else k,
+            "length": length,
+            "width": width,
+            "dtype": "uint16",
+            "special_ids": specials,
+            "tokens": vocabulary(k),
+        },
+        out_vocab,
+    )
     log(f"kmers: {n} x {width} {k}-mer ids written to {out_ids}")
     return n, width

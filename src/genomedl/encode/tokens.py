@@ -26,11 +26,13 @@ def bytes_to_tokens(raw: bytes | np.ndarray, origin: str = "sequence", out: np.n
     view = memoryview(raw).cast("B")
     out = np.empty(len(view), dtype=np.uint8) if out is None else out.reshape(-1)
     for start in range(0, len(view), PIECE):
-        piece = bytes(view[start:start + PIECE])
+        piece = bytes(view[start : start + PIECE])
         translated = piece.translate(TABLE)
         bad = translated.find(INVALID)
         if bad >= 0:
-            raise GenomedlError(f"{origin}: invalid character {chr(piece[bad])!r} at byte {start + bad + 1}; "
-                                "sequences may contain only IUPAC nucleotide codes")
-        out[start:start + len(piece)] = np.frombuffer(translated, dtype=np.uint8)
+            raise GenomedlError(
+                f"{origin}: invalid character {chr(piece[bad])!r} at byte {start + bad + 1}; "
+                "sequences may contain only IUPAC nucleotide codes"
+            )
+        out[start : start + len(piece)] = np.frombuffer(translated, dtype=np.uint8)
     return out

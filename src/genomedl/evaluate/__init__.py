@@ -8,10 +8,12 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from .. import plotting
+from ..config import stage_settings
 from ..data import load_dataset
 from ..tables import read_json, write_json, write_tsv
 from .bootstrap import bootstrap_distribution, interval
-from .metrics import SCALARS, weighted_metrics
+from .metrics import SCALARS, calibration_bins, weighted_metrics
 
 __all__ = ["compute_metrics", "model_proba", "run_evaluate", "metrics_table"]
 
@@ -20,6 +22,7 @@ def model_proba(model_dir: Path, tokens: np.ndarray) -> np.ndarray:
     """Probabilities ``[N, C]`` from whatever kind of model ``model_dir`` holds (neural: on the CPU, both
     strands averaged)."""
     from ..predict.score import load_scorer
+
     return load_scorer(model_dir, device="cpu", strands="both").proba(tokens, batch_size=512)
 
 
@@ -33,14 +36,17 @@ def curve_points(y: np.ndarray, scores: np.ndarray) -> dict:
 
 def reliability(y: np.ndarray, probs: np.ndarray, n_bins: int) -> dict:
     """Top-label reliability diagram: per equal-width confidence bin its count, mean confidence, accuracy."""
-    from .metrics import calibration_bins
     bins = calibration_bins(probs, n_bins)
     count = np.bincount(bins, minlength=n_bins)
     conf = np.bincount(bins, probs.max(1), minlength=n_bins)
     correct = np.bincount(bins, (probs.argmax(1) == y).astype(float), minlength=n_bins)
     mean = lambda s: [round(float(v), 5) if c else None for v, c in zip(s / np.maximum(count, 1), count)]
-    return {"edges": np.linspace(0, 1, n_bins + 1).round(5).tolist(), "count": count.tolist(),
-            "confidence": mean(conf), "accuracy": mean(correct)}
+    return {
+        "edges": np.linspace(0, 1, n_bins + 1).round(5).tolist(),
+        "count": count.tolist(),
+        "confidence": mean(conf),
+        "accuracy": mean(correct),
+    }
 
 
 def _num(value) -> float | None:
@@ -52,12 +58,18 @@ def compute_metrics(y: np.ndarray, probs: np.ndarray, classes: list[str], n_bins
     metrics, confusion matrix, ROC/PR curve points and the reliability diagram."""
     point = weighted_metrics(y, probs, np.ones((1, len(y))), n_bins)
     pred = probs.argmax(axis=1)
-    out = {"n": int(len(y)), "class_counts": {c: int((y == i).sum()) for i, c in enumerate(classes)},
-           **{k: _num(point[k][0]) for k in SCALARS},
-           "per_class": {c: {"support": int((y == i).sum()), **{k: _num(v[0, i]) for k, v in point["per_class"].items()}}
-                         for i, c in enumerate(classes)},
-           "confusion_matrix": skm.confusion_matrix(y, pred, labels=list(range(len(classes)))).tolist(),
-           "calibration": reliability(y, probs, n_bins), "curves": {}}
+    out = {
+        "n": int(len(y)),
+        "class_counts": {c: int((y == i).sum()) for i, c in enumerate(classes)},
+        **{k: _num(point[k][0]) for k in SCALARS},
+        "per_class": {
+            c: {"support": int((y == i).sum()), **{k: _num(v[0, i]) for k, v in point["per_class"].items()}}
+            for i, c in enumerate(classes)
+        },
+        "confusion_matrix": skm.confusion_matrix(y, pred, labels=list(range(len(classes)))).tolist(),
+        "calibration": reliability(y, probs, n_bins),
+        "curves": {},
+    }
     if len(np.unique(y)) == len(classes):
         out["curves"] = {name: curve_points(y == i, probs[:, i]) for i, name in enumerate(classes)}
     return out
@@ -66,18 +78,39 @@ def compute_metrics(y: np.ndarray, probs: np.ndarray, classes: list[str], n_bins
 def metrics_table(result: dict) -> pd.DataFrame:
     """One row per metric (overall, then per class): value and confidence interval."""
     ci = result.get("ci", {})
-    rows = [{"metric": k, "class": "all", "value": result[k], "ci_low": (ci.get(k) or [None, None])[0],
-             "ci_high": (ci.get(k) or [None, None])[1]} for k in SCALARS]
-    rows += [{"metric": k, "class": c, "value": v, "ci_low": None, "ci_high": None}
-             for c, m in result["per_class"].items() for k, v in m.items() if k != "support"]
+    rows = [
+        {
+            "metric": k,
+            "class": "all",
+            "value": result[k],
+            "ci_low": (ci.get(k) or [None, None])[0],
+            "ci_high": (ci.get(k) or [None, None])[1],
+        }
+        for k in SCALARS
+    ]
+    rows += [
+        {"metric": k, "class": c, "value": v, "ci_low": None, "ci_high": None}
+        for c, m in result["per_class"].items()
+        for k, v in m.items()
+        if k != "support"
+    ]
     return pd.DataFrame(rows)
 
 
-def run_evaluate(model_dir: Path, tokens: Path, meta: Path, labels: Path, split: Path, out_dir: Path,
-                 n_boot: int = 1000, seed: int = 0, n_bins: int = 15, log=print) -> dict:
-    """Score the test split; write predictions.tsv, metrics.json, metrics.tsv and the model's figures."""
-    from ..report import figures
-
+def run_evaluate(
+    model_dir: Path,
+    tokens: Path,
+    meta: Path,
+    labels: Path,
+    split: Path,
+    out_dir: Path,
+    settings: dict,
+    seed: int,
+    log=print,
+) -> dict:
+    """Score the test split; write predictions.tsv, metrics.json, metrics.tsv and the model's figures in
+    ``out_dir``. ``settings``: schema section ``evaluate`` (bootstrap resamples); ``seed``: the bootstrap's."""
+    n_boot = stage_settings("evaluate", settings)["bootstrap"]
     data = load_dataset(tokens, meta, labels, split)
     test = data.parts["test"]
     probs = model_proba(model_dir, test.tokens)
@@ -87,16 +120,21 @@ def run_evaluate(model_dir: Path, tokens: Path, meta: Path, labels: Path, split:
         predictions[f"p_{name}"] = probs[:, i].round(6)
     predictions["predicted"] = [data.classes[i] for i in probs.argmax(axis=1)]
     write_tsv(predictions, out_dir / "predictions.tsv")
-    result = {"model": run["model"], "arch": run["arch"], "classes": data.classes, "split": "test",
-              **compute_metrics(test.labels, probs, data.classes, n_bins)}
+    result = {
+        "model": run["model"],
+        "arch": run["arch"],
+        "classes": data.classes,
+        "split": "test",
+        **compute_metrics(test.labels, probs, data.classes),
+    }
     if n_boot and len(test.labels):
-        dist = bootstrap_distribution(test.labels, probs, n_boot, seed, n_bins)
+        dist = bootstrap_distribution(test.labels, probs, n_boot, seed)
         result["ci"] = {k: interval(v) for k, v in dist.items()}
         result["bootstrap"] = {"resamples": n_boot, "seed": seed, "level": 0.95}
     write_tsv(metrics_table(result), out_dir / "metrics.tsv")
-    figures.save(figures.roc_pr({run["model"]: result}, data.classes), out_dir / "roc_pr.png")
-    figures.save(figures.calibration({run["model"]: result}), out_dir / "calibration.png")
-    figures.save(figures.confusion(run["model"], result), out_dir / "confusion.png")
+    plotting.save(plotting.roc_pr({run["model"]: result}, data.classes), out_dir / "roc_pr.png")
+    plotting.save(plotting.calibration({run["model"]: result}), out_dir / "calibration.png")
+    plotting.save(plotting.confusion(run["model"], result), out_dir / "confusion.png")
     write_json(result, out_dir / "metrics.json")
     log(f"evaluate: {run['model']} AUROC {result['auroc']} MCC {result['mcc']} on {result['n']} test windows")
     return result

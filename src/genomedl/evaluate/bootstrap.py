@@ -10,7 +10,7 @@ import numpy as np
 
 from .metrics import SCALARS, weighted_metrics
 
-CHUNK = 250      # resamples scored at once (bounds memory at CHUNK x N floats per array)
+CHUNK = 250  # resamples scored at once (bounds memory at CHUNK x N floats per array)
 
 
 def resample_weights(n: int, n_boot: int, seed: int) -> np.ndarray:
@@ -19,11 +19,12 @@ def resample_weights(n: int, n_boot: int, seed: int) -> np.ndarray:
     return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
 
 
-def bootstrap_distribution(y: np.ndarray, probs: np.ndarray, n_boot: int, seed: int,
-                           n_bins: int = 15) -> dict[str, np.ndarray]:
+def bootstrap_distribution(
+    y: np.ndarray, probs: np.ndarray, n_boot: int, seed: int, n_bins: int = 15
+) -> dict[str, np.ndarray]:
     """Scalar metrics ``[n_boot]`` on each resample of the test set (NaN where a metric is undefined)."""
     weights = resample_weights(len(y), n_boot, seed)
-    parts = [weighted_metrics(y, probs, weights[i:i + CHUNK], n_bins) for i in range(0, n_boot, CHUNK)]
+    parts = [weighted_metrics(y, probs, weights[i : i + CHUNK], n_bins) for i in range(0, n_boot, CHUNK)]
     return {k: np.concatenate([p[k] for p in parts]) for k in SCALARS}
 
 

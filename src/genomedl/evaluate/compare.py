@@ -15,8 +15,9 @@ def rank_metric(evals: dict[str, dict]) -> str:
     return "auroc" if evals and all(e.get("auroc") is not None for e in evals.values()) else "mcc"
 
 
-def leaderboard(evals: dict[str, dict], predictions: dict[str, pd.DataFrame] | None = None,
-                n_boot: int = 1000, seed: int = 0) -> list[dict]:
+def leaderboard(
+    evals: dict[str, dict], predictions: dict[str, pd.DataFrame] | None = None, n_boot: int = 1000, seed: int = 0
+) -> list[dict]:
     """Rows best first by :func:`rank_metric`: metrics with intervals, and for every model after the first
     the paired bootstrap difference to the best (``delta``, ``delta_ci``, ``p``) on the ranking metric.
 
@@ -24,8 +25,15 @@ def leaderboard(evals: dict[str, dict], predictions: dict[str, pd.DataFrame] | N
     them, the paired test is left out.
     """
     metric = rank_metric(evals)
-    rows = [{"model": name, "arch": e["arch"], **{m: e.get(m) for m in LEADERBOARD_METRICS},
-             "ci": {m: (e.get("ci") or {}).get(m) for m in LEADERBOARD_METRICS}} for name, e in evals.items()]
+    rows = [
+        {
+            "model": name,
+            "arch": e["arch"],
+            **{m: e.get(m) for m in LEADERBOARD_METRICS},
+            "ci": {m: (e.get("ci") or {}).get(m) for m in LEADERBOARD_METRICS},
+        }
+        for name, e in evals.items()
+    ]
     rows.sort(key=lambda r: (r[metric] is None, -(r[metric] or 0), r["model"]))
     for row in rows:
         row["rank_metric"] = metric
@@ -36,12 +44,14 @@ def leaderboard(evals: dict[str, dict], predictions: dict[str, pd.DataFrame] | N
     y = best["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
     dists = {}
     for row in rows:
-        table = predictions[row["model"]].set_index("id").loc[best["id"]]      # same window order for every model
+        table = predictions[row["model"]].set_index("id").loc[best["id"]]  # same window order for every model
         probs = table[[f"p_{c}" for c in classes]].to_numpy(float)
         dists[row["model"]] = bootstrap_distribution(y, probs, n_boot, seed)[metric]
     for row in rows[1:]:
-        row.update(delta=None if row[metric] is None or rows[0][metric] is None else round(rows[0][metric] - row[metric], 6),
-                   **paired_test(dists[rows[0]["model"]], dists[row["model"]]))
+        row.update(
+            delta=None if row[metric] is None or rows[0][metric] is None else round(rows[0][metric] - row[metric], 6),
+            **paired_test(dists[rows[0]["model"]], dists[row["model"]]),
+        )
     return rows
 
 
@@ -54,7 +64,14 @@ def leaderboard_table(rows: list[dict]) -> pd.DataFrame:
             ci = r["ci"].get(m) or [np.nan, np.nan]
             item.update({m: r[m], f"{m}_ci_low": ci[0], f"{m}_ci_high": ci[1]})
         ci = r.get("delta_ci") or [np.nan, np.nan]
-        item.update({"ranked_by": r["rank_metric"], "delta_to_best": r.get("delta"), "delta_ci_low": ci[0],
-                     "delta_ci_high": ci[1], "paired_p": r.get("p")})
+        item.update(
+            {
+                "ranked_by": r["rank_metric"],
+                "delta_to_best": r.get("delta"),
+                "delta_ci_low": ci[0],
+                "delta_ci_high": ci[1],
+                "paired_p": r.get("p"),
+            }
+        )
         flat.append(item)
     return pd.DataFrame(flat)

@@ -20,7 +20,7 @@ def _ratio(num: np.ndarray, den: np.ndarray, empty: float = 0.0) -> np.ndarray:
 
 def confusion(y: np.ndarray, pred: np.ndarray, w: np.ndarray, n_classes: int) -> np.ndarray:
     """Weighted confusion matrices ``[B, C, C]`` (rows: true class, columns: predicted)."""
-    cell = np.eye(n_classes * n_classes)[y * n_classes + pred]                 # [N, C*C]
+    cell = np.eye(n_classes * n_classes)[y * n_classes + pred]  # [N, C*C]
     return (w @ cell).reshape(-1, n_classes, n_classes)
 
 
@@ -35,9 +35,15 @@ def from_confusion(cm: np.ndarray) -> dict[str, np.ndarray]:
     balanced = _ratio((recall * present).sum(1), present.sum(1), np.nan)
     correct = diag.sum(1)
     cov = correct * total - (predicted * true).sum(1)
-    den = np.sqrt((total ** 2 - (predicted ** 2).sum(1)) * (total ** 2 - (true ** 2).sum(1)))
-    return {"accuracy": _ratio(correct, total, np.nan), "balanced_accuracy": balanced, "mcc": _ratio(cov, den),
-            "precision": precision, "recall": recall, "f1": f1}
+    den = np.sqrt((total**2 - (predicted**2).sum(1)) * (total**2 - (true**2).sum(1)))
+    return {
+        "accuracy": _ratio(correct, total, np.nan),
+        "balanced_accuracy": balanced,
+        "mcc": _ratio(cov, den),
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+    }
 
 
 def _tie_groups(sorted_scores: np.ndarray) -> np.ndarray:
@@ -74,7 +80,7 @@ def brier(y: np.ndarray, probs: np.ndarray, w: np.ndarray) -> np.ndarray:
     onehot = np.eye(probs.shape[1])[y]
     per_sample = ((probs - onehot) ** 2).sum(1)
     if probs.shape[1] == 2:
-        per_sample = per_sample / 2                     # (p1 - y)^2 == half the two-class sum
+        per_sample = per_sample / 2  # (p1 - y)^2 == half the two-class sum
     return _ratio(w @ per_sample, w.sum(1), np.nan)
 
 
@@ -100,6 +106,11 @@ def weighted_metrics(y: np.ndarray, probs: np.ndarray, w: np.ndarray, n_bins: in
     per_class["auprc"] = np.stack([average_precision(y == c, probs[:, c], w) for c in range(n_classes)], 1)
     pick = (lambda a: a[:, 1]) if n_classes == 2 else (lambda a: a.mean(1))
     out = {k: pick(v) for k, v in per_class.items()}
-    out.update(accuracy=cm["accuracy"], balanced_accuracy=cm["balanced_accuracy"], mcc=cm["mcc"],
-               brier=brier(y, probs, w), ece=ece(y, probs, w, n_bins))
+    out.update(
+        accuracy=cm["accuracy"],
+        balanced_accuracy=cm["balanced_accuracy"],
+        mcc=cm["mcc"],
+        brier=brier(y, probs, w),
+        ece=ece(y, probs, w, n_bins),
+    )
     return {**out, "per_class": per_class}

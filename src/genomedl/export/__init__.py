@@ -22,7 +22,7 @@ from ..tables import read_json, read_tsv, write_json
 from .card import card_markdown, file_entry, model_card
 
 FORMAT = "genomedl-export/1"
-TOLERANCE = 1e-5          # max |probability difference| allowed between the program and genomedl (fp32, CPU)
+TOLERANCE = 1e-5  # max |probability difference| allowed between the program and genomedl (fp32, CPU)
 CHECK_WINDOWS = 256
 
 
@@ -41,20 +41,30 @@ def features_of(model) -> dict:
 def _neural(model_dir: Path, name: str):
     """(model, config) of a model.ckpt; a BERT model's config embeds its encoder's configuration and tokenizer
     settings (not its weights: they are in model.safetensors)."""
-    from ..lm.tokenizer import SETTINGS_FILE, load_settings
     from ..inference import load_model
+    from ..lm.tokenizer import SETTINGS_FILE, load_settings
 
     model, payload = load_model(model_dir / "model.ckpt")
     hyper = dict(payload["hyper"])
-    config = {"format": FORMAT, "kind": "neural", "arch": payload["arch"], "length": payload["length"],
-              "classes": payload["classes"], "hyper": hyper, "features": features_of(model), "strand_average": True}
+    config = {
+        "format": FORMAT,
+        "kind": "neural",
+        "arch": payload["arch"],
+        "length": payload["length"],
+        "classes": payload["classes"],
+        "hyper": hyper,
+        "features": features_of(model),
+        "strand_average": True,
+    }
     if payload["arch"] == "bert":
         encoder = Path(hyper.pop("encoder"))
         if load_settings(encoder) is None:
-            raise GenomedlError(f"models.{name}.encoder: {encoder} brings its own text tokenizer, which a TorchScript "
-                                "program cannot carry; only BERT models on genomedl's tokenizer (encoder: pretrain "
-                                "or a folder with genomedl_tokenizer.json) are exported")
-        hyper["from_scratch"] = True                              # the weights come from model.safetensors
+            raise GenomedlError(
+                f"models.{name}.encoder: {encoder} brings its own text tokenizer, which a TorchScript "
+                "program cannot carry; only BERT models on genomedl's tokenizer (encoder: pretrain "
+                "or a folder with genomedl_tokenizer.json) are exported"
+            )
+        hyper["from_scratch"] = True  # the weights come from model.safetensors
         config["encoder"] = {"config.json": read_json(encoder / "config.json"), SETTINGS_FILE: load_settings(encoder)}
     return model, config
 
@@ -66,9 +76,16 @@ def _baseline(model_dir: Path):
     with np.load(model_dir / "model.npz") as saved:
         params = {k: saved[k] for k in saved.files}
     run = read_json(model_dir / "run.json")
-    config = {"format": FORMAT, "kind": "kmer_logreg", "arch": run["arch"], "length": run["length"],
-              "classes": [str(c) for c in params["classes"]], "hyper": {"ks": params["ks"].tolist()},
-              "features": {"kind": "k-mer frequencies", "ks": params["ks"].tolist()}, "strand_average": False}
+    config = {
+        "format": FORMAT,
+        "kind": "kmer_logreg",
+        "arch": run["arch"],
+        "length": run["length"],
+        "classes": [str(c) for c in params["classes"]],
+        "hyper": {"ks": params["ks"].tolist()},
+        "features": {"kind": "k-mer frequencies", "ks": params["ks"].tolist()},
+        "strand_average": False,
+    }
     return KmerLogistic(params), config
 
 
@@ -79,9 +96,18 @@ def check_windows(tokens_path: Path, n: int = CHECK_WINDOWS) -> np.ndarray:
     return np.ascontiguousarray(tokens[rows])
 
 
-def run_export(model_dir: Path, eval_dir: Path, tokens: Path, manifest: Path, extract_summary: Path,
-               split_summary: Path, out_dir: Path, dataset: str, dataset_settings: dict | None = None,
-               log=print) -> dict:
+def run_export(
+    model_dir: Path,
+    eval_dir: Path,
+    tokens: Path,
+    manifest: Path,
+    extract_summary: Path,
+    split_summary: Path,
+    out_dir: Path,
+    dataset: str,
+    dataset_settings: dict | None = None,
+    log=print,
+) -> dict:
     """Export the model in ``model_dir``; returns its card. Raises GenomedlError if the program's
     predictions differ from genomedl's by more than :data:`TOLERANCE`."""
     import torch
@@ -103,8 +129,10 @@ def run_export(model_dir: Path, eval_dir: Path, tokens: Path, manifest: Path, ex
         ours = program(torch.from_numpy(windows)).double().numpy()
     diff = float(np.abs(ours - model_proba(model_dir, windows)).max())
     if not diff <= TOLERANCE:
-        raise GenomedlError(f"model {name}: the exported program's probabilities differ from genomedl's by {diff:.2g} "
-                            f"(allowed {TOLERANCE}); the model cannot be exported faithfully, please report it")
+        raise GenomedlError(
+            f"model {name}: the exported program's probabilities differ from genomedl's by {diff:.2g} "
+            f"(allowed {TOLERANCE}); the model cannot be exported faithfully, please report it"
+        )
     out_dir = Path(out_dir)
     with atomic_write(out_dir / "model.pt", "wb") as handle:
         torch.jit.save(program, handle)
@@ -114,11 +142,18 @@ def run_export(model_dir: Path, eval_dir: Path, tokens: Path, manifest: Path, ex
     write_json({**config, "genomedl_version": versions().get("genomedl", "")}, out_dir / "config.json")
     written = [out_dir / "model.pt", out_dir / "model.safetensors", out_dir / "config.json"]
     card = model_card(
-        name=name, dataset=dataset, config=config, run=run, metrics=read_json(eval_dir / "metrics.json"),
-        manifest=read_tsv(manifest).to_dict("records"), extraction=read_json(extract_summary),
-        split=read_json(split_summary), dataset_settings=dataset_settings or {},
+        name=name,
+        dataset=dataset,
+        config=config,
+        run=run,
+        metrics=read_json(eval_dir / "metrics.json"),
+        manifest=read_tsv(manifest).to_dict("records"),
+        extraction=read_json(extract_summary),
+        split=read_json(split_summary),
+        dataset_settings=dataset_settings or {},
         files={p.name: file_entry(p) for p in written},
-        verification={"windows": int(len(windows)), "max_abs_diff": diff, "tolerance": TOLERANCE})
+        verification={"windows": int(len(windows)), "max_abs_diff": diff, "tolerance": TOLERANCE},
+    )
     write_json(card, out_dir / "model_card.json")
     with atomic_write(out_dir / "model_card.md", encoding="utf-8") as handle:
         handle.write(card_markdown(card))
@@ -142,7 +177,7 @@ def rebuild(folder: Path):
 
     with tempfile.TemporaryDirectory() as encoder:
         hyper = dict(config["hyper"])
-        if "encoder" in config:            # BERT: the encoder's files, for the architecture only
+        if "encoder" in config:  # BERT: the encoder's files, for the architecture only
             for name, content in config["encoder"].items():
                 (Path(encoder) / name).write_text(json.dumps(content))
             hyper["encoder"] = encoder

@@ -14,16 +14,34 @@ from pathlib import Path
 import jinja2
 
 from ..evaluate.metrics import SCALARS
+from ..fetch.manifest import MANIFEST_COLUMNS
 from ..lm.tokenizer import FIRST_KMER
 from ..provenance import sha256_file, utc_now, versions
 from ..sequence import ALPHABET
 
 SECRET = re.compile(r"api[_-]?key|password|secret", re.IGNORECASE)
-RUN_KEYS = ("seed", "config_hash", "settings", "train_counts", "imbalance", "class_weights", "best_epoch",
-            "epochs_run", "monitor", "best_score", "fit_verdict", "precision", "world_size", "train_seconds",
-            "versions", "git_commit", "hardware", "started_at", "finished_at")
-RECORD_KEYS = ("accession_version", "gene_id", "symbol", "taxon_id", "organism", "source", "query", "retrieved_at",
-               "sha256", "size")
+RUN_KEYS = (
+    "seed",
+    "config_hash",
+    "settings",
+    "train_counts",
+    "imbalance",
+    "class_weights",
+    "best_epoch",
+    "epochs_run",
+    "monitor",
+    "best_score",
+    "fit_verdict",
+    "precision",
+    "world_size",
+    "train_seconds",
+    "versions",
+    "git_commit",
+    "hardware",
+    "started_at",
+    "finished_at",
+)
+RECORD_KEYS = tuple(MANIFEST_COLUMNS)  # every column of the provenance manifest
 SPLIT_KEYS = ("strategy", "group_by", "group_key", "seed", "fractions", "windows", "groups", "class_counts")
 EXTRACT_KEYS = ("task", "source", "records", "windows", "window_length", "class_counts", "bases", "duplicates")
 N_MEANING = {
@@ -33,14 +51,14 @@ N_MEANING = {
 }
 STRAND_AVERAGED = "probabilities are the mean over the window and its reverse complement, computed inside the program"
 STRAND_AS_GIVEN = "the window as given (k-mer frequencies of one strand)"
-USAGE = '''import numpy as np, torch
+USAGE = """import numpy as np, torch
 program = torch.jit.load("model.pt")  # needs torch and numpy only
 codes = np.full(256, 4, dtype=np.uint8)  # every other byte reads as N
 codes[np.frombuffer(b"ACGTacgt", np.uint8)] = [0, 1, 2, 3, 0, 1, 2, 3]
 sequence = ("ACGT" * {length})[:{length}]  # your window: exactly {length} bp
 tokens = torch.from_numpy(codes[np.frombuffer(sequence.encode(), np.uint8)][None])  # [1, {length}] uint8
 probabilities = program(tokens)  # [1, {n_classes}]: {classes}
-'''
+"""
 
 
 def redact(value):
@@ -61,10 +79,11 @@ def input_encoding(config: dict) -> dict:
     """How the program reads its input: token table, N, strands and (where used) k-mer tokenisation."""
     features = config["features"]
     encoding = {
-        "dtype": "uint8", "shape": ["N", config["length"]],
+        "dtype": "uint8",
+        "shape": ["N", config["length"]],
         "tokens": {base: i for i, base in enumerate(ALPHABET)},
         "unknown_base": "N (4) stands for any base other than A/C/G/T (IUPAC codes such as R or Y become N; "
-                        f"lower case is upper-cased first). In this model {N_MEANING[features['kind']]}.",
+        f"lower case is upper-cased first). In this model {N_MEANING[features['kind']]}.",
         "features": features,
         "strand": STRAND_AVERAGED if config["strand_average"] else STRAND_AS_GIVEN,
     }
@@ -72,41 +91,74 @@ def input_encoding(config: dict) -> dict:
         stride = "overlapping" if features["overlapping"] else "non-overlapping"
         encoding["tokenisation"] = (
             f"inside the program: {stride} {features['k']}-mers (ids PAD=0 UNK=1 CLS=2 SEP=3 MASK=4, then the "
-            f"4**k k-mers in lexicographic order from {FIRST_KMER}), framed by CLS and SEP")
+            f"4**k k-mers in lexicographic order from {FIRST_KMER}), framed by CLS and SEP"
+        )
     return encoding
 
 
 def metrics_summary(metrics: dict) -> dict:
     """Test-split scalars with their 95% bootstrap intervals, per-class metrics and class counts."""
     ci = metrics.get("ci") or {}
-    return {"split": metrics.get("split", "test"), "n": metrics["n"], "class_counts": metrics["class_counts"],
-            "values": {k: {"value": metrics.get(k), "ci95": ci.get(k)} for k in SCALARS},
-            "per_class": metrics["per_class"], "bootstrap": metrics.get("bootstrap")}
+    return {
+        "split": metrics.get("split", "test"),
+        "n": metrics["n"],
+        "class_counts": metrics["class_counts"],
+        "values": {k: {"value": metrics.get(k), "ci95": ci.get(k)} for k in SCALARS},
+        "per_class": metrics["per_class"],
+        "bootstrap": metrics.get("bootstrap"),
+    }
 
 
-def model_card(*, name: str, dataset: str, config: dict, run: dict, metrics: dict, manifest: list[dict],
-               extraction: dict, split: dict, dataset_settings: dict, files: dict, verification: dict) -> dict:
+def model_card(
+    *,
+    name: str,
+    dataset: str,
+    config: dict,
+    run: dict,
+    metrics: dict,
+    manifest: list[dict],
+    extraction: dict,
+    split: dict,
+    dataset_settings: dict,
+    files: dict,
+    verification: dict,
+) -> dict:
     """The card of one exported model (JSON-ready, secrets removed)."""
     classes = config["classes"]
     length = config["length"]
     usage = USAGE.format(length=length, n_classes=len(classes), classes=", ".join(classes))
     card = {
         "format": "genomedl-model-card/1",
-        "model": name, "arch": config["arch"], "dataset": dataset,
-        "task": {"name": extraction.get("task"), "classes": classes, "window_length": length,
-                 "window": dataset_settings.get("window"), "options": dataset_settings.get("options")},
+        "model": name,
+        "arch": config["arch"],
+        "dataset": dataset,
+        "task": {
+            "name": extraction.get("task"),
+            "classes": classes,
+            "window_length": length,
+            "window": dataset_settings.get("window"),
+            "options": dataset_settings.get("options"),
+        },
         "classes": classes,
         "window_length": length,
         "input": input_encoding(config),
-        "output": {"dtype": "float32", "shape": ["N", len(classes)],
-                   "meaning": "class probabilities (rows sum to 1), columns in the order of classes"},
-        "usage": {"python": usage, "program": "model.pt (TorchScript; torch.jit.load)",
-                  "rebuild": "genomedl.export.rebuild(folder) reads config.json and model.safetensors"},
+        "output": {
+            "dtype": "float32",
+            "shape": ["N", len(classes)],
+            "meaning": "class probabilities (rows sum to 1), columns in the order of classes",
+        },
+        "usage": {
+            "python": usage,
+            "program": "model.pt (TorchScript; torch.jit.load)",
+            "rebuild": "genomedl.export.rebuild(folder) reads config.json and model.safetensors",
+        },
         "training_data": {
             "records": [{k: r.get(k) for k in RECORD_KEYS if k in r} for r in manifest],
             "extraction": {k: extraction[k] for k in EXTRACT_KEYS if k in extraction},
-            "split": {**{k: split[k] for k in SPLIT_KEYS if k in split},
-                      "leakage_checks_passed": split.get("leakage", {}).get("ok")},
+            "split": {
+                **{k: split[k] for k in SPLIT_KEYS if k in split},
+                "leakage_checks_passed": split.get("leakage", {}).get("ok"),
+            },
             "dataset_settings": dataset_settings,
         },
         "training": {k: run[k] for k in RUN_KEYS if k in run},
@@ -121,6 +173,10 @@ def model_card(*, name: str, dataset: str, config: dict, run: dict, metrics: dic
 
 def card_markdown(card: dict) -> str:
     """``model_card.md``: the card for people (templates/model_card.md.j2)."""
-    env = jinja2.Environment(loader=jinja2.PackageLoader("genomedl.export", "templates"),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("genomedl.export", "templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     return env.get_template("model_card.md.j2").render(c=card)

@@ -71,14 +71,13 @@ def example_tokens(length: int) -> torch.Tensor:
     return (torch.arange(2 * length) * 3 % 5).to(torch.uint8).reshape(2, length)
 
 
-def script_program(net: nn.Module, classes: list[str], length: int,
-                   strand_average: bool) -> torch.jit.ScriptModule:
+def script_program(net: nn.Module, classes: list[str], length: int, strand_average: bool) -> torch.jit.ScriptModule:
     """Trace ``net`` (eval mode, CPU) on :func:`example_tokens`; script a :class:`Program` around the trace.
 
     Tracing keeps the batch size free (the window length is fixed by the model anyway) and records
     recurrent layers as single operators; the Python branches it freezes depend on settings only.
     """
-    net = net.eval().cpu().requires_grad_(False)       # the program's outputs carry no autograd graph
+    net = net.eval().cpu().requires_grad_(False)  # the program's outputs carry no autograd graph
     with warnings.catch_warnings(), torch.no_grad():
         warnings.filterwarnings("ignore", message=".*torch.jit.*deprecated")
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)

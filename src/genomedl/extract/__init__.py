@@ -8,18 +8,17 @@ and reverse-complement-identical windows are collapsed (:mod:`.dedupe`) before a
 from __future__ import annotations
 
 import gzip
-import shutil
-import tempfile
 import zlib
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pysam
-from Bio import bgzf
 
+from ..choices import TASKS
+from ..config import stage_settings
 from ..errors import GenomedlError
+from ..fasta_io import write_windows_fasta
 from ..fetch.genbank_text import parse_record, split_records
 from ..sequence import normalise
 from ..tables import write_json, write_tsv
@@ -38,12 +37,19 @@ BASE_COUNTS = ("lowercase", "iupac_to_n", "dropped_off_edge", "dropped_too_many_
 
 def source_kind(source: dict) -> str:
     """``genbank``, ``reference`` or ``labelled``; a dataset draws on one kind only."""
-    kinds = [k for k, present in (("genbank", any(source.get(k) for k in GENBANK_KEYS)),
-                                  ("reference", bool(source.get("reference"))),
-                                  ("labelled", bool(source.get("labelled")))) if present]
+    kinds = [
+        k
+        for k, present in (
+            ("genbank", any(source.get(k) for k in GENBANK_KEYS)),
+            ("reference", bool(source.get("reference"))),
+            ("labelled", bool(source.get("labelled"))),
+        )
+        if present
+    ]
     if len(kinds) > 1:
-        raise GenomedlError(f"config key datasets.<name>.source mixes {' and '.join(kinds)} inputs; "
-                            "use one kind of source per dataset")
+        raise GenomedlError(
+            f"config key datasets.<name>.source mixes {' and '.join(kinds)} inputs; use one kind of source per dataset"
+        )
     return kinds[0] if kinds else "genbank"
 
 
@@ -87,11 +93,15 @@ def reference_records(reference: dict, log):
                     found += 1
                     yield name, fetch().encode(), ann
     except (OSError, ValueError) as exc:
-        raise GenomedlError(f"{fasta}: not a readable FASTA file ({' '.join(str(exc).split())[:160]}); "
-                            "give a plain or bgzip-compressed FASTA") from None
+        raise GenomedlError(
+            f"{fasta}: not a readable FASTA file ({' '.join(str(exc).split())[:160]}); "
+            "give a plain or bgzip-compressed FASTA"
+        ) from None
     if not found:
-        raise GenomedlError(f"{fasta}: no sequence has annotation in {annotation}; check that the annotation's "
-                            "sequence ids (first column) match the FASTA names")
+        raise GenomedlError(
+            f"{fasta}: no sequence has annotation in {annotation}; check that the annotation's "
+            "sequence ids (first column) match the FASTA names"
+        )
     missing = sorted(set(annotations) - seen)
     if missing:
         log(f"warning: {annotation}: {len(missing)} sequence(s) not in {fasta}, e.g. {missing[0]}; skipped")
@@ -110,11 +120,20 @@ def annotated_windows(records, task: str, policy: WindowPolicy, options: TaskOpt
             totals[key] += value
         start, strand = anchors.start[kept], np.where(anchors.strand[kept] < 0, "-", "+")
         end = start + policy.length
-        frames.append(pd.DataFrame({
-            "id": [f"{seq_id}:{s}-{e}:{t}" for s, e, t in zip(start, end, strand)],
-            "label": np.asarray(TASK_CLASSES[task], dtype=object)[anchors.label[kept]],
-            "accession": seq_id, "gene": anchors.gene[kept], "group": seq_id,
-            "start": start, "end": end, "strand": strand}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "id": [f"{seq_id}:{s}-{e}:{t}" for s, e, t in zip(start, end, strand)],
+                    "label": np.asarray(TASK_CLASSES[task], dtype=object)[anchors.label[kept]],
+                    "accession": seq_id,
+                    "gene": anchors.gene[kept],
+                    "group": seq_id,
+                    "start": start,
+                    "end": end,
+                    "strand": strand,
+                }
+            )
+        )
         arrays.append(windows)
     if not frames:
         return pd.DataFrame(columns=LABEL_COLUMNS), np.zeros((0, policy.length), np.uint8), totals, 0
@@ -132,37 +151,21 @@ def labelled_windows(paths: list[str], policy: WindowPolicy, seed: int):
     windows, kept, counts = cut_windows(data.sequence, start, strand, policy, run_start[owner], run_end[owner])
     owner, local = owner[kept], start[kept] - run_start[owner[kept]]
     rows = data.table.iloc[owner].reset_index(drop=True)
-    frame = pd.DataFrame({"id": [f"{i}:{s}-{s + policy.length}:+" for i, s in zip(rows["id"], local)],
-                          "label": rows["label"], "accession": rows["id"], "gene": "", "group": rows["group"],
-                          "start": local, "end": local + policy.length, "strand": "+"})
+    frame = pd.DataFrame(
+        {
+            "id": [f"{i}:{s}-{s + policy.length}:+" for i, s in zip(rows["id"], local)],
+            "label": rows["label"],
+            "accession": rows["id"],
+            "gene": "",
+            "group": rows["group"],
+            "start": local,
+            "end": local + policy.length,
+            "strand": "+",
+        }
+    )
     if "split" in rows.columns:
         frame["split"] = rows["split"]
     return frame, windows, {**dict.fromkeys(BASE_COUNTS, 0), **data.counts, **counts}, len(data.table)
-
-
-def write_indexed_fasta(ids: list[str], windows: np.ndarray, out_fasta: Path) -> None:
-    """Windows ``[N, L]`` (ASCII bytes) as one-line FASTA records, bgzipped and indexed (see write_bgzf_fasta)."""
-    write_bgzf_fasta([b"".join(b">" + name.encode() + b"\n" + row.tobytes() + b"\n"
-                               for name, row in zip(ids, windows))], out_fasta)
-
-
-def write_bgzf_fasta(blocks: Iterable[bytes], out_fasta: Path) -> None:
-    """Write FASTA text given as byte blocks as bgzipped FASTA + .fai + .gzi, atomically: the FASTA is renamed
-    into place last.
-
-    BGZF level 1 (Biopython's writer): see benchmarks/bench_extract.py for its speed against pysam's.
-    """
-    out_fasta = Path(out_fasta)
-    out_fasta.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_fasta.parent, prefix=f".{out_fasta.name}.") as tmp:
-        packed = Path(tmp) / out_fasta.name
-        with bgzf.BgzfWriter(str(packed), "wb", compresslevel=1) as handle:
-            for block in blocks:
-                handle.write(block)
-        pysam.faidx(str(packed))
-        for suffix in (".fai", ".gzi"):
-            shutil.move(str(packed) + suffix, str(out_fasta) + suffix)
-        shutil.move(str(packed), str(out_fasta))
 
 
 def distinct(log):
@@ -173,26 +176,35 @@ def distinct(log):
         if message not in seen:
             seen.add(message)
             log(message)
+
     return once
 
 
-def run_extract(records_path: Path | None, task: str, policy: WindowPolicy | dict, out_fasta: Path,
-                out_labels: Path, out_summary: Path, log=print, *, source: dict | None = None, seed: int = 0,
-                options: dict | None = None) -> int:
+def run_extract(
+    fasta: Path, labels: Path, summary: Path, settings: dict, seed: int, records: Path | None = None, log=print
+) -> int:
     """Extract labelled windows from the dataset's source; returns the number of windows written.
 
-    ``records_path`` is the fetched GenBank file (GenBank sources); reference and labelled sources are
-    read from the paths in ``source``. Nothing is written unless every input was read without error.
+    ``settings``: schema section ``extract`` (source, task, task_options, window). ``records`` is the
+    fetched GenBank file (GenBank sources); reference and labelled sources are read from the paths in
+    the source. Writes ``fasta`` (bgzipped, indexed), ``labels`` (TSV) and ``summary`` (JSON); nothing
+    is written unless every input was read without error.
     """
-    source, log = source or {}, distinct(log)
+    settings = stage_settings("extract", settings, "datasets.<name>")
+    source = settings.get("source") or {}  # none: the GenBank records of ``records``
+    task, options, log = settings["task"], settings["task_options"], distinct(log)
+    records_path, out_fasta, out_labels, out_summary = records, fasta, labels, summary
     kind = source_kind(source)
-    policy = WindowPolicy.from_config(policy) if isinstance(policy, dict) else policy
+    policy = WindowPolicy.from_config(settings["window"])
     if (kind == "labelled") != (task == "labelled"):
-        raise GenomedlError(f"task {task!r} does not fit a {kind} source (config key datasets.<name>.task); "
-                            "labelled sources take task 'labelled' and only they do")
-    if kind != "labelled" and task not in TASK_CLASSES:
-        raise GenomedlError(f"unknown task {task!r} (config key datasets.<name>.task); "
-                            f"choose one of {', '.join(TASK_CLASSES)}, labelled")
+        raise GenomedlError(
+            f"task {task!r} does not fit a {kind} source (config key datasets.<name>.task); "
+            "labelled sources take task 'labelled' and only they do"
+        )
+    if task not in TASKS:
+        raise GenomedlError(
+            f"unknown task {task!r} (config key datasets.<name>.task); choose one of {', '.join(TASKS)}"
+        )
     origin = records_path
     if kind == "labelled":
         labels, windows, totals, n_records = labelled_windows(source["labelled"], policy, seed)
@@ -200,43 +212,69 @@ def run_extract(records_path: Path | None, task: str, policy: WindowPolicy | dic
     else:
         if kind == "genbank" and records_path is None:
             raise GenomedlError("extract needs --records (the fetched GenBank file) for a GenBank source")
-        records = (genbank_records(Path(records_path), log) if kind == "genbank"
-                   else reference_records(source["reference"], log))
+        records = (
+            genbank_records(Path(records_path), log)
+            if kind == "genbank"
+            else reference_records(source["reference"], log)
+        )
         if kind == "reference":
             origin = source["reference"]["fasta"]
-        labels, windows, totals, n_records = annotated_windows(records, task, policy, TaskOptions.from_config(options),
-                                                               seed, log)
+        labels, windows, totals, n_records = annotated_windows(
+            records, task, policy, TaskOptions.from_config(options), seed, log
+        )
     before = len(labels)
     labels, windows, duplicates = collapse_duplicates(labels, windows)
     if duplicates["conflicting_groups"]:
-        log(f"warning: {duplicates['conflicting_groups']} groups of identical windows carry different labels; "
-            f"all {duplicates['dropped_conflicting']} dropped, e.g. {'; '.join(duplicates['conflict_examples'])}")
+        log(
+            f"warning: {duplicates['conflicting_groups']} groups of identical windows carry different labels; "
+            f"all {duplicates['dropped_conflicting']} dropped, e.g. {'; '.join(duplicates['conflict_examples'])}"
+        )
     if labels.empty and totals["dropped_off_edge"]:
-        raise GenomedlError(f"{origin}: all {totals['dropped_off_edge']} {task} windows of {policy.length} bp run "
-                            "off the end of their record; shorten window.length or set window.off_edge: pad")
+        raise GenomedlError(
+            f"{origin}: all {totals['dropped_off_edge']} {task} windows of {policy.length} bp run "
+            "off the end of their record; shorten window.length or set window.off_edge: pad"
+        )
     if labels.empty and totals["dropped_too_many_n"]:
-        raise GenomedlError(f"{origin}: all {totals['dropped_too_many_n']} {task} windows have more N than "
-                            "window.max_n_fraction allows; raise it or give sequences with fewer unknown bases")
+        raise GenomedlError(
+            f"{origin}: all {totals['dropped_too_many_n']} {task} windows have more N than "
+            "window.max_n_fraction allows; raise it or give sequences with fewer unknown bases"
+        )
     if labels.empty:
-        raise GenomedlError(f"{origin}: no record has the features that task {task} needs; check the records' "
-                            "annotation or choose another task (config key datasets.<name>.task)")
+        raise GenomedlError(
+            f"{origin}: no record has the features that task {task} needs; check the records' "
+            "annotation or choose another task (config key datasets.<name>.task)"
+        )
     classes = sorted(set(labels["label"])) if task == "labelled" else TASK_CLASSES[task]
     found = sorted(set(labels["label"]))
     if len(found) < 2:
-        raise GenomedlError(f"{origin}: only class {found[0]!r} found for task {task}; "
-                            "a classifier needs at least two classes: add records or labelled sequences")
+        raise GenomedlError(
+            f"{origin}: only class {found[0]!r} found for task {task}; "
+            "a classifier needs at least two classes: add records or labelled sequences"
+        )
     if not labels["id"].is_unique:
-        raise GenomedlError(f"{origin}: window id {labels['id'][labels['id'].duplicated()].iloc[0]!r} occurs twice; "
-                            "give every record or sequence a unique name")
-    write_indexed_fasta(labels["id"].tolist(), windows, out_fasta)
+        raise GenomedlError(
+            f"{origin}: window id {labels['id'][labels['id'].duplicated()].iloc[0]!r} occurs twice; "
+            "give every record or sequence a unique name"
+        )
+    write_windows_fasta(labels["id"].tolist(), windows, out_fasta)
     write_tsv(labels[LABEL_COLUMNS + [c for c in labels.columns if c not in LABEL_COLUMNS]], out_labels)
     counts = labels["label"].value_counts()
-    summary = {"task": task, "source": kind, "classes": classes, "window_length": policy.length,
-               "records": n_records, "windows": len(labels), "windows_before_dedupe": before,
-               "class_counts": {c: int(counts.get(c, 0)) for c in classes}, "bases": totals,
-               "duplicates": duplicates}
+    summary = {
+        "task": task,
+        "source": kind,
+        "classes": classes,
+        "window_length": policy.length,
+        "records": n_records,
+        "windows": len(labels),
+        "windows_before_dedupe": before,
+        "class_counts": {c: int(counts.get(c, 0)) for c in classes},
+        "bases": totals,
+        "duplicates": duplicates,
+    }
     write_json(summary, out_summary)
-    log(f"extract: {len(labels)} windows of {policy.length} bp from {n_records} records; classes "
+    log(
+        f"extract: {len(labels)} windows of {policy.length} bp from {n_records} records; classes "
         f"{summary['class_counts']}; duplicates collapsed {duplicates['exact'] + duplicates['reverse_complement']}, "
-        f"dropped for conflicting labels {duplicates['dropped_conflicting']}")
+        f"dropped for conflicting labels {duplicates['dropped_conflicting']}"
+    )
     return len(labels)

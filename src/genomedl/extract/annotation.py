@@ -99,8 +99,13 @@ def from_genbank(record, log=print) -> Annotation:
         kind = feature.type
         if feature.location is None:
             continue
-        target = (ann.transcripts if is_transcript(kind) else ann.utrs if kind in UTR_TYPES else
-                  {"CDS": ann.cds, "exon": ann.exons, "intron": ann.introns, "gene": ann.genes}.get(kind))
+        target = (
+            ann.transcripts
+            if is_transcript(kind)
+            else ann.utrs
+            if kind in UTR_TYPES
+            else {"CDS": ann.cds, "exon": ann.exons, "intron": ann.introns, "gene": ann.genes}.get(kind)
+        )
         if target is None:
             continue
         parts = feature.location.parts
@@ -109,8 +114,7 @@ def from_genbank(record, log=print) -> Annotation:
         if len(strands) != 1:
             log(f"note: {record.id}: {kind} {gene} mixes strands; skipped")
             continue
-        made = make_feature([(int(p.start), int(p.end)) for p in parts], strands.pop() or 1, gene, kind,
-                            record.id, log)
+        made = make_feature([(int(p.start), int(p.end)) for p in parts], strands.pop() or 1, gene, kind, record.id, log)
         if made is not None:
             target.append(made)
     attach_cds(ann.transcripts, ann.cds)
@@ -124,8 +128,10 @@ def annotation_format(path: Path, declared: str | None) -> str:
     for suffix, fmt in FORMATS.items():
         if name.endswith(suffix):
             return fmt
-    raise GenomedlError(f"{path}: cannot tell the annotation format from the file name; name it .gff3, .gtf "
-                        "or .bed (optionally .gz), or set source.reference.format")
+    raise GenomedlError(
+        f"{path}: cannot tell the annotation format from the file name; name it .gff3, .gtf "
+        "or .bed (optionally .gz), or set source.reference.format"
+    )
 
 
 def _rows(path: Path, parser, contigs: list[str]):
@@ -139,7 +145,7 @@ def _rows(path: Path, parser, contigs: list[str]):
         return
     with open(path, "rb") as probe:
         packed = probe.read(2) == b"\x1f\x8b"
-    with (gzip.open(path, "rt") if packed else open(path)) as handle:
+    with gzip.open(path, "rt") if packed else open(path) as handle:
         yield from pysam.tabix_iterator(handle, parser)
 
 
@@ -159,8 +165,10 @@ def read_annotation(path: Path, fmt: str, contigs: list[str], log=print) -> dict
         return read(_rows(path, parser(), contigs), fmt, str(path), log)
     except (ValueError, KeyError, IndexError, OSError, UnicodeDecodeError) as exc:
         problem = " ".join(str(exc).split())[:160] or type(exc).__name__
-        raise GenomedlError(f"{path}: not a valid {fmt.upper()} file ({problem}); check the format "
-                            "(source.reference.format) and the file") from None
+        raise GenomedlError(
+            f"{path}: not a valid {fmt.upper()} file ({problem}); check the format "
+            "(source.reference.format) and the file"
+        ) from None
 
 
 def _from_bed(rows, fmt, origin, log) -> dict[str, Annotation]:
@@ -198,9 +206,19 @@ def _gff_rows(rows, fmt: str) -> list[tuple]:
     """
     table = [(r.contig, r.feature, int(r.start), int(r.end), _strand(r.strand), _attrs(r)) for r in rows]
     if fmt == "gtf":
-        return [(c, k, s, e, t, a.get("transcript_id", "") if k == "transcript" else "",
-                 [a["transcript_id"]] if a.get("transcript_id") and k != "transcript" else [],
-                 a.get("gene_name") or a.get("gene_id", "")) for c, k, s, e, t, a in table]
+        return [
+            (
+                c,
+                k,
+                s,
+                e,
+                t,
+                a.get("transcript_id", "") if k == "transcript" else "",
+                [a["transcript_id"]] if a.get("transcript_id") and k != "transcript" else [],
+                a.get("gene_name") or a.get("gene_id", ""),
+            )
+            for c, k, s, e, t, a in table
+        ]
     names = {a["ID"]: a.get("gene") or a.get("Name") or a["ID"] for *_, a in table if a.get("ID")}
     out = []
     for c, k, s, e, t, a in table:
@@ -230,8 +248,9 @@ def _from_gff(rows, fmt, origin, log) -> dict[str, Annotation]:
         elif kind == "CDS":
             cds_rows[contig, ident or ",".join(parents) or str(start)].append((start, end, strand, gene, parents))
         elif kind in ("intron", "gene") or kind in UTR_TYPES:
-            target = out[contig].introns if kind == "intron" else out[contig].genes if kind == "gene" \
-                else out[contig].utrs
+            target = (
+                out[contig].introns if kind == "intron" else out[contig].genes if kind == "gene" else out[contig].utrs
+            )
             target.append(single)
     transcripts = {}
     for (contig, tx_id), (kind, start, end, strand, gene) in tx_rows.items():

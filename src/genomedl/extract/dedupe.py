@@ -31,8 +31,17 @@ def collapse_duplicates(labels: pd.DataFrame, windows: np.ndarray) -> tuple[pd.D
     ``labels`` rows align with ``windows`` ``[n, L]``; returns (labels, windows, counts).
     """
     if len(windows) == 0:
-        return labels, windows, {"exact": 0, "reverse_complement": 0, "conflicting_groups": 0,
-                                 "dropped_conflicting": 0, "conflict_examples": []}
+        return (
+            labels,
+            windows,
+            {
+                "exact": 0,
+                "reverse_complement": 0,
+                "conflicting_groups": 0,
+                "dropped_conflicting": 0,
+                "conflict_examples": [],
+            },
+        )
     n_exact_unique = len(np.unique(_row_keys(windows)))
     _, first, group = np.unique(_row_keys(canonical(windows)), return_index=True, return_inverse=True)
     group = group.ravel()

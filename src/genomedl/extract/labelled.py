@@ -20,9 +20,9 @@ _LABEL = re.compile(r"(?:^|\s)label=(\S+)")
 
 @dataclass
 class Labelled:
-    table: pd.DataFrame       # id, label, group[, split]; one row per sequence
-    sequence: np.ndarray      # uint8 ASCII, all sequences joined
-    offsets: np.ndarray       # int64 [n + 1]: sequence i is sequence[offsets[i]:offsets[i + 1]]
+    table: pd.DataFrame  # id, label, group[, split]; one row per sequence
+    sequence: np.ndarray  # uint8 ASCII, all sequences joined
+    offsets: np.ndarray  # int64 [n + 1]: sequence i is sequence[offsets[i]:offsets[i + 1]]
     counts: dict
 
 
@@ -37,8 +37,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
     table.columns = [c.strip().lower() for c in table.columns]
     missing = [c for c in ("sequence", "label") if c not in table.columns]
     if missing:
-        raise GenomedlError(f"{path}: no column {missing[0]!r} (columns: {', '.join(table.columns)}); "
-                            "the header must name sequence and label")
+        raise GenomedlError(
+            f"{path}: no column {missing[0]!r} (columns: {', '.join(table.columns)}); "
+            "the header must name sequence and label"
+        )
     if "id" not in table.columns:
         table["id"] = [f"{path.stem}_{i + 1}" for i in range(len(table))]
     table["line"] = [f"line {i + 2}" for i in range(len(table))]
@@ -54,8 +56,10 @@ def _read_fasta(path: Path) -> pd.DataFrame:
                 name, _, tail = entry.name.rpartition("|")
                 label = found.group(1) if found else tail if name else ""
                 if not label:
-                    raise GenomedlError(f"{path}: sequence {number} ({entry.name}) has no label; write the header "
-                                        "as '>id label=NAME' or '>id|NAME'")
+                    raise GenomedlError(
+                        f"{path}: sequence {number} ({entry.name}) has no label; write the header "
+                        "as '>id label=NAME' or '>id|NAME'"
+                    )
                 rows.append((entry.name, label, entry.sequence or "", f"sequence {number}"))
     except (OSError, ValueError) as exc:
         raise GenomedlError(f"{path}: not a readable FASTA file ({' '.join(str(exc).split())[:160]})") from None
@@ -90,8 +94,10 @@ def read_labelled(paths: list[str]) -> Labelled:
     duplicated = table["id"].duplicated(keep=False)
     if duplicated.any():
         first, second = table[duplicated & (table["id"] == table[duplicated]["id"].iloc[0])].iloc[:2].to_dict("records")
-        raise GenomedlError(f"{second['file']}: {second['line']}: duplicate id {second['id']!r} "
-                            f"(first at {first['file']} {first['line']}); ids must be unique")
+        raise GenomedlError(
+            f"{second['file']}: {second['line']}: duplicate id {second['id']!r} "
+            f"(first at {first['file']} {first['line']}); ids must be unique"
+        )
     joined = "".join(table["sequence"].str.strip()).encode("ascii", errors="replace")
     lengths = table["sequence"].str.strip().str.len().to_numpy()
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
@@ -100,9 +106,11 @@ def read_labelled(paths: list[str]) -> Labelled:
     if position >= 0:
         row = table.iloc[int(np.searchsorted(offsets, position, side="right") - 1)]
         column = position - offsets[table.index.get_loc(row.name)] + 1
-        raise GenomedlError(f"{row['file']}: {row['line']} ({row['id']}): invalid character "
-                            f"{chr(raw[position])!r} at position {column}; sequences may contain only "
-                            "IUPAC nucleotide codes")
+        raise GenomedlError(
+            f"{row['file']}: {row['line']} ({row['id']}): invalid character "
+            f"{chr(raw[position])!r} at position {column}; sequences may contain only "
+            "IUPAC nucleotide codes"
+        )
     sequence, counts = normalise(joined, "labelled sequences")
     if "group" not in table.columns:
         table["group"] = table["id"]

@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..config import stage_settings
 from ..errors import GenomedlError
 from .annotation import Annotation, Feature
 from .windows import WindowPolicy, anchored_start, jitter, tile_centres
+
+_DEFAULTS = stage_settings("task_options", {})  # the schema's defaults of config key datasets.<name>.task_options
 
 TASK_CLASSES = {
     "exon_intron": ["exon", "intron"],
@@ -31,9 +34,9 @@ class TaskOptions:
     bp of a promoter window downstream of the start; background_distance: bp that background windows
     keep from any start."""
 
-    negatives: float = 1.0
-    tss_downstream: int = 50
-    background_distance: int = 1000
+    negatives: float = _DEFAULTS["negatives"]
+    tss_downstream: int = _DEFAULTS["tss_downstream"]
+    background_distance: int = _DEFAULTS["background_distance"]
 
     @classmethod
     def from_config(cls, options: dict | None) -> "TaskOptions":
@@ -131,12 +134,14 @@ def _runs(rows: list[tuple], n_classes: int, length: int, occupied: list[Feature
     return run_start[keep], run_end[keep], run_code[keep], bounds, genes
 
 
-def region_anchors(ann: Annotation, task: str, length: int, policy: WindowPolicy,
-                   rng: np.random.Generator) -> Anchors:
+def region_anchors(ann: Annotation, task: str, length: int, policy: WindowPolicy, rng: np.random.Generator) -> Anchors:
     """Windows tiled over (or centred on) labelled runs; a window's label is the class of its core."""
     n_classes = len(TASK_CLASSES[task])
-    background = TASK_CLASSES[task].index("intergenic" if task == "region" else "noncoding") \
-        if task in ("region", "coding") else None
+    background = (
+        TASK_CLASSES[task].index("intergenic" if task == "region" else "noncoding")
+        if task in ("region", "coding")
+        else None
+    )
     rows = region_intervals(ann, task)
     if not rows and background is None:
         return Anchors()
@@ -167,23 +172,31 @@ def _dinucleotides(sequence: np.ndarray, plus: str, minus: str) -> np.ndarray:
     ``plus`` GT (donor) sits right after its boundary, AG (acceptor) right before it; on the minus
     strand the genome reads their reverse complements ``minus`` (AC, CT).
     """
+
     def where(pair: str) -> np.ndarray:
         return np.flatnonzero((sequence[:-1] == ord(pair[0])) & (sequence[1:] == ord(pair[1])))
 
     donor = plus == "GT"
     on_plus, on_minus = where(plus) + (0 if donor else 2), where(minus) + (2 if donor else 0)
-    return np.concatenate([np.stack([on_plus, np.ones_like(on_plus)], 1),
-                           np.stack([on_minus, -np.ones_like(on_minus)], 1)])
+    return np.concatenate(
+        [np.stack([on_plus, np.ones_like(on_plus)], 1), np.stack([on_minus, -np.ones_like(on_minus)], 1)]
+    )
 
 
-def splice_anchors(ann: Annotation, sequence: np.ndarray, policy: WindowPolicy, options: TaskOptions,
-                   rng: np.random.Generator) -> Anchors:
+def splice_anchors(
+    ann: Annotation, sequence: np.ndarray, policy: WindowPolicy, options: TaskOptions, rng: np.random.Generator
+) -> Anchors:
     """Donor/acceptor windows centred on annotated exon-intron boundaries of spliced transcripts, plus
     decoys: GT (donor-like) and AG (acceptor-like) dinucleotides, either strand, not annotated."""
-    introns = [(s, e, t, 0, g) for s, e, t, _, g in
-               _intervals(_spliced(ann.transcripts) + _spliced(ann.cds), 0, "gaps") + _intervals(ann.introns, 0)]
-    rows = sorted({(s if t > 0 else e, t, 0, g) for s, e, t, _, g in introns}
-                  | {(e if t > 0 else s, t, 1, g) for s, e, t, _, g in introns})
+    introns = [
+        (s, e, t, 0, g)
+        for s, e, t, _, g in _intervals(_spliced(ann.transcripts) + _spliced(ann.cds), 0, "gaps")
+        + _intervals(ann.introns, 0)
+    ]
+    rows = sorted(
+        {(s if t > 0 else e, t, 0, g) for s, e, t, _, g in introns}
+        | {(e if t > 0 else s, t, 1, g) for s, e, t, _, g in introns}
+    )
     boundary = np.array([r[0] for r in rows], np.int64)
     strand = np.array([r[1] for r in rows], np.int8)
     label = np.array([r[2] for r in rows], np.int64)
@@ -206,8 +219,9 @@ def splice_anchors(ann: Annotation, sequence: np.ndarray, policy: WindowPolicy, 
     return Anchors(start, strand, label, gene)
 
 
-def promoter_anchors(ann: Annotation, sequence: np.ndarray, policy: WindowPolicy, options: TaskOptions,
-                     rng: np.random.Generator) -> Anchors:
+def promoter_anchors(
+    ann: Annotation, sequence: np.ndarray, policy: WindowPolicy, options: TaskOptions, rng: np.random.Generator
+) -> Anchors:
     """Windows ending ``tss_downstream`` bp past each transcript or gene 5' end (strand-aware), and
     background windows of the same record at least ``background_distance`` bp from every start."""
     starts = {(f.span[0] if f.strand > 0 else f.span[1], f.strand, f.gene) for f in ann.transcripts + ann.genes}
@@ -228,13 +242,22 @@ def promoter_anchors(ann: Annotation, sequence: np.ndarray, policy: WindowPolicy
     bg_strand = rng.choice(np.array([1, -1], np.int8), size=len(background))
     start = np.concatenate([anchored_start(tss, strand, length, upstream), background])
     start += jitter(len(start), policy, rng)
-    return Anchors(start, np.concatenate([strand, bg_strand]).astype(np.int8),
-                   np.concatenate([np.zeros(len(tss), np.int64), np.ones(len(background), np.int64)]),
-                   np.concatenate([gene, np.full(len(background), "", dtype=object)]))
+    return Anchors(
+        start,
+        np.concatenate([strand, bg_strand]).astype(np.int8),
+        np.concatenate([np.zeros(len(tss), np.int64), np.ones(len(background), np.int64)]),
+        np.concatenate([gene, np.full(len(background), "", dtype=object)]),
+    )
 
 
-def task_anchors(task: str, ann: Annotation, sequence: np.ndarray, policy: WindowPolicy, options: TaskOptions,
-                 rng: np.random.Generator) -> Anchors:
+def task_anchors(
+    task: str,
+    ann: Annotation,
+    sequence: np.ndarray,
+    policy: WindowPolicy,
+    options: TaskOptions,
+    rng: np.random.Generator,
+) -> Anchors:
     """Anchors of ``task`` on one record (``sequence``: uint8 ASCII, upper case)."""
     if task == "splice_site":
         return splice_anchors(ann, sequence, policy, options, rng)

@@ -10,10 +10,13 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from ..choices import OFF_EDGE, WINDOW_MODES, in_words
+from ..config import stage_settings
 from ..errors import GenomedlError
 from ..sequence import reverse_complement
 
 N = ord("N")
+_DEFAULTS = stage_settings("window", {})  # the schema's defaults of config key datasets.<name>.window
 
 
 @dataclass
@@ -23,22 +26,24 @@ class WindowPolicy:
     dropped; jitter: windows shift by a uniform random integer in [-jitter, jitter] bp (seeded);
     core: bp at the window centre that must all carry the label (flanking context = length - core)."""
 
-    length: int = 200
-    mode: str = "tiled"
-    stride: int = 100
-    off_edge: str = "drop"
-    max_n_fraction: float = 0.1
-    jitter: int = 0
-    core: int = 1
+    length: int = _DEFAULTS["length"]
+    mode: str = _DEFAULTS["mode"]
+    stride: int = _DEFAULTS["stride"]
+    off_edge: str = _DEFAULTS["off_edge"]
+    max_n_fraction: float = _DEFAULTS["max_n_fraction"]
+    jitter: int = _DEFAULTS["jitter"]
+    core: int = _DEFAULTS["core"]
 
     def __post_init__(self):
-        checks = [(self.length >= 1, "length", "a positive number of bp"),
-                  (self.mode in ("centred", "tiled"), "mode", "centred or tiled"),
-                  (self.stride >= 1, "stride", "a positive number of bp"),
-                  (self.off_edge in ("drop", "pad"), "off_edge", "drop or pad"),
-                  (0 <= self.max_n_fraction <= 1, "max_n_fraction", "a fraction between 0 and 1"),
-                  (self.jitter >= 0, "jitter", "0 or more bp"),
-                  (1 <= self.core <= self.length, "core", "between 1 and window.length bp")]
+        checks = [
+            (self.length >= 1, "length", "a positive number of bp"),
+            (self.mode in WINDOW_MODES, "mode", in_words(WINDOW_MODES)),
+            (self.stride >= 1, "stride", "a positive number of bp"),
+            (self.off_edge in OFF_EDGE, "off_edge", in_words(OFF_EDGE)),
+            (0 <= self.max_n_fraction <= 1, "max_n_fraction", "a fraction between 0 and 1"),
+            (self.jitter >= 0, "jitter", "0 or more bp"),
+            (1 <= self.core <= self.length, "core", "between 1 and window.length bp"),
+        ]
         for ok, key, what in checks:
             if not ok:
                 raise GenomedlError(f"config key window.{key}: {getattr(self, key)!r} is not valid; use {what}")
@@ -76,8 +81,14 @@ def jitter(n: int, policy: WindowPolicy, rng: np.random.Generator) -> np.ndarray
     return rng.integers(-policy.jitter, policy.jitter + 1, size=n).astype(np.int64)
 
 
-def cut_windows(sequence: np.ndarray, start: np.ndarray, strand: np.ndarray, policy: WindowPolicy,
-                lo: np.ndarray | int = 0, hi: np.ndarray | int | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+def cut_windows(
+    sequence: np.ndarray,
+    start: np.ndarray,
+    strand: np.ndarray,
+    policy: WindowPolicy,
+    lo: np.ndarray | int = 0,
+    hi: np.ndarray | int | None = None,
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """Cut ASCII windows ``[m, length]`` (uint8) from ``sequence`` at ``start``.
 
     ``lo``/``hi`` bound the record of each window (default: the whole sequence). Windows that leave
@@ -94,8 +105,9 @@ def cut_windows(sequence: np.ndarray, start: np.ndarray, strand: np.ndarray, pol
     counts = {"dropped_off_edge": int((~keep).sum())}
     index = start[keep, None] + np.arange(length)
     outside = (index < lo[keep, None]) | (index >= hi[keep, None])
-    windows = sequence[np.clip(index, 0, max(len(sequence) - 1, 0))] if len(sequence) else \
-        np.full(index.shape, N, np.uint8)
+    windows = (
+        sequence[np.clip(index, 0, max(len(sequence) - 1, 0))] if len(sequence) else np.full(index.shape, N, np.uint8)
+    )
     windows[outside] = N
     minus = np.asarray(strand)[keep] < 0
     windows[minus] = reverse_complement(windows[minus])

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..atomic import atomic_path
+from ..config import stage_settings
 from ..errors import GenomedlError
 from ..tables import write_json, write_tsv
 from .local import read_local_genbank
@@ -21,22 +22,36 @@ from .manifest import MANIFEST_COLUMNS, manifest_row
 NCBI_KEYS = ("accessions", "genes", "query")
 
 
-def _ncbi_records(source: dict, ncbi: dict, cache_dir: Path, log):
+def _ncbi_records(source: dict, ncbi: dict, log):
     from .ncbi import fetch_ncbi_records
 
     spec = {key: source[key] for key in NCBI_KEYS if source.get(key)}
     records, genes = fetch_ncbi_records(
-        spec, cache_dir, email=ncbi.get("email", ""), api_key=ncbi.get("api_key"),
-        base_url=ncbi.get("base_url", "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"),
-        offline=bool(ncbi.get("offline", False)), max_rps=ncbi.get("max_rps"), log=log,
+        spec,
+        Path(ncbi["cache_dir"]),
+        email=ncbi["email"],
+        api_key=ncbi["api_key"],
+        base_url=ncbi["base_url"],
+        offline=ncbi["offline"],
+        max_rps=ncbi["max_rps"],
+        log=log,
     )
     texts, rows = [], []
     for rec in records:
         texts.append(rec.text)
-        rows.append(manifest_row(
-            accession_version=rec.accession_version, text=rec.text, source="ncbi", query=rec.query,
-            retrieved_at=rec.retrieved_at, gene_id=rec.gene_id, symbol=rec.symbol,
-            taxon_id=rec.taxon_id, organism=rec.organism))
+        rows.append(
+            manifest_row(
+                accession_version=rec.accession_version,
+                text=rec.text,
+                source="ncbi",
+                query=rec.query,
+                retrieved_at=rec.retrieved_at,
+                gene_id=rec.gene_id,
+                symbol=rec.symbol,
+                taxon_id=rec.taxon_id,
+                organism=rec.organism,
+            )
+        )
     return texts, rows, genes
 
 
@@ -52,9 +67,20 @@ def _local_files(source: dict, out_records: Path, out_manifest: Path, out_genes:
         if not path.exists():
             raise GenomedlError(f"{path}: file not found (listed under the dataset's source); fix the path")
         mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(microsecond=0)
-        rows.append({"accession_version": path.name, "gene_id": "", "symbol": "", "taxon_id": "", "organism": "",
-                     "source": "local", "query": str(path), "retrieved_at": mtime.isoformat().replace("+00:00", "Z"),
-                     "sha256": sha256_file(path), "size": path.stat().st_size})
+        rows.append(
+            {
+                "accession_version": path.name,
+                "gene_id": "",
+                "symbol": "",
+                "taxon_id": "",
+                "organism": "",
+                "source": "local",
+                "query": str(path),
+                "retrieved_at": mtime.isoformat().replace("+00:00", "Z"),
+                "sha256": sha256_file(path),
+                "size": path.stat().st_size,
+            }
+        )
     with atomic_path(out_records) as tmp:
         with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename=""):
             pass
@@ -64,12 +90,15 @@ def _local_files(source: dict, out_records: Path, out_manifest: Path, out_genes:
     return 0
 
 
-def run_fetch(source: dict, out_records: Path, out_manifest: Path, out_genes: Path,
-              ncbi: dict | None = None, cache_dir: Path | None = None, log=print) -> int:
-    """Gather records named by ``source`` (keys ``local`` and/or ``accessions``/``genes``/``query``).
+def run_fetch(records: Path, manifest: Path, genes: Path, settings: dict, log=print) -> int:
+    """Gather records named by ``settings["source"]`` (keys ``local`` and/or ``accessions``/``genes``/``query``)
+    into ``records`` (GenBank, gzip), ``manifest`` (TSV) and ``genes`` (JSON); ``settings["ncbi"]`` holds the
+    NCBI client settings (schema section ``fetch``).
 
     Returns the number of records written. Duplicate accession.versions are kept once.
     """
+    settings = stage_settings("fetch", settings)
+    source, out_records, out_manifest, out_genes = settings["source"], records, manifest, genes
     if source.get("reference") or source.get("labelled"):
         return _local_files(source, out_records, out_manifest, out_genes, log)
     texts, rows, genes = [], [], []
@@ -77,12 +106,14 @@ def run_fetch(source: dict, out_records: Path, out_manifest: Path, out_genes: Pa
         texts.append(rec.text)
         rows.append(rec.row)
     if any(source.get(key) for key in NCBI_KEYS):
-        more_texts, more_rows, genes = _ncbi_records(source, ncbi or {}, Path(cache_dir or ".cache/ncbi"), log)
+        more_texts, more_rows, genes = _ncbi_records(source, settings["ncbi"], log)
         texts += more_texts
         rows += more_rows
     if not texts:
-        raise GenomedlError("no records: the dataset's source lists no file, accession, gene or query; "
-                            "add one under datasets.<name>.source")
+        raise GenomedlError(
+            "no records: the dataset's source lists no file, accession, gene or query; "
+            "add one under datasets.<name>.source"
+        )
     seen, keep = set(), []
     for index, row in enumerate(rows):
         if row["accession_version"] in seen:

@@ -23,8 +23,10 @@ def split_records(text: str, origin: str) -> list[str]:
         raise GenomedlError(f"{origin}: the file is empty; give a GenBank flat file")
     if not re.search(r"^LOCUS ", text, re.M):
         first = text.lstrip().splitlines()[0][:40]
-        raise GenomedlError(f"{origin}: not a GenBank flat file (no LOCUS line; it begins {first!r}); give GenBank "
-                            "records, or list FASTA/CSV files with labels under source.labelled")
+        raise GenomedlError(
+            f"{origin}: not a GenBank flat file (no LOCUS line; it begins {first!r}); give GenBank "
+            "records, or list FASTA/CSV files with labels under source.labelled"
+        )
     records, current = [], []
     for line in text.splitlines(keepends=True):
         current.append(line)
@@ -32,8 +34,9 @@ def split_records(text: str, origin: str) -> list[str]:
             records.append("".join(current).rstrip("\n") + "\n")
             current = []
     if any(line.strip() for line in current):
-        raise GenomedlError(f"{origin}: record {len(records) + 1} has no '//' end marker "
-                            "(the file is truncated); download it again")
+        raise GenomedlError(
+            f"{origin}: record {len(records) + 1} has no '//' end marker (the file is truncated); download it again"
+        )
     return records
 
 
@@ -45,8 +48,9 @@ def parse_record(text: str, origin: str, number: int, log=None) -> SeqRecord:
             records = list(SeqIO.parse(io.StringIO(text), "genbank"))
         except Exception as exc:  # Biopython raises ValueError and friends on malformed input
             problem = " ".join(str(exc).split())[:200]
-            raise GenomedlError(f"{origin}: record {number} is not valid GenBank ({problem}); "
-                                "fix or remove this record") from None
+            raise GenomedlError(
+                f"{origin}: record {number} is not valid GenBank ({problem}); fix or remove this record"
+            ) from None
     repeats = Counter(" ".join(str(warning.message).split()) for warning in caught)
     for message, times in repeats.items():
         if log is not None:
@@ -58,9 +62,9 @@ def parse_record(text: str, origin: str, number: int, log=None) -> SeqRecord:
         sequence = record.seq[:1]
         bytes(sequence)
     except Exception:
-        raise GenomedlError(f"{origin}: record {number} ({record.id}) has no sequence; "
-                            "fetch it with its sequence (rettype=gbwithparts)") from None
+        raise GenomedlError(
+            f"{origin}: record {number} ({record.id}) has no sequence; fetch it with its sequence (rettype=gbwithparts)"
+        ) from None
     if record.annotations.get("molecule_type", "").lower() == "protein":
-        raise GenomedlError(f"{origin}: record {number} ({record.id}) is a protein record; "
-                            "give nucleotide records")
+        raise GenomedlError(f"{origin}: record {number} ({record.id}) is a protein record; give nucleotide records")
     return record

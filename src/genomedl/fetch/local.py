@@ -46,9 +46,13 @@ def read_local_genbank(paths: list[str], log=None) -> list[LocalRecord]:
         for number, record_text in enumerate(split_records(text, str(path)), start=1):
             record = parse_record(record_text, str(path), number, log)
             row = manifest_row(
-                accession_version=record.id, text=record_text, source="local", query=str(path),
+                accession_version=record.id,
+                text=record_text,
+                source="local",
+                query=str(path),
                 retrieved_at=mtime.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-                taxon_id=_taxon_id(record), organism=record.annotations.get("organism", ""),
+                taxon_id=_taxon_id(record),
+                organism=record.annotations.get("organism", ""),
             )
             out.append(LocalRecord(record_text, row))
     return out

@@ -19,12 +19,11 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_torch_save, atomic_write
+from ..config import stage_settings
 from ..errors import GenomedlError
 from ..sequence import ALPHABET
 from ..tables import write_json, write_tsv
 
-DEFAULTS = {"epochs": 100, "batch_size": 64, "latent": 64, "channels": 64, "lr": 1e-4, "n_critic": 5,
-            "gp_weight": 10.0, "n_generate": 1000, "augment": False}
 LETTERS = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
 
 
@@ -38,17 +37,30 @@ def write_fasta(tokens: np.ndarray, path: Path, prefix: str) -> None:
         handle.write("\n".join(lines) + "\n")
 
 
-def run_gan(tokens: Path, meta: Path, labels: Path, split: Path, label: str, out_dir: Path, settings: dict,
-            seed: int, classifier: Path | None = None, log=print) -> dict:
-    """Train the GAN on class ``label``'s train windows; write FASTA, history, weights and quality."""
+def run_gan(
+    tokens: Path,
+    meta: Path,
+    labels: Path,
+    split: Path,
+    label: str,
+    out_dir: Path,
+    settings: dict,
+    seed: int,
+    classifier: Path | None = None,
+    log=print,
+) -> dict:
+    """Train the GAN on class ``label``'s train windows; write FASTA, history, weights and quality in ``out_dir``.
+
+    ``settings``: schema section ``gan``; ``classifier``: a model.ckpt that scores the generated windows."""
     import lightning as L
 
-    from ..data import SplitData, load_dataset, loader
+    from ..data import SplitData, load_dataset
     from ..inference import load_model, predict_proba
+    from ..loaders import loader
     from .metrics import quality, shuffled
     from .model import WGANGP
 
-    settings = {**DEFAULTS, **settings}
+    settings = stage_settings("gan", settings)
     L.seed_everything(seed, workers=True, verbose=False)
     data = load_dataset(tokens, meta, labels, split)
     if label not in data.classes:
@@ -58,8 +70,9 @@ def run_gan(tokens: Path, meta: Path, labels: Path, split: Path, label: str, out
     train = pick(data.parts["train"])
     heldout = np.concatenate([pick(data.parts["val"]), pick(data.parts["test"])])
     if len(train) < 2 or len(heldout) < 1:
-        raise GenomedlError(f"{split}: class {label!r} has {len(train)} train and {len(heldout)} val/test windows; "
-                            "the GAN needs both")
+        raise GenomedlError(
+            f"{split}: class {label!r} has {len(train)} train and {len(heldout)} val/test windows; the GAN needs both"
+        )
     hyper = {k: settings[k] for k in ("latent", "channels", "lr", "n_critic", "gp_weight")}
     module = WGANGP(data.length, **hyper)
     rows = []
@@ -69,13 +82,26 @@ def run_gan(tokens: Path, meta: Path, labels: Path, split: Path, label: str, out
             self.t0 = time.time()
 
         def on_train_epoch_end(self, trainer, pl_module):
-            rows.append({"epoch": trainer.current_epoch + 1, **pl_module.epoch_means(),
-                         "seconds": round(time.time() - self.t0, 3)})
+            rows.append(
+                {
+                    "epoch": trainer.current_epoch + 1,
+                    **pl_module.epoch_means(),
+                    "seconds": round(time.time() - self.t0, 3),
+                }
+            )
 
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    trainer = L.Trainer(max_epochs=int(settings["epochs"]), logger=False, enable_checkpointing=False,
-                        enable_progress_bar=os.isatty(2), enable_model_summary=False, callbacks=[History()],
-                        accelerator="auto", devices=1, default_root_dir=out_dir)
+    trainer = L.Trainer(
+        max_epochs=int(settings["epochs"]),
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=os.isatty(2),
+        enable_model_summary=False,
+        callbacks=[History()],
+        accelerator="auto",
+        devices=1,
+        default_root_dir=out_dir,
+    )
     part = SplitData(train, np.zeros(len(train), np.int64), [])
     batch = min(int(settings["batch_size"]), len(train))
     log(f"gan: class {label}: {len(train)} train windows, {len(heldout)} held out, {settings['epochs']} epochs")
@@ -84,8 +110,9 @@ def run_gan(tokens: Path, meta: Path, labels: Path, split: Path, label: str, out
     write_tsv(pd.DataFrame(rows), out_dir / "history.tsv")
     generated = module.sample(int(settings["n_generate"])).numpy()
     write_fasta(generated, out_dir / "generated.fa", f"gan_{label}")
-    atomic_torch_save({"hyper": hyper, "length": data.length, "state_dict": module.generator.state_dict()},
-                      out_dir / "generator.pt")
+    atomic_torch_save(
+        {"hyper": hyper, "length": data.length, "state_dict": module.generator.state_dict()}, out_dir / "generator.pt"
+    )
     score = None
     if classifier is not None:
         model, payload = load_model(classifier)
@@ -93,17 +120,30 @@ def run_gan(tokens: Path, meta: Path, labels: Path, split: Path, label: str, out
         score = lambda x: predict_proba(model, x)[:, column]  # noqa: E731
     m = min(len(generated), len(train))
     rng = np.random.default_rng(seed)
-    sets = {"generated": generated[:m], "shuffled_real": shuffled(train, seed)[rng.permutation(len(train))[:m]],
-            "train_real": train[rng.permutation(len(train))[:m]]}
-    result = {"class": label, "length": data.length, "settings": settings, "seed": seed,
-              "classifier": str(classifier) if classifier else None, "train_windows": int(len(train)),
-              "heldout_windows": int(len(heldout)), "train_seconds": round(time.time() - t0, 2),
-              "sets": quality(sets, heldout, score)}
+    sets = {
+        "generated": generated[:m],
+        "shuffled_real": shuffled(train, seed)[rng.permutation(len(train))[:m]],
+        "train_real": train[rng.permutation(len(train))[:m]],
+    }
+    result = {
+        "class": label,
+        "length": data.length,
+        "settings": settings,
+        "seed": seed,
+        "classifier": str(classifier) if classifier else None,
+        "train_windows": int(len(train)),
+        "heldout_windows": int(len(heldout)),
+        "train_seconds": round(time.time() - t0, 2),
+        "sets": quality(sets, heldout, score),
+    }
     if settings["augment"] and classifier is not None:
         from .augment import augmentation_effect
+
         result["augmentation"] = augmentation_effect(classifier, data, label, generated, seed)
     write_json(result, out_dir / "quality.json")
     gen, floor = result["sets"]["generated"], result["sets"]["shuffled_real"]
-    log(f"gan: {label} k6 JSD generated {gen['kmer_jsd']['k6']:.4f} vs shuffled {floor['kmer_jsd']['k6']:.4f}; "
-        f"GC W1 {gen['gc_wasserstein']:.4f} vs {floor['gc_wasserstein']:.4f}")
+    log(
+        f"gan: {label} k6 JSD generated {gen['kmer_jsd']['k6']:.4f} vs shuffled {floor['kmer_jsd']['k6']:.4f}; "
+        f"GC W1 {gen['gc_wasserstein']:.4f} vs {floor['gc_wasserstein']:.4f}"
+    )
     return result

@@ -39,18 +39,30 @@ def augmentation_effect(classifier: Path, data, label: str, generated: np.ndarra
         folder = Path(folder)
         np.save(folder / "tokens.npy", tokens)
         ids = [f"w{i}" for i in range(len(tokens))]
-        pd.DataFrame({"id": ids, "label": np.asarray(data.classes)[labels]}).to_csv(folder / "labels.tsv", sep="\t",
-                                                                                   index=False)
+        pd.DataFrame({"id": ids, "label": np.asarray(data.classes)[labels]}).to_csv(
+            folder / "labels.tsv", sep="\t", index=False
+        )
         pd.DataFrame({"id": ids, "split": split}).to_csv(folder / "split.tsv", sep="\t", index=False)
         (folder / "meta.json").write_text(json.dumps({"classes": data.classes, "length": data.length}))
-        run_train(folder / "tokens.npy", folder / "meta.json", folder / "labels.tsv", folder / "split.tsv",
-                  folder / "model", "augmented", settings, seed, log=lambda *_: None)
+        run_train(
+            folder / "tokens.npy",
+            folder / "meta.json",
+            folder / "labels.tsv",
+            folder / "split.tsv",
+            folder / "model",
+            "augmented",
+            settings,
+            seed,
+            log=lambda *_: None,
+        )
         augmented, _ = load_model(folder / "model" / "model.ckpt")
     original, _ = load_model(classifier)
     out = {"classifier": settings["arch"], "added_windows": int(len(generated)), "test_windows": int(len(test.labels))}
     for name, model in (("original", original), ("augmented", augmented)):
         predicted = predict_proba(model, test.tokens).argmax(1)
         recalls = [float((predicted[test.labels == i] == i).mean()) for i in np.unique(test.labels)]
-        out[name] = {"recall": class_recall(model, test.tokens, test.labels, index),
-                     "balanced_accuracy": float(np.mean(recalls))}
+        out[name] = {
+            "recall": class_recall(model, test.tokens, test.labels, index),
+            "balanced_accuracy": float(np.mean(recalls)),
+        }
     return out

@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..report.figures import data_uri, plt
+from ..plotting import data_uri, plt
 
-SET_LABELS = {"generated": "generated", "shuffled_real": "shuffled real (floor)", "train_real": "train real",
-              "heldout_real": "held-out real"}
+SET_LABELS = {
+    "generated": "generated",
+    "shuffled_real": "shuffled real (floor)",
+    "train_real": "train real",
+    "heldout_real": "held-out real",
+}
 
 
 def training(label: str, history: pd.DataFrame) -> str:
@@ -32,8 +36,13 @@ def quality(quality: dict) -> str:
         if name == "heldout_real":
             continue
         ks = sorted(entry["kmer_jsd"], key=lambda k: int(k[1:]))
-        left.plot([int(k[1:]) for k in ks], [entry["kmer_jsd"][k] for k in ks], "-o", markersize=3,
-                  label=SET_LABELS.get(name, name))
+        left.plot(
+            [int(k[1:]) for k in ks],
+            [entry["kmer_jsd"][k] for k in ks],
+            "-o",
+            markersize=3,
+            label=SET_LABELS.get(name, name),
+        )
     left.set(xlabel="k", ylabel="JSD to held-out real", title=f"{quality['class']}: k-mer spectrum distance")
     left.legend(fontsize=8)
     centres = np.linspace(0.025, 0.975, 20)

@@ -49,10 +49,14 @@ def quality(sets: dict[str, np.ndarray], reference: np.ndarray, class_probabilit
     out = {}
     for name, tokens in {**sets, "heldout_real": reference}.items():
         gc = gc_content(tokens)
-        entry = {"n": int(len(tokens)), "kmer_jsd": kmer_distances(tokens, reference),
-                 "gc_mean": float(gc.mean()), "gc_sd": float(gc.std()),
-                 "gc_wasserstein": float(wasserstein_distance(gc, gc_ref)),
-                 "gc_histogram": np.histogram(gc, bins=20, range=(0, 1))[0].tolist()}
+        entry = {
+            "n": int(len(tokens)),
+            "kmer_jsd": kmer_distances(tokens, reference),
+            "gc_mean": float(gc.mean()),
+            "gc_sd": float(gc.std()),
+            "gc_wasserstein": float(wasserstein_distance(gc, gc_ref)),
+            "gc_histogram": np.histogram(gc, bins=20, range=(0, 1))[0].tolist(),
+        }
         if class_probability is not None:
             entry["classifier_score"] = float(np.mean(class_probability(tokens)))
         out[name] = entry

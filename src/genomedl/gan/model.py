@@ -17,28 +17,38 @@ from ..models.layers import one_hot
 
 
 class Generator(nn.Module):
-    def __init__(self, length: int, latent: int = 64, channels: int = 64):
+    def __init__(self, length: int, latent: int, channels: int):
         super().__init__()
         self.length, self.seed_len = length, -(-length // 4)
         self.dense = nn.Linear(latent, channels * self.seed_len)
-        block = lambda: [nn.Upsample(scale_factor=2), nn.Conv1d(channels, channels, 5, padding=2),  # noqa: E731
-                         nn.BatchNorm1d(channels), nn.ReLU()]
-        self.body = nn.Sequential(nn.BatchNorm1d(channels), nn.ReLU(), *block(), *block(),
-                                  nn.Conv1d(channels, 4, 5, padding=2))
+        block = lambda: [
+            nn.Upsample(scale_factor=2),
+            nn.Conv1d(channels, channels, 5, padding=2),  # noqa: E731
+            nn.BatchNorm1d(channels),
+            nn.ReLU(),
+        ]
+        self.body = nn.Sequential(
+            nn.BatchNorm1d(channels), nn.ReLU(), *block(), *block(), nn.Conv1d(channels, 4, 5, padding=2)
+        )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Noise ``[B, latent]`` -> base probabilities ``[B, 4, L]``."""
         x = self.dense(z).view(len(z), -1, self.seed_len)
-        return self.body(x)[..., :self.length].softmax(1)
+        return self.body(x)[..., : self.length].softmax(1)
 
 
 class Critic(nn.Module):
-    def __init__(self, length: int, channels: int = 64):
+    def __init__(self, length: int, channels: int):
         super().__init__()
-        self.body = nn.Sequential(nn.Conv1d(4, channels, 5, padding=2), nn.LeakyReLU(0.2),
-                                  nn.Conv1d(channels, channels, 5, stride=2, padding=2), nn.LeakyReLU(0.2),
-                                  nn.Conv1d(channels, channels, 5, stride=2, padding=2), nn.LeakyReLU(0.2),
-                                  nn.Flatten())
+        self.body = nn.Sequential(
+            nn.Conv1d(4, channels, 5, padding=2),
+            nn.LeakyReLU(0.2),
+            nn.Conv1d(channels, channels, 5, stride=2, padding=2),
+            nn.LeakyReLU(0.2),
+            nn.Conv1d(channels, channels, 5, stride=2, padding=2),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+        )
         with torch.no_grad():
             n_out = self.body(torch.zeros(1, 4, length)).shape[1]
         self.score = nn.Linear(n_out, 1)
@@ -49,18 +59,18 @@ class Critic(nn.Module):
 
 
 def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """Mean of (||d critic / d x_hat||_2 - 1)^2 over random interpolates x_hat of ``real`` and ``fake`` ``[B, 4, L]``."""
+    """Mean of (||d critic / d x_hat||_2 - 1)^2 over random interpolates x_hat of ``real`` and ``fake``
+    ``[B, 4, L]``."""
     alpha = torch.rand(len(real), 1, 1, device=real.device)
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
 class WGANGP(L.LightningModule):
     """Batches of uint8 tokens ``[B, L]`` of one class; logs critic loss, Wasserstein estimate, GP, generator loss."""
 
-    def __init__(self, length: int, latent: int = 64, channels: int = 64, lr: float = 1e-4, n_critic: int = 5,
-                 gp_weight: float = 10.0):
+    def __init__(self, length: int, latent: int, channels: int, lr: float, n_critic: int, gp_weight: float):
         super().__init__()
         self.save_hyperparameters()
         self.automatic_optimization = False
@@ -103,8 +113,10 @@ class WGANGP(L.LightningModule):
 
     def configure_optimizers(self):
         betas = (0.5, 0.9)
-        return (torch.optim.Adam(self.generator.parameters(), lr=self.hparams.lr, betas=betas),
-                torch.optim.Adam(self.critic.parameters(), lr=self.hparams.lr, betas=betas))
+        return (
+            torch.optim.Adam(self.generator.parameters(), lr=self.hparams.lr, betas=betas),
+            torch.optim.Adam(self.critic.parameters(), lr=self.hparams.lr, betas=betas),
+        )
 
     @torch.no_grad()
     def sample(self, n: int, batch_size: int = 512) -> torch.Tensor:

@@ -14,18 +14,17 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .. import plotting
 from ..atomic import atomic_path, atomic_write
+from ..choices import ATTRIBUTION_METHODS
+from ..config import stage_settings
 from ..data import load_dataset
-from ..report import figures
 from ..tables import write_json, write_tsv
 from . import plots
-from .attributions import METHODS, accepts_one_hot, attribute, deeplift_unsupported, one_hot_inputs
+from .attributions import accepts_one_hot, attribute, deeplift_unsupported, one_hot_inputs
 from .jaspar import load_jaspar, match, to_meme
 from .motifs import discover, filter_pwms, first_conv, information
 
-DEFAULTS = {"sequences": 48, "methods": list(METHODS), "motifs_from": "integrated_gradients", "max_motifs": 5,
-            "filters": 8, "seqlet_threshold": 0.01, "top_examples": 2,
-            "jaspar": {"release": "JASPAR2024", "collection": "CORE", "tax_groups": ["vertebrates"]}}
 FIGURES = ("attributions.png", "motifs.png", "filters.png", "attention.png")
 
 
@@ -50,12 +49,22 @@ def mean_attention(model, tokens: np.ndarray) -> np.ndarray | None:
     return weights.float().mean((0, 1)).numpy()
 
 
-def run_interpret(model_dir: Path, tokens: Path, meta: Path, labels: Path, split: Path, out_dir: Path,
-                  settings: dict, seed: int = 0, log=print) -> dict:
-    """Write attributions.npz, motifs.tsv, motifs.meme, interpretation.json and the figures of :data:`FIGURES`."""
+def run_interpret(
+    model_dir: Path,
+    tokens: Path,
+    meta: Path,
+    labels: Path,
+    split: Path,
+    out_dir: Path,
+    settings: dict,
+    seed: int,
+    log=print,
+) -> dict:
+    """Write attributions.npz, motifs.tsv, motifs.meme, interpretation.json and the figures of :data:`FIGURES`
+    in ``out_dir``; ``settings``: schema section ``interpret``."""
     from ..inference import load_model, predict_proba
 
-    settings = {**DEFAULTS, **settings}
+    settings = stage_settings("interpret", settings)
     data = load_dataset(tokens, meta, labels, split)
     test = data.parts["test"]
     rows = sample_rows(test.labels, int(settings["sequences"]), seed)
@@ -64,7 +73,7 @@ def run_interpret(model_dir: Path, tokens: Path, meta: Path, labels: Path, split
     x = one_hot_inputs(toks)
     onehot = x.numpy()
     notes, attributions = [], {}
-    methods = [m for m in settings["methods"] if m in METHODS]
+    methods = [m for m in settings["methods"] if m in ATTRIBUTION_METHODS]
     if not accepts_one_hot(model, data.length):
         notes.append("the model does not read a one-hot input (k-mer features), so it has no input attributions")
         methods = []
@@ -91,8 +100,10 @@ def run_interpret(model_dir: Path, tokens: Path, meta: Path, labels: Path, split
     if conv is not None and settings["filters"]:
         ppms, sites = filter_pwms(conv, onehot)
         order = sorted(np.flatnonzero(sites >= 5), key=lambda f: -information(ppms[f]))[: settings["filters"]]
-        filters = [{"ppm": ppms[f], "cwm": None, "support": int(sites[f]), "name": f"filter{f}", "class": "",
-                    "kind": "filter"} for f in order]
+        filters = [
+            {"ppm": ppms[f], "cwm": None, "support": int(sites[f]), "name": f"filter{f}", "class": "", "kind": "filter"}
+            for f in order
+        ]
     jaspar = settings["jaspar"]
     db = load_jaspar(jaspar["release"], jaspar["collection"], tuple(jaspar["tax_groups"]))
     for motif, matches in zip(motifs + filters, match([m["ppm"] for m in motifs + filters], *db)):
@@ -104,21 +115,34 @@ def run_interpret(model_dir: Path, tokens: Path, meta: Path, labels: Path, split
         best = [i for i in np.argsort(-probs[:, c]) if y[i] == c][: settings["top_examples"]]
         for i in best:
             for method, values in attributions.items():
-                examples.append({"title": f"{ids[i]} ({name}, p={probs[i, c]:.2f}): {method.replace('_', ' ')}",
-                                 "contrib": values[i] * onehot[i]})
+                examples.append(
+                    {
+                        "title": f"{ids[i]} ({name}, p={probs[i, c]:.2f}): {method.replace('_', ' ')}",
+                        "contrib": values[i] * onehot[i],
+                    }
+                )
     attention = mean_attention(model, toks)
-    figures.save(plots.attribution_logos(examples), out_dir / "attributions.png")
-    figures.save(plots.motif_logos(motifs), out_dir / "motifs.png")
-    figures.save(plots.motif_logos(filters), out_dir / "filters.png")
-    figures.save(None if attention is None else plots.attention_map(attention, f"{payload['arch']}: mean attention"),
-                 out_dir / "attention.png")
+    plotting.save(plots.attribution_logos(examples), out_dir / "attributions.png")
+    plotting.save(plots.motif_logos(motifs), out_dir / "motifs.png")
+    plotting.save(plots.motif_logos(filters), out_dir / "filters.png")
+    plotting.save(
+        None if attention is None else plots.attention_map(attention, f"{payload['arch']}: mean attention"),
+        out_dir / "attention.png",
+    )
 
     columns = ["motif", "kind", "class", "width", "support", "information_bits"] + [
-        f"match{r}_{k}" for r in (1, 2, 3) for k in ("id", "name", "p", "q")]
+        f"match{r}_{k}" for r in (1, 2, 3) for k in ("id", "name", "p", "q")
+    ]
     table = []
     for m in motifs + filters:
-        row = {"motif": m["name"], "kind": m["kind"], "class": m["class"], "width": m["ppm"].shape[1],
-               "support": m["support"], "information_bits": round(information(m["ppm"]), 2)}
+        row = {
+            "motif": m["name"],
+            "kind": m["kind"],
+            "class": m["class"],
+            "width": m["ppm"].shape[1],
+            "support": m["support"],
+            "information_bits": round(information(m["ppm"]), 2),
+        }
         for r, mt in enumerate(m["matches"][:3], 1):
             row.update({f"match{r}_{k}": mt[k] for k in ("id", "name", "p", "q")})
         table.append(row)
@@ -126,13 +150,25 @@ def run_interpret(model_dir: Path, tokens: Path, meta: Path, labels: Path, split
     write_tsv(table, out_dir / "motifs.tsv")
     with atomic_write(out_dir / "motifs.meme") as handle:
         handle.write(to_meme([m["name"] for m in motifs + filters], [m["ppm"] for m in motifs + filters]))
-    summary = {"model": model_dir.name, "arch": payload["arch"], "sequences": len(rows), "seed": seed,
-               "methods": list(attributions), "motifs_from": source, "notes": notes,
-               "jaspar": {**jaspar, "motifs": len(db[0])}, "attention": attention is not None,
-               "motifs": [{k: (v.round(4).tolist() if isinstance(v, np.ndarray) else v) for k, v in m.items()}
-                          for m in motifs + filters]}
+    summary = {
+        "model": model_dir.name,
+        "arch": payload["arch"],
+        "sequences": len(rows),
+        "seed": seed,
+        "methods": list(attributions),
+        "motifs_from": source,
+        "notes": notes,
+        "jaspar": {**jaspar, "motifs": len(db[0])},
+        "attention": attention is not None,
+        "motifs": [
+            {k: (v.round(4).tolist() if isinstance(v, np.ndarray) else v) for k, v in m.items()}
+            for m in motifs + filters
+        ],
+    }
     write_json(summary, out_dir / "interpretation.json")
     top = motifs[0]["matches"][0] if motifs and motifs[0]["matches"] else None
-    log(f"interpret: {model_dir.name}: {', '.join(attributions) or 'no attributions'}; {len(motifs)} motifs, "
-        f"{len(filters)} filters" + (f"; top motif {motifs[0]['name']} ~ {top['name']} ({top['id']})" if top else ""))
+    log(
+        f"interpret: {model_dir.name}: {', '.join(attributions) or 'no attributions'}; {len(motifs)} motifs, "
+        f"{len(filters)} filters" + (f"; top motif {motifs[0]['name']} ~ {top['name']} ({top['id']})" if top else "")
+    )
     return summary

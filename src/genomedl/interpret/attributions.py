@@ -15,16 +15,37 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-METHODS = ("saliency", "integrated_gradients", "deeplift_shap", "ism")
+from ..choices import ATTRIBUTION_METHODS
+
 # layers DeepLIFT handles exactly (tangermeme's rules for the non-linear ones); matched by exact type
-DEEPLIFT_LAYERS = (nn.Conv1d, nn.Linear, nn.BatchNorm1d, nn.Dropout, nn.Flatten, nn.Identity, nn.AvgPool1d,
-                   nn.AdaptiveAvgPool1d, nn.Sequential, nn.ModuleList, nn.ReLU, nn.ELU, nn.GELU, nn.SiLU,
-                   nn.Sigmoid, nn.Tanh, nn.Softplus, nn.MaxPool1d, nn.Softmax, nn.LayerNorm)
+DEEPLIFT_LAYERS = (
+    nn.Conv1d,
+    nn.Linear,
+    nn.BatchNorm1d,
+    nn.Dropout,
+    nn.Flatten,
+    nn.Identity,
+    nn.AvgPool1d,
+    nn.AdaptiveAvgPool1d,
+    nn.Sequential,
+    nn.ModuleList,
+    nn.ReLU,
+    nn.ELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Sigmoid,
+    nn.Tanh,
+    nn.Softplus,
+    nn.MaxPool1d,
+    nn.Softmax,
+    nn.LayerNorm,
+)
 
 
 def one_hot_inputs(tokens: np.ndarray) -> torch.Tensor:
     """uint8 tokens ``[N, L]`` -> float32 one-hot ``[N, 4, L]`` (N bases all zero)."""
     from ..models.layers import one_hot
+
     return one_hot(torch.from_numpy(np.ascontiguousarray(tokens)))
 
 
@@ -40,20 +61,28 @@ def accepts_one_hot(model: torch.nn.Module, length: int) -> bool:
 
 def deeplift_unsupported(model: nn.Module) -> list[str]:
     """Layer types of ``model`` without an exact DeepLIFT rule (empty: DeepLIFT/SHAP applies)."""
-    return sorted({type(m).__name__ for m in model.modules()
-                   if type(m) not in DEEPLIFT_LAYERS and m is not model})
+    return sorted({type(m).__name__ for m in model.modules() if type(m) not in DEEPLIFT_LAYERS and m is not model})
 
 
 def _captum(method: str, model, x: torch.Tensor, target: torch.Tensor, steps: int) -> torch.Tensor:
     from captum.attr import InputXGradient, IntegratedGradients
+
     if method == "saliency":
         return InputXGradient(model).attribute(x, target=target)
-    return IntegratedGradients(model).attribute(x, baselines=torch.zeros_like(x), target=target, n_steps=steps,
-                                                internal_batch_size=64)
+    return IntegratedGradients(model).attribute(
+        x, baselines=torch.zeros_like(x), target=target, n_steps=steps, internal_batch_size=64
+    )
 
 
-def attribute(model: torch.nn.Module, x: torch.Tensor, target: np.ndarray, method: str, seed: int = 0,
-              steps: int = 32, shuffles: int = 10) -> np.ndarray:
+def attribute(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    target: np.ndarray,
+    method: str,
+    seed: int = 0,
+    steps: int = 32,
+    shuffles: int = 10,
+) -> np.ndarray:
     """Attributions ``[N, 4, L]`` of one-hot ``x [N, 4, L]`` to the logits of classes ``target [N]``."""
     model = model.eval()
     target = np.asarray(target)
@@ -65,12 +94,21 @@ def attribute(model: torch.nn.Module, x: torch.Tensor, target: np.ndarray, metho
             value = _captum(method, model, part, torch.full((len(rows),), int(cls)), steps)
         elif method == "deeplift_shap":
             from tangermeme.deep_lift_shap import deep_lift_shap
-            value = deep_lift_shap(model, part.detach(), target=int(cls), n_shuffles=shuffles, random_state=seed,
-                                   warning_threshold=1e-2, only_warn=True)
+
+            value = deep_lift_shap(
+                model,
+                part.detach(),
+                target=int(cls),
+                n_shuffles=shuffles,
+                random_state=seed,
+                warning_threshold=1e-2,
+                only_warn=True,
+            )
         elif method == "ism":
             from tangermeme.saturation_mutagenesis import saturation_mutagenesis
+
             value = saturation_mutagenesis(model, part.detach(), target=int(cls), fast=False)
         else:
-            raise ValueError(f"unknown attribution method {method!r}; choose from {', '.join(METHODS)}")
+            raise ValueError(f"unknown attribution method {method!r}; choose from {', '.join(ATTRIBUTION_METHODS)}")
         out[rows] = value.detach().float().numpy()
     return out

@@ -6,7 +6,7 @@ import logomaker
 import numpy as np
 import pandas as pd
 
-from ..report.figures import plt
+from ..plotting import plt
 
 
 def _frame(matrix: np.ndarray) -> pd.DataFrame:
@@ -32,7 +32,7 @@ def attribution_logos(examples: list[dict], width: int = 60):
         contrib = ex["contrib"]
         peak = int(np.abs(contrib).sum(0).argmax())
         lo = int(np.clip(peak - width // 2, 0, max(contrib.shape[1] - width, 0)))
-        _logo(ax, contrib[:, lo:lo + width], ex["title"], "attribution", start=lo)
+        _logo(ax, contrib[:, lo : lo + width], ex["title"], "attribution", start=lo)
     axes[-1, 0].set_xlabel("position in window (bp)")
     fig.tight_layout()
     return fig

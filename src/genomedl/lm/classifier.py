@@ -30,7 +30,8 @@ def hub_hint(encoder: str, exc: Exception) -> GenomedlError:
         f"config key models.<name>.encoder: cannot load {encoder!r} ({type(exc).__name__}: "
         f"{str(exc).splitlines()[0] if str(exc) else ''}); give a local folder saved with save_pretrained, or "
         f"download it where there is a network (huggingface-cli download {encoder}) into the HF_HOME that "
-        f"this job sees{' (HF_HUB_OFFLINE=1 is set)' if offline else ''}; see README, 'Pretrained models offline'")
+        f"this job sees{' (HF_HUB_OFFLINE=1 is set)' if offline else ''}; see README, 'Pretrained models offline'"
+    )
 
 
 def as_text(tokens: torch.Tensor) -> list[str]:
@@ -47,11 +48,22 @@ class BertClassifier(nn.Module):
     pretraining. trust_remote_code: allow a hub model's own code (DNABERT-2 needs it).
     """
 
-    def __init__(self, length: int, n_classes: int, encoder: str, from_scratch: bool = False,
-                 trust_remote_code: bool = False, revision: str | None = None):
+    def __init__(
+        self,
+        length: int,
+        n_classes: int,
+        encoder: str,
+        from_scratch: bool = False,
+        trust_remote_code: bool = False,
+        revision: str | None = None,
+    ):
         super().__init__()
-        from transformers import (AutoConfig, AutoModelForSequenceClassification, AutoTokenizer,
-                                  BertForSequenceClassification)
+        from transformers import (
+            AutoConfig,
+            AutoModelForSequenceClassification,
+            AutoTokenizer,
+            BertForSequenceClassification,
+        )
 
         self.own = load_settings(encoder) if os.path.isdir(encoder) else None
         options = {"trust_remote_code": trust_remote_code, "revision": revision}
@@ -64,9 +76,11 @@ class BertClassifier(nn.Module):
                 wanted = n_tokens(length, self.own["k"], self.own["overlapping"])
                 config = AutoConfig.from_pretrained(encoder, num_labels=n_classes)
                 if wanted > config.max_position_embeddings:
-                    raise GenomedlError(f"{encoder}: pretrained on {self.own['length']} bp windows "
-                                        f"({config.max_position_embeddings} positions) but this dataset has "
-                                        f"{length} bp windows; pretrain on this dataset")
+                    raise GenomedlError(
+                        f"{encoder}: pretrained on {self.own['length']} bp windows "
+                        f"({config.max_position_embeddings} positions) but this dataset has "
+                        f"{length} bp windows; pretrain on this dataset"
+                    )
                 cls = BertForSequenceClassification
             if not from_scratch:
                 self.net = cls.from_pretrained(encoder, config=config, **options)

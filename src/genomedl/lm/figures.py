@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..report.figures import data_uri, plt
+from ..plotting import data_uri, plt
 
 
 def mlm_curves(history: pd.DataFrame, majority: float | None = None) -> str:
@@ -32,6 +32,8 @@ def clusters(result: dict) -> str:
         for index, label in enumerate(result["classes"]):
             part = points[points["label"] == index]
             ax.scatter(part["x"], part["y"], s=6, alpha=0.6, label=label)
-        ax.set(xlabel="PC 1", ylabel="PC 2", title=f"{name}: purity {view['purity']:.3f}, ARI {view['adjusted_rand']:.2f}")
+        ax.set(
+            xlabel="PC 1", ylabel="PC 2", title=f"{name}: purity {view['purity']:.3f}, ARI {view['adjusted_rand']:.2f}"
+        )
         ax.legend(fontsize=8, markerscale=2)
     return data_uri(fig)

@@ -9,14 +9,26 @@ from ..errors import GenomedlError
 from ..train import run_train
 
 
-def run_finetune(tokens: Path, meta: Path, labels: Path, split: Path, out_dir: Path, name: str, settings: dict,
-                 seed: int, encoder: str | None = None, log=print) -> dict:
+def run_finetune(
+    tokens: Path,
+    meta: Path,
+    labels: Path,
+    split: Path,
+    out_dir: Path,
+    name: str,
+    settings: dict,
+    seed: int,
+    encoder: str | None = None,
+    log=print,
+) -> dict:
     """Fine-tune (or, with ``from_scratch``, train) model ``name``; ``encoder`` overrides ``settings["encoder"]``
     (the workflow passes the pretrain stage's folder for ``encoder: pretrain``)."""
     encoder = str(encoder or settings.get("encoder") or "")
     if settings.get("arch") != "bert":
         raise GenomedlError(f"config key models.{name}.arch: finetune trains arch bert, not {settings.get('arch')!r}")
     if not encoder or encoder == "pretrain":
-        raise GenomedlError(f"config key models.{name}.encoder: give a Hugging Face model id, a local folder, or "
-                            "'pretrain' (run through the workflow, which passes the pretrain stage's encoder)")
+        raise GenomedlError(
+            f"config key models.{name}.encoder: give a Hugging Face model id, a local folder, or "
+            "'pretrain' (run through the workflow, which passes the pretrain stage's encoder)"
+        )
     return run_train(tokens, meta, labels, split, out_dir, name, {**settings, "encoder": encoder}, seed, log=log)

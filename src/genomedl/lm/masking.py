@@ -16,8 +16,13 @@ from .tokenizer import FIRST_KMER
 IGNORE = -100  # label of positions that carry no loss (Hugging Face convention)
 
 
-def whole_kmer_mask(ids: torch.Tensor, span: int, rate: float = 0.15, vocab_size: int | None = None,
-                    generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def whole_kmer_mask(
+    ids: torch.Tensor,
+    span: int,
+    rate: float = 0.15,
+    vocab_size: int | None = None,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Corrupt ids ``[B, T]``; returns ``(inputs [B, T], labels [B, T], masked [B, T] bool)``.
 
     About ``rate`` of the k-mer tokens (specials never) are chosen in spans of ``span`` tokens; each
@@ -27,7 +32,7 @@ def whole_kmer_mask(ids: torch.Tensor, span: int, rate: float = 0.15, vocab_size
     candidate = ids >= FIRST_KMER
     rand = lambda: torch.rand(ids.shape, device=ids.device, generator=generator)  # noqa: E731
     starts = (rand() < rate / span) & candidate
-    fallback = (rand() * candidate).argmax(1)                     # one start for rows that drew none
+    fallback = (rand() * candidate).argmax(1)  # one start for rows that drew none
     starts[torch.arange(len(ids), device=ids.device), fallback] |= ~starts.any(1)
     # position t is masked when a span started at t - span + 1 ... t
     masked = F.max_pool1d(F.pad(starts.float()[:, None], (span - 1, 0)), span, stride=1)[:, 0].bool() & candidate

@@ -22,20 +22,19 @@ import pysam
 import torch
 
 from ..atomic import atomic_dir
+from ..config import stage_settings
+from ..data import SplitData
 from ..encode import load_tokens
 from ..encode.tokens import bytes_to_tokens
 from ..engine import warmup_cosine
 from ..errors import GenomedlError
+from ..loaders import loader
 from ..models.layers import reverse_complement_tokens
+from ..placement import cluster_layout, precision_for
 from ..provenance import config_hash, hardware, utc_now, versions
 from ..tables import read_tsv, write_json, write_tsv
 from .masking import IGNORE, whole_kmer_mask
 from .tokenizer import kmer_ids, n_tokens, save_tokenizer, vocab
-
-DEFAULTS = {"k": 3, "overlapping": True, "hidden": 64, "layers": 2, "heads": 4, "intermediate": 256,
-            "epochs": 10, "batch_size": 64, "lr": 5e-4, "weight_decay": 0.01, "warmup": 0.1, "mask_rate": 0.15,
-            "holdout": 0.1, "extra_fasta": [], "max_n_fraction": 0.1, "rc_augment": True, "precision": "auto",
-            "compile": False, "attention": "sdpa", "dropout": 0.1}
 
 
 def fasta_windows(paths: list[str], length: int, max_n_fraction: float = 0.1) -> np.ndarray:
@@ -57,8 +56,9 @@ def fasta_windows(paths: list[str], length: int, max_n_fraction: float = 0.1) ->
     return windows[(windows == 4).mean(1) <= max_n_fraction]
 
 
-def pretraining_set(tokens_path: Path, split_path: Path, extra_fasta: list[str], max_n_fraction: float
-                    ) -> tuple[np.ndarray, int, int]:
+def pretraining_set(
+    tokens_path: Path, split_path: Path, extra_fasta: list[str], max_n_fraction: float
+) -> tuple[np.ndarray, int, int]:
     """(windows uint8 ``[n, L]``, train-split rows, extra windows): the train split and the extra FASTA."""
     tokens = load_tokens(tokens_path)
     split = read_tsv(split_path)
@@ -84,12 +84,19 @@ def bert_config(settings: dict, length: int):
     """
     from transformers import BertConfig
 
-    return BertConfig(vocab_size=len(vocab(settings["k"])), hidden_size=settings["hidden"],
-                      num_hidden_layers=settings["layers"], num_attention_heads=settings["heads"],
-                      intermediate_size=settings["intermediate"],
-                      max_position_embeddings=n_tokens(length, settings["k"], settings["overlapping"]),
-                      hidden_dropout_prob=settings["dropout"], attention_probs_dropout_prob=0.0,
-                      type_vocab_size=1, pad_token_id=0, attn_implementation=settings["attention"])
+    return BertConfig(
+        vocab_size=len(vocab(settings["k"])),
+        hidden_size=settings["hidden"],
+        num_hidden_layers=settings["layers"],
+        num_attention_heads=settings["heads"],
+        intermediate_size=settings["intermediate"],
+        max_position_embeddings=n_tokens(length, settings["k"], settings["overlapping"]),
+        hidden_dropout_prob=settings["dropout"],
+        attention_probs_dropout_prob=0.0,
+        type_vocab_size=1,
+        pad_token_id=0,
+        attn_implementation=settings["attention"],
+    )
 
 
 class MaskedLM(L.LightningModule):
@@ -128,8 +135,10 @@ class MaskedLM(L.LightningModule):
 
     def accuracy(self, stage: str) -> float:
         """MLM accuracy (masked tokens predicted exactly) of ``stage`` since the last call."""
-        correct, count = (self.all_gather(self.sums.pop(f"{stage}_{n}", torch.zeros((), device=self.device))).sum()
-                          for n in ("correct", "count"))
+        correct, count = (
+            self.all_gather(self.sums.pop(f"{stage}_{n}", torch.zeros((), device=self.device))).sum()
+            for n in ("correct", "count")
+        )
         return float(correct) / max(float(count), 1.0)
 
     def configure_optimizers(self):
@@ -157,15 +166,22 @@ class MLMHistory(L.Callback):
 
     def on_train_epoch_end(self, trainer, module):
         metrics = trainer.callback_metrics
-        row = {"epoch": trainer.current_epoch + 1, "train_mlm_loss": float(metrics["train_mlm_loss"]),
-               "train_mlm_acc": module.accuracy("train"), "val_mlm_loss": float(metrics.get("val_mlm_loss", "nan")),
-               "val_mlm_acc": self.val_acc, "lr": trainer.optimizers[0].param_groups[0]["lr"],
-               "seconds": round(time.time() - self._t0, 3)}
+        row = {
+            "epoch": trainer.current_epoch + 1,
+            "train_mlm_loss": float(metrics["train_mlm_loss"]),
+            "train_mlm_acc": module.accuracy("train"),
+            "val_mlm_loss": float(metrics.get("val_mlm_loss", "nan")),
+            "val_mlm_acc": self.val_acc,
+            "lr": trainer.optimizers[0].param_groups[0]["lr"],
+            "seconds": round(time.time() - self._t0, 3),
+        }
         self.rows.append(row)
         if trainer.is_global_zero:
             write_tsv(pd.DataFrame(self.rows), self.path)
-            self.echo(f"pretrain: epoch {row['epoch']}/{trainer.max_epochs} MLM loss {row['train_mlm_loss']:.4f} "
-                     f"held-out {row['val_mlm_loss']:.4f}, accuracy {row['val_mlm_acc']:.3f} ({row['seconds']} s)")
+            self.echo(
+                f"pretrain: epoch {row['epoch']}/{trainer.max_epochs} MLM loss {row['train_mlm_loss']:.4f} "
+                f"held-out {row['val_mlm_loss']:.4f}, accuracy {row['val_mlm_acc']:.3f} ({row['seconds']} s)"
+            )
 
 
 def majority_accuracy(windows: np.ndarray, settings: dict) -> float:
@@ -176,11 +192,9 @@ def majority_accuracy(windows: np.ndarray, settings: dict) -> float:
 
 
 def run_pretrain(tokens: Path, split: Path, out_dir: Path, settings: dict, seed: int, log=print) -> dict:
-    """Pretrain a BERT encoder on the train split (+ extra FASTA); write ``encoder/``, ``history.tsv``, ``run.json``."""
-    from ..data import SplitData, loader
-    from ..train import cluster_layout, precision_for
-
-    settings = {**DEFAULTS, **settings}
+    """Pretrain a BERT encoder on the train split (+ extra FASTA); write ``encoder/``, ``history.tsv``, ``run.json``
+    in ``out_dir``. ``settings``: schema section ``pretrain``."""
+    settings = stage_settings("pretrain", settings)
     started = utc_now()
     L.seed_everything(seed, workers=True, verbose=False)
     windows, n_train, n_extra = pretraining_set(tokens, split, settings["extra_fasta"], settings["max_n_fraction"])
@@ -198,27 +212,50 @@ def run_pretrain(tokens: Path, split: Path, out_dir: Path, settings: dict, seed:
     module = MaskedLM(settings, length)
     history = MLMHistory(out_dir / "history.tsv", log)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    trainer = L.Trainer(max_epochs=int(settings["epochs"]), precision=precision, logger=False, callbacks=[history],
-                        enable_checkpointing=False, enable_progress_bar=os.isatty(2), enable_model_summary=False,
-                        deterministic=not on_gpu, default_root_dir=out_dir, num_sanity_val_steps=0, **layout)
-    log(f"pretrain: {len(train.tokens)} windows ({n_train} train-split, {n_extra} extra FASTA) + {n_hold} held out, "
-        f"{length} bp, k = {settings['k']}, {sum(p.numel() for p in module.model.parameters())} parameters")
+    trainer = L.Trainer(
+        max_epochs=int(settings["epochs"]),
+        precision=precision,
+        logger=False,
+        callbacks=[history],
+        enable_checkpointing=False,
+        enable_progress_bar=os.isatty(2),
+        enable_model_summary=False,
+        deterministic=not on_gpu,
+        default_root_dir=out_dir,
+        num_sanity_val_steps=0,
+        **layout,
+    )
+    log(
+        f"pretrain: {len(train.tokens)} windows ({n_train} train-split, {n_extra} extra FASTA) + {n_hold} held out, "
+        f"{length} bp, k = {settings['k']}, {sum(p.numel() for p in module.model.parameters())} parameters"
+    )
     t0 = time.time()
-    trainer.fit(module, loader(train, batch, shuffle_seed=seed, distributed=layout["devices"] > 1),
-                loader(held, max(batch, 256)))
+    trainer.fit(
+        module,
+        loader(train, batch, shuffle_seed=seed, distributed=layout["devices"] > 1),
+        loader(held, max(batch, 256)),
+    )
     if not trainer.is_global_zero:
         return {}
     model = getattr(module.model, "_orig_mod", module.model)
     with atomic_dir(out_dir / "encoder") as folder:
         model.save_pretrained(folder)
         save_tokenizer(folder, settings["k"], settings["overlapping"], length)
-    run = {"settings": settings, "seed": seed, "config_hash": config_hash(settings), "length": length,
-           "windows": {"train_split": n_train, "extra_fasta": n_extra, "held_out": n_hold},
-           "parameters": sum(p.numel() for p in model.parameters()),
-           "majority_token_accuracy": majority_accuracy(held.tokens, settings),
-           "final": history.rows[-1] if history.rows else {}, "precision": precision,
-           "train_seconds": round(time.time() - t0, 2), "versions": versions(),
-           "hardware": hardware(torch.cuda.get_device_name() if on_gpu else "cpu"),
-           "started_at": started, "finished_at": utc_now()}
+    run = {
+        "settings": settings,
+        "seed": seed,
+        "config_hash": config_hash(settings),
+        "length": length,
+        "windows": {"train_split": n_train, "extra_fasta": n_extra, "held_out": n_hold},
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "majority_token_accuracy": majority_accuracy(held.tokens, settings),
+        "final": history.rows[-1] if history.rows else {},
+        "precision": precision,
+        "train_seconds": round(time.time() - t0, 2),
+        "versions": versions(),
+        "hardware": hardware(torch.cuda.get_device_name() if on_gpu else "cpu"),
+        "started_at": started,
+        "finished_at": utc_now(),
+    }
     write_json(run, out_dir / "run.json")
     return run

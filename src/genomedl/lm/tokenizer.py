@@ -38,7 +38,7 @@ def n_tokens(length: int, k: int, overlapping: bool = True) -> int:
 def kmer_ids(tokens: torch.Tensor, k: int, overlapping: bool = True) -> torch.Tensor:
     """uint8 bases ``[B, L]`` (A=0 C=1 G=2 T=3 N=4) -> int64 ids ``[B, T + 2]`` framed by CLS and SEP."""
     stride = 1 if overlapping or k == 1 else k
-    windows = tokens.long().unfold(1, k, stride)                      # [B, T, k]
+    windows = tokens.long().unfold(1, k, stride)  # [B, T, k]
     powers = 4 ** torch.arange(k - 1, -1, -1, device=tokens.device)
     code = (windows.clamp(max=3) * powers).sum(-1) + FIRST_KMER
     ids = torch.where((windows > 3).any(-1), UNK, code)
@@ -52,9 +52,15 @@ def save_tokenizer(folder: Path, k: int, overlapping: bool, length: int) -> None
 
     folder = Path(folder)
     (folder / "vocab.txt").write_text("\n".join(vocab(k)) + "\n")
-    hf = BertTokenizer(str(folder / "vocab.txt"), do_lower_case=False, unk_token=SPECIALS[UNK],
-                       cls_token=SPECIALS[CLS], sep_token=SPECIALS[SEP], mask_token=SPECIALS[MASK],
-                       pad_token=SPECIALS[0])
+    hf = BertTokenizer(
+        str(folder / "vocab.txt"),
+        do_lower_case=False,
+        unk_token=SPECIALS[UNK],
+        cls_token=SPECIALS[CLS],
+        sep_token=SPECIALS[SEP],
+        mask_token=SPECIALS[MASK],
+        pad_token=SPECIALS[0],
+    )
     hf.save_pretrained(str(folder))
     (folder / SETTINGS_FILE).write_text(json.dumps({"k": k, "overlapping": overlapping, "length": length}))
 

@@ -17,9 +17,11 @@ _REGISTRY: dict[str, Callable] = {}
 
 def register(name: str):
     """Class decorator: make a model constructible by ``name`` from config."""
+
     def wrap(cls):
         _REGISTRY[name] = cls
         return cls
+
     return wrap
 
 
@@ -33,8 +35,10 @@ def build_model(arch: str, *, length: int, n_classes: int, **hyper):
     """Construct the registered model ``arch`` for windows of ``length`` bp and ``n_classes`` classes."""
     _load_builtins()
     if arch not in _REGISTRY:
-        raise GenomedlError(f"unknown model architecture {arch!r} (config key models.<name>.arch); "
-                            f"choose one of {', '.join(sorted(_REGISTRY))}")
+        raise GenomedlError(
+            f"unknown model architecture {arch!r} (config key models.<name>.arch); "
+            f"choose one of {', '.join(sorted(_REGISTRY))}"
+        )
     try:
         return _REGISTRY[arch](length=length, n_classes=n_classes, **hyper)
     except TypeError as exc:

@@ -10,8 +10,18 @@ from . import register
 from .layers import RCConv1d, as_list, dense_stack, one_hot
 
 
-def conv_blocks(filters, kernels, pools, strides=1, dilations=1, padding: str = "same", pool_type: str = "max",
-                batch_norm: bool = True, dropout: float = 0.2, rc_equivariant: bool = False) -> nn.Sequential:
+def conv_blocks(
+    filters,
+    kernels,
+    pools,
+    strides=1,
+    dilations=1,
+    padding: str = "same",
+    pool_type: str = "max",
+    batch_norm: bool = True,
+    dropout: float = 0.2,
+    rc_equivariant: bool = False,
+) -> nn.Sequential:
     """Conv -> [BatchNorm] -> ReLU -> Pool -> Dropout blocks on one-hot ``[B, 4, L]``.
 
     filters/kernels/pools: one entry per block (pool 1 = no pooling); strides/dilations: one per block or
@@ -30,8 +40,11 @@ def conv_blocks(filters, kernels, pools, strides=1, dilations=1, padding: str = 
     for i, (width, kernel, pool, stride, dilation) in enumerate(zip(filters, kernels, pools, strides, dilations)):
         conv_cls = RCConv1d if (rc_equivariant and i == 0) else nn.Conv1d
         pad = dilation * (kernel - 1) // 2 if padding == "same" else 0
-        blocks += [conv_cls(channels, width, kernel, stride=stride, padding=pad, dilation=dilation),
-                   nn.BatchNorm1d(width) if batch_norm else nn.Identity(), nn.ReLU()]
+        blocks += [
+            conv_cls(channels, width, kernel, stride=stride, padding=pad, dilation=dilation),
+            nn.BatchNorm1d(width) if batch_norm else nn.Identity(),
+            nn.ReLU(),
+        ]
         if pool > 1:
             blocks.append(pool_cls(pool, ceil_mode=True))
         blocks.append(nn.Dropout(dropout))
@@ -45,8 +58,9 @@ def feature_shape(features: nn.Module, length: int) -> tuple[int, int]:
         with torch.no_grad():
             shape = features.eval()(torch.zeros(1, 4, length)).shape
     except RuntimeError as exc:
-        raise TypeError(f"the conv blocks do not fit a {length} bp window ({exc}); use fewer or smaller "
-                        "kernels, pools or strides") from None
+        raise TypeError(
+            f"the conv blocks do not fit a {length} bp window ({exc}); use fewer or smaller kernels, pools or strides"
+        ) from None
     features.train()
     return shape[1], shape[2]
 
@@ -60,15 +74,29 @@ class CNN(nn.Module):
     hidden: widths of the dense layers (a single int = one layer).
     """
 
-    def __init__(self, length: int, n_classes: int, filters=(300, 200, 200), kernels=(19, 11, 7),
-                 pools=(3, 4, 4), strides=1, dilations=1, padding: str = "same", pool_type: str = "max",
-                 hidden=(1000, 1000), dropout: float = 0.3, batch_norm: bool = True,
-                 rc_equivariant: bool = False, head: str = "flatten"):
+    def __init__(
+        self,
+        length: int,
+        n_classes: int,
+        filters=(300, 200, 200),
+        kernels=(19, 11, 7),
+        pools=(3, 4, 4),
+        strides=1,
+        dilations=1,
+        padding: str = "same",
+        pool_type: str = "max",
+        hidden=(1000, 1000),
+        dropout: float = 0.3,
+        batch_norm: bool = True,
+        rc_equivariant: bool = False,
+        head: str = "flatten",
+    ):
         super().__init__()
         if head not in ("flatten", "global"):
             raise TypeError("head must be 'flatten' or 'global'")
-        self.features = conv_blocks(filters, kernels, pools, strides, dilations, padding, pool_type, batch_norm,
-                                    dropout, rc_equivariant)
+        self.features = conv_blocks(
+            filters, kernels, pools, strides, dilations, padding, pool_type, batch_norm, dropout, rc_equivariant
+        )
         channels, positions = feature_shape(self.features, length)
         pool = nn.Flatten() if head == "flatten" else nn.Sequential(nn.AdaptiveMaxPool1d(1), nn.Flatten())
         widths = [hidden] if isinstance(hidden, int) else list(hidden)

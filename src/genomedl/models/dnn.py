@@ -18,14 +18,22 @@ class DNN(nn.Module):
     (default six, as in DeeplyEssential), each with optional batch norm and dropout.
     """
 
-    def __init__(self, length: int, n_classes: int, features: str = "onehot", k=(1, 2, 3, 4),
-                 hidden=(512, 256, 128, 64, 32, 16), dropout: float = 0.2, batch_norm: bool = True):
+    def __init__(
+        self,
+        length: int,
+        n_classes: int,
+        features: str = "onehot",
+        k=(1, 2, 3, 4),
+        hidden=(512, 256, 128, 64, 32, 16),
+        dropout: float = 0.2,
+        batch_norm: bool = True,
+    ):
         super().__init__()
         if features not in ("onehot", "kmer"):
             raise TypeError("features must be 'onehot' or 'kmer'")
         self.features = features
         self.ks = [k] if isinstance(k, int) else list(k)
-        n_in = 4 * length if features == "onehot" else sum(4 ** k for k in self.ks)
+        n_in = 4 * length if features == "onehot" else sum(4**k for k in self.ks)
         widths = [hidden] if isinstance(hidden, int) else list(hidden)
         self.net = dense_stack(n_in, widths, n_classes, dropout, batch_norm)
 

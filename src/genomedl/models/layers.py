@@ -29,11 +29,11 @@ def kmer_frequencies(tokens: torch.Tensor, k: int) -> torch.Tensor:
 
     k-mer index = base-4 number of its tokens, first base most significant (AA..A = 0, TT..T = 4**k - 1).
     """
-    windows = tokens.long().unfold(1, k, 1)                                   # [B, L-k+1, k]
+    windows = tokens.long().unfold(1, k, 1)  # [B, L-k+1, k]
     valid = (windows < 4).all(-1)
     powers = 4 ** torch.arange(k - 1, -1, -1, device=tokens.device)
     codes = torch.where(valid, (windows * powers).sum(-1), 0)
-    counts = torch.zeros(tokens.shape[0], 4 ** k, device=tokens.device)
+    counts = torch.zeros(tokens.shape[0], 4**k, device=tokens.device)
     counts.scatter_add_(1, codes, valid.float())
     return counts / valid.sum(1, keepdim=True).clamp(min=1)
 
@@ -70,8 +70,12 @@ def dense_stack(n_in: int, widths, n_out: int, dropout: float, batch_norm: bool)
     """Hidden ReLU layers of ``widths`` (each Linear [-> BatchNorm] -> ReLU -> Dropout), then a Linear to ``n_out``."""
     layers: list[nn.Module] = []
     for width in widths:
-        layers += [nn.Linear(n_in, width), nn.BatchNorm1d(width) if batch_norm else nn.Identity(), nn.ReLU(),
-                   nn.Dropout(dropout)]
+        layers += [
+            nn.Linear(n_in, width),
+            nn.BatchNorm1d(width) if batch_norm else nn.Identity(),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+        ]
         n_in = width
     return nn.Sequential(*layers, nn.Linear(n_in, n_out))
 

@@ -74,8 +74,9 @@ class Block(nn.Module):
         super().__init__()
         self.norm1, self.norm2 = nn.LayerNorm(width), nn.LayerNorm(width)
         self.attention = Attention(width, heads, dropout)
-        self.ff = nn.Sequential(nn.Linear(width, ff_mult * width), nn.GELU(), nn.Dropout(dropout),
-                                nn.Linear(ff_mult * width, width))
+        self.ff = nn.Sequential(
+            nn.Linear(width, ff_mult * width), nn.GELU(), nn.Dropout(dropout), nn.Linear(ff_mult * width, width)
+        )
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x, rotary=None, need_weights: bool = False):
@@ -93,9 +94,19 @@ class Transformer(nn.Module):
     ff_mult: feed-forward width / width; positions: "learned", "sinusoidal" or "rotary".
     """
 
-    def __init__(self, length: int, n_classes: int, k: int = 1, overlapping: bool = True, width: int = 128,
-                 depth: int = 4, heads: int = 4, ff_mult: int = 4, dropout: float = 0.1,
-                 positions: str = "learned"):
+    def __init__(
+        self,
+        length: int,
+        n_classes: int,
+        k: int = 1,
+        overlapping: bool = True,
+        width: int = 128,
+        depth: int = 4,
+        heads: int = 4,
+        ff_mult: int = 4,
+        dropout: float = 0.1,
+        positions: str = "learned",
+    ):
         super().__init__()
         if positions not in POSITIONS:
             raise TypeError(f"positions must be one of {', '.join(POSITIONS)}")
@@ -125,8 +136,8 @@ class Transformer(nn.Module):
         if self.k != 1:
             raise TypeError("a k-mer transformer reads token ids, not one-hot input")
         weight = self.embed.weight
-        bases = tokens.transpose(1, 2)                                     # [B, L, 4]
-        body = bases @ weight[FIRST_KMER:FIRST_KMER + 4] + (1 - bases.sum(-1, keepdim=True)) * weight[UNK]
+        bases = tokens.transpose(1, 2)  # [B, L, 4]
+        body = bases @ weight[FIRST_KMER : FIRST_KMER + 4] + (1 - bases.sum(-1, keepdim=True)) * weight[UNK]
         edge = lambda i: weight[i].expand(len(bases), 1, -1)  # noqa: E731
         return torch.cat([edge(CLS), body, edge(SEP)], dim=1)
 

@@ -40,7 +40,7 @@ class Regions:
     end: np.ndarray
     limit: np.ndarray
     base: np.ndarray
-    flat: np.ndarray        # uint8 tokens
+    flat: np.ndarray  # uint8 tokens
 
 
 def tile(begin: np.ndarray, end: np.ndarray, length: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +63,7 @@ def _pack(pieces: list[np.ndarray], pad: int) -> tuple[np.ndarray, np.ndarray]:
     first = np.cumsum(sizes) - sizes + pad
     flat = np.full(int(sizes.sum()), N_TOKEN, dtype=np.uint8)
     for at, piece in zip(first, pieces):
-        flat[at:at + len(piece)] = piece
+        flat[at : at + len(piece)] = piece
     return flat, first
 
 
@@ -108,12 +108,15 @@ def read_csv(path: Path, pad: int) -> Regions:
     except (OSError, ValueError) as exc:
         raise GenomedlError(f"{path}: not a readable CSV file ({' '.join(str(exc).split())[:120]})") from None
     if "sequence" not in table.columns:
-        raise GenomedlError(f"{path}: no 'sequence' column (columns: {', '.join(table.columns)}); add a header "
-                            "line with 'sequence' (and optionally 'id')")
+        raise GenomedlError(
+            f"{path}: no 'sequence' column (columns: {', '.join(table.columns)}); add a header "
+            "line with 'sequence' (and optionally 'id')"
+        )
     ids = table["id"].tolist() if "id" in table.columns else [f"row{i}" for i in range(1, len(table) + 1)]
     origins = [f"{path}: line {i + 2} ({name})" for i, name in enumerate(ids)]
-    return _sequences(ids, table["sequence"].str.strip().str.encode("ascii", "replace").tolist(), origins or
-                      [str(path)], pad)
+    return _sequences(
+        ids, table["sequence"].str.strip().str.encode("ascii", "replace").tolist(), origins or [str(path)], pad
+    )
 
 
 def open_reference(path: Path) -> pysam.FastaFile:
@@ -122,13 +125,17 @@ def open_reference(path: Path) -> pysam.FastaFile:
     if not path.exists():
         raise GenomedlError(f"{path}: reference FASTA not found; fix the path")
     if not Path(f"{path}.fai").exists():
-        raise GenomedlError(f"{path}: no .fai index beside the reference; index it with `samtools faidx {path}` "
-                            "(a gzip file must be bgzip-compressed first)")
+        raise GenomedlError(
+            f"{path}: no .fai index beside the reference; index it with `samtools faidx {path}` "
+            "(a gzip file must be bgzip-compressed first)"
+        )
     try:
         return pysam.FastaFile(str(path))
     except (OSError, ValueError) as exc:
-        raise GenomedlError(f"{path}: cannot read the reference ({' '.join(str(exc).split())[:120]}); "
-                            "is it bgzip-compressed with its .gzi index?") from None
+        raise GenomedlError(
+            f"{path}: cannot read the reference ({' '.join(str(exc).split())[:120]}); "
+            "is it bgzip-compressed with its .gzi index?"
+        ) from None
 
 
 def fetch_tokens(reference: pysam.FastaFile, chrom: str, start: int, end: int, origin: str) -> np.ndarray:
@@ -137,7 +144,7 @@ def fetch_tokens(reference: pysam.FastaFile, chrom: str, start: int, end: int, o
     out = np.full(end - start, N_TOKEN, dtype=np.uint8)
     lo, hi = max(start, 0), min(end, size)
     if hi > lo:
-        out[lo - start:hi - start] = bytes_to_tokens(reference.fetch(chrom, lo, hi).encode(), origin)
+        out[lo - start : hi - start] = bytes_to_tokens(reference.fetch(chrom, lo, hi).encode(), origin)
     return out
 
 
@@ -157,12 +164,15 @@ def parse_bed(path: Path, reference: pysam.FastaFile, ref_path: Path) -> pd.Data
             fields = text.split("\t") if "\t" in text else text.split()
             where = f"{path}: line {number}"
             if len(fields) < 3 or not fields[1].isdigit() or not fields[2].isdigit():
-                raise GenomedlError(f"{where}: expected 'chrom<TAB>start<TAB>end' with whole numbers, got "
-                                    f"{text[:60]!r}")
+                raise GenomedlError(
+                    f"{where}: expected 'chrom<TAB>start<TAB>end' with whole numbers, got {text[:60]!r}"
+                )
             chrom, start, end = fields[0], int(fields[1]), int(fields[2])
             if chrom not in sizes:
-                raise GenomedlError(f"{where}: chromosome {chrom!r} is not in {ref_path} (e.g. "
-                                    f"{', '.join(list(sizes)[:3])}); use the reference's names")
+                raise GenomedlError(
+                    f"{where}: chromosome {chrom!r} is not in {ref_path} (e.g. "
+                    f"{', '.join(list(sizes)[:3])}); use the reference's names"
+                )
             if start >= end:
                 raise GenomedlError(f"{where}: start {start} is not below end {end}; BED is 0-based, half-open")
             if end > sizes[chrom]:
@@ -179,8 +189,10 @@ def read_bed(path: Path, reference_path: Path, pad: int) -> Regions:
     with open_reference(reference_path) as reference:
         bed = parse_bed(path, reference, reference_path)
         begin, end = bed["start"].to_numpy(np.int64), bed["end"].to_numpy(np.int64)
-        pieces = [fetch_tokens(reference, c, s - pad, e + pad, f"{reference_path}: {c}")
-                  for c, s, e in zip(bed["chrom"], begin, end)]
+        pieces = [
+            fetch_tokens(reference, c, s - pad, e + pad, f"{reference_path}: {c}")
+            for c, s, e in zip(bed["chrom"], begin, end)
+        ]
         limit = np.array([reference.get_reference_length(c) for c in bed["chrom"]], dtype=np.int64)
     flat, first = _pack(pieces, 0)
     return Regions(bed["name"].tolist(), bed["chrom"].tolist(), begin, end, limit, first - (begin - pad), flat)

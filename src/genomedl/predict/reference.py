@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import GenomedlError
+from ..extract import genbank_records
+from ..fasta_io import write_bgzf_fasta
 
 
-def write_records_fasta(records: Path, out_fasta: Path, line_width: int = 80, log=print) -> int:
-    """Write every record of ``records`` (GenBank, plain or gzip) as ``>accession.version`` + its sequence
-    in ``line_width``-bp lines, bgzipped and indexed. Returns the number of records."""
-    from ..extract import genbank_records, write_bgzf_fasta
-
+def write_records_fasta(records: Path, out: Path, line_width: int = 80, log=print) -> int:
+    """Write every record of ``records`` (GenBank, plain or gzip) to ``out`` as ``>accession.version`` + its
+    sequence in ``line_width``-bp lines, bgzipped and indexed. Returns the number of records."""
+    out_fasta = out
     seen: set[str] = set()
 
     def blocks():
@@ -19,7 +20,7 @@ def write_records_fasta(records: Path, out_fasta: Path, line_width: int = 80, lo
             if seq_id in seen:
                 raise GenomedlError(f"{records}: record {seq_id} appears twice; a reference needs unique names")
             seen.add(seq_id)
-            lines = [sequence[i:i + line_width] for i in range(0, len(sequence), line_width)]
+            lines = [sequence[i : i + line_width] for i in range(0, len(sequence), line_width)]
             yield b">" + seq_id.encode() + b"\n" + b"\n".join(lines).upper() + b"\n"
 
     write_bgzf_fasta(blocks(), out_fasta)

@@ -27,25 +27,33 @@ class Scorer:
 
     name: str
     arch: str
-    length: int            # bp per window the model was trained on
+    length: int  # bp per window the model was trained on
     classes: list[str]
     both_strands: bool
     device: str
-    model: object          # a torch module, or the baseline's arrays
+    model: object  # a torch module, or the baseline's arrays
 
     def proba(self, tokens: np.ndarray, batch_size: int = 256, on_batch=None) -> np.ndarray:
         """Class probabilities of windows ``[N, L]``; ``on_batch(n)`` after each batch of ``n`` windows."""
         if isinstance(self.model, dict):
             from ..baseline import baseline_proba
+
             parts = []
             for start in range(0, len(tokens), batch_size):
-                parts.append(baseline_proba(self.model, tokens[start:start + batch_size]))
+                parts.append(baseline_proba(self.model, tokens[start : start + batch_size]))
                 if on_batch is not None:
                     on_batch(len(parts[-1]))
             return np.concatenate(parts) if parts else np.zeros((0, len(self.classes)))
         from ..inference import predict_proba
-        out = predict_proba(self.model, tokens, batch_size=batch_size, device=self.device,
-                            both_strands=self.both_strands, on_batch=on_batch)
+
+        out = predict_proba(
+            self.model,
+            tokens,
+            batch_size=batch_size,
+            device=self.device,
+            both_strands=self.both_strands,
+            on_batch=on_batch,
+        )
         return out if len(tokens) else np.zeros((0, len(self.classes)))
 
     @property
@@ -55,6 +63,7 @@ class Scorer:
 
 def default_device() -> str:
     import torch
+
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
@@ -68,18 +77,29 @@ def load_scorer(model_dir: Path, device: str | None = None, strands: str = "both
     name = run.get("model", model_dir.name)
     if (model_dir / "model.npz").exists() and not (model_dir / "model.ckpt").exists():
         if "length" not in run:
-            raise GenomedlError(f"{model_dir / 'run.json'}: missing or without 'length'; a baseline's window "
-                                "length comes from its run.json (rerun the baseline stage)")
+            raise GenomedlError(
+                f"{model_dir / 'run.json'}: missing or without 'length'; a baseline's window "
+                "length comes from its run.json (rerun the baseline stage)"
+            )
         with np.load(model_dir / "model.npz") as saved:
             params = {k: saved[k] for k in saved.files}
-        return Scorer(name, "kmer_logreg", int(run["length"]), [str(c) for c in params["classes"]], False, "cpu",
-                      params)
+        return Scorer(
+            name, "kmer_logreg", int(run["length"]), [str(c) for c in params["classes"]], False, "cpu", params
+        )
     if not (model_dir / "model.ckpt").exists():
         raise GenomedlError(f"{model_dir}: no model.ckpt or model.npz; train the model first")
     from ..inference import load_model
+
     model, payload = load_model(model_dir / "model.ckpt")
-    return Scorer(name, payload["arch"], int(payload["length"]), list(payload["classes"]), strands == "both",
-                  device or default_device(), model)
+    return Scorer(
+        name,
+        payload["arch"],
+        int(payload["length"]),
+        list(payload["classes"]),
+        strands == "both",
+        device or default_device(),
+        model,
+    )
 
 
 class Progress:
@@ -92,6 +112,7 @@ class Progress:
         self.bar = None
         if os.isatty(2) if tty is None else tty:
             from tqdm import tqdm
+
             self.bar = tqdm(total=total, desc=label, unit="win", file=sys.stderr)
 
     def __call__(self, n: int) -> None:
@@ -104,8 +125,10 @@ class Progress:
 
     def _line(self) -> None:
         rate = self.done / max(time.time() - self.t0, 1e-9)
-        self.log(f"{self.label}: {self.done}/{self.total} windows ({100 * self.done / max(self.total, 1):.0f}%, "
-                 f"{rate:.0f}/s)")
+        self.log(
+            f"{self.label}: {self.done}/{self.total} windows ({100 * self.done / max(self.total, 1):.0f}%, "
+            f"{rate:.0f}/s)"
+        )
 
     def close(self) -> None:
         if self.bar is not None:
@@ -114,13 +137,16 @@ class Progress:
             self._line()
 
 
-def score_windows(scorer: Scorer, flat: np.ndarray, starts: np.ndarray, batch_size: int, label: str, log=print,
-                  chunk: int = 1 << 14) -> np.ndarray:
+def score_windows(
+    scorer: Scorer, flat: np.ndarray, starts: np.ndarray, batch_size: int, label: str, log=print, chunk: int = 1 << 14
+) -> np.ndarray:
     """Probabilities ``[N, C]`` of the windows ``flat[s:s + L]`` for each ``s`` in ``starts`` (gathered
     ``chunk`` windows at a time, so memory stays bounded on long inputs)."""
     progress = Progress(len(starts), label, log)
     offsets = np.arange(scorer.length)
-    parts = [scorer.proba(flat[starts[i:i + chunk, None] + offsets], batch_size, progress)
-             for i in range(0, len(starts), chunk)]
+    parts = [
+        scorer.proba(flat[starts[i : i + chunk, None] + offsets], batch_size, progress)
+        for i in range(0, len(starts), chunk)
+    ]
     progress.close()
     return np.concatenate(parts) if parts else np.zeros((0, len(scorer.classes)))

@@ -18,8 +18,9 @@ import pandas as pd
 from ..atomic import atomic_write
 
 
-def window_bins(owner: np.ndarray, starts: np.ndarray, begin: np.ndarray, end: np.ndarray,
-                length: int) -> tuple[np.ndarray, np.ndarray]:
+def window_bins(
+    owner: np.ndarray, starts: np.ndarray, begin: np.ndarray, end: np.ndarray, length: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(bin start, bin end) ``[W]`` of windows listed region by region, each region's windows left to right."""
     centre = starts + length // 2
     first = np.r_[True, owner[1:] != owner[:-1]]
@@ -30,8 +31,9 @@ def window_bins(owner: np.ndarray, starts: np.ndarray, begin: np.ndarray, end: n
     return lo, hi
 
 
-def non_overlapping(chrom: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                    owner: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def non_overlapping(
+    chrom: np.ndarray, lo: np.ndarray, hi: np.ndarray, owner: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sort bins region by region (chrom, region start, region, bin start) and clip each bin to start after
     every earlier bin on its chrom, so an earlier-starting region keeps all its bases.
 
@@ -51,8 +53,16 @@ def track_name(text: str) -> str:
     return re.sub(r"[\"\r\n\t]", " ", text)
 
 
-def write_bedgraphs(out_dir: Path, chrom: np.ndarray, lo: np.ndarray, hi: np.ndarray, owner: np.ndarray,
-                    probs: np.ndarray, classes: list[str], title: str) -> list[Path]:
+def write_bedgraphs(
+    out_dir: Path,
+    chrom: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    owner: np.ndarray,
+    probs: np.ndarray,
+    classes: list[str],
+    title: str,
+) -> list[Path]:
     """One ``<class>.bedgraph`` per class in ``out_dir`` (probabilities with 6 significant digits); ``owner``
     is each window's region."""
     rows, start, end = non_overlapping(np.asarray(chrom), lo, hi, owner)
@@ -61,11 +71,12 @@ def write_bedgraphs(out_dir: Path, chrom: np.ndarray, lo: np.ndarray, hi: np.nda
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
         path = Path(out_dir) / f"{safe}.bedgraph"
         label = track_name(f"{title} P({name})")
-        body = pd.DataFrame({"chrom": np.asarray(chrom)[rows], "start": start, "end": end,
-                             "value": probs[rows, i]})
+        body = pd.DataFrame({"chrom": np.asarray(chrom)[rows], "start": start, "end": end, "value": probs[rows, i]})
         with atomic_write(path, newline="") as handle:
-            handle.write(f'track type=bedGraph name="{label[:60]}" description="{label}" visibility=full '
-                         'autoScale=off viewLimits=0:1 graphType=bar\n')
+            handle.write(
+                f'track type=bedGraph name="{label[:60]}" description="{label}" visibility=full '
+                "autoScale=off viewLimits=0:1 graphType=bar\n"
+            )
             body.to_csv(handle, sep="\t", header=False, index=False, float_format="%.6g", lineterminator="\n")
         paths.append(path)
     return paths

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pysam
 
+from .. import plotting
 from ..encode.tokens import bytes_to_tokens
 from ..errors import GenomedlError
 from ..tables import write_tsv
@@ -32,12 +33,14 @@ from .score import Progress, Scorer
 
 SCORED = ("ok", "near_end")
 STATUSES = SCORED + ("ref_mismatch", "unknown_chrom", "symbolic", "invalid_allele", "long_indel")
-EPS = 1e-6       # probabilities are clipped to [EPS, 1 - EPS] before log-odds
+EPS = 1e-6  # probabilities are clipped to [EPS, 1 - EPS] before log-odds
 ALLELE = re.compile(r"^[ACGTNacgtn]+$")
-INFO_FIELDS = {"ref_p": ("REF_P", "probability of the reference window"),
-               "alt_p": ("ALT_P", "probability of the alternative window"),
-               "delta_p": ("DP", "change in probability, alt - ref"),
-               "delta_logodds": ("DLO", "change in log-odds, alt - ref")}
+INFO_FIELDS = {
+    "ref_p": ("REF_P", "probability of the reference window"),
+    "alt_p": ("ALT_P", "probability of the alternative window"),
+    "delta_p": ("DP", "change in probability, alt - ref"),
+    "delta_logodds": ("DLO", "change in log-odds, alt - ref"),
+}
 
 
 def info_id(name: str) -> str:
@@ -55,8 +58,9 @@ def read_variants(path: Path) -> tuple[str, list]:
             records = list(handle)
             header = str(handle.header)
     except (OSError, ValueError) as exc:
-        raise GenomedlError(f"{path}: not a readable VCF/BCF ({' '.join(str(exc).split())[:120]}); check the "
-                            "file with bcftools view") from None
+        raise GenomedlError(
+            f"{path}: not a readable VCF/BCF ({' '.join(str(exc).split())[:120]}); check the file with bcftools view"
+        ) from None
     if "##INFO=<ID=GDL_STATUS," in header:
         raise GenomedlError(f"{path}: already has GDL_ INFO fields from genomedl; score the original VCF")
     check_sorted(path, records)
@@ -68,13 +72,17 @@ def check_sorted(path: Path, records: list) -> None:
     done: set[str] = set()
     for number, (before, rec) in enumerate(zip([None, *records], records), start=1):
         if before is not None and rec.chrom == before.chrom and rec.pos < before.pos:
-            raise GenomedlError(f"{path}: record {number} ({rec.chrom}:{rec.pos}) comes after {before.chrom}:"
-                                f"{before.pos}; the VCF must be sorted: sort it with bcftools sort")
+            raise GenomedlError(
+                f"{path}: record {number} ({rec.chrom}:{rec.pos}) comes after {before.chrom}:"
+                f"{before.pos}; the VCF must be sorted: sort it with bcftools sort"
+            )
         if before is not None and rec.chrom != before.chrom:
             done.add(before.chrom)
             if rec.chrom in done:
-                raise GenomedlError(f"{path}: record {number} returns to contig {rec.chrom} after another one; "
-                                    "the VCF must be sorted: sort it with bcftools sort")
+                raise GenomedlError(
+                    f"{path}: record {number} returns to contig {rec.chrom} after another one; "
+                    "the VCF must be sorted: sort it with bcftools sort"
+                )
 
 
 def allele_table(records: list, sizes: dict[str, int]) -> pd.DataFrame:
@@ -94,8 +102,9 @@ def allele_table(records: list, sizes: dict[str, int]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["record", "chrom", "pos", "id", "ref", "alt", "status"])
 
 
-def variant_windows(contig: np.ndarray, pos0: np.ndarray, ref_len: np.ndarray, alts: list[str],
-                    length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def variant_windows(
+    contig: np.ndarray, pos0: np.ndarray, ref_len: np.ndarray, alts: list[str], length: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Reference and alternative windows ``[n, L]`` (tokens) of alleles on one contig, and whether each
     window runs past a contig end (see the module docstring for the layout)."""
     alt_tok = [bytes_to_tokens(a.encode(), "ALT allele") for a in alts]
@@ -132,7 +141,7 @@ def check_and_window(table: pd.DataFrame, reference, ref_path: Path, length: int
         contig = bytes_to_tokens(ascii_seq, f"{ref_path}: {chrom}")
         here = table.index[(table["chrom"] == chrom) & (table["status"] == "")]
         pos0 = table.loc[here, "pos"].to_numpy(np.int64) - 1
-        genome = [ascii_seq[p:p + len(r)].decode() if p >= 0 else "" for p, r in zip(pos0, table.loc[here, "ref"])]
+        genome = [ascii_seq[p : p + len(r)].decode() if p >= 0 else "" for p, r in zip(pos0, table.loc[here, "ref"])]
         mismatch = np.array([g != r.upper() for g, r in zip(genome, table.loc[here, "ref"])], dtype=bool)
         table.loc[here[mismatch], "status"] = "ref_mismatch"
         table.loc[here[mismatch], "genome_ref"] = np.array(genome, dtype=object)[mismatch]
@@ -141,9 +150,13 @@ def check_and_window(table: pd.DataFrame, reference, ref_path: Path, length: int
         todo = here[(table.loc[here, "status"] == "").to_numpy()]
         if len(todo) == 0:
             continue
-        ref_w, alt_w, edge = variant_windows(contig, table.loc[todo, "pos"].to_numpy(np.int64) - 1,
-                                             table.loc[todo, "ref"].str.len().to_numpy(np.int64),
-                                             table.loc[todo, "alt"].tolist(), length)
+        ref_w, alt_w, edge = variant_windows(
+            contig,
+            table.loc[todo, "pos"].to_numpy(np.int64) - 1,
+            table.loc[todo, "ref"].str.len().to_numpy(np.int64),
+            table.loc[todo, "alt"].tolist(),
+            length,
+        )
         table.loc[todo, "status"] = np.where(edge, "near_end", "ok")
         rows.append(todo.to_numpy())
         ref_parts.append(ref_w)
@@ -153,8 +166,9 @@ def check_and_window(table: pd.DataFrame, reference, ref_path: Path, length: int
     return np.concatenate(rows), np.concatenate(ref_parts), np.concatenate(alt_parts)
 
 
-def effect_columns(table: pd.DataFrame, rows: np.ndarray, p_ref: np.ndarray, p_alt: np.ndarray,
-                   classes: list[str]) -> pd.DataFrame:
+def effect_columns(
+    table: pd.DataFrame, rows: np.ndarray, p_ref: np.ndarray, p_alt: np.ndarray, classes: list[str]
+) -> pd.DataFrame:
     """Per class: ref_p, alt_p, delta_p (alt - ref), delta_logodds; then max_abs_delta_p and top_class."""
     n = len(table)
     full = {name: np.full((n, len(classes)), np.nan) for name in ("ref", "alt")}
@@ -162,8 +176,14 @@ def effect_columns(table: pd.DataFrame, rows: np.ndarray, p_ref: np.ndarray, p_a
     delta, dlo = full["alt"] - full["ref"], logit(full["alt"]) - logit(full["ref"])
     columns = {}
     for i, c in enumerate(classes):
-        columns.update({f"ref_p_{c}": full["ref"][:, i].round(6), f"alt_p_{c}": full["alt"][:, i].round(6),
-                        f"delta_p_{c}": delta[:, i].round(6), f"delta_logodds_{c}": dlo[:, i].round(6)})
+        columns.update(
+            {
+                f"ref_p_{c}": full["ref"][:, i].round(6),
+                f"alt_p_{c}": full["alt"][:, i].round(6),
+                f"delta_p_{c}": delta[:, i].round(6),
+                f"delta_logodds_{c}": dlo[:, i].round(6),
+            }
+        )
     scored = ~np.isnan(delta).any(1)
     top = np.where(scored, np.abs(np.nan_to_num(delta)).argmax(1), 0)
     columns["max_abs_delta_p"] = np.where(scored, np.abs(delta)[np.arange(n), top], np.nan).round(6)
@@ -173,16 +193,20 @@ def effect_columns(table: pd.DataFrame, rows: np.ndarray, p_ref: np.ndarray, p_a
 
 def info_header(scorer: Scorer) -> list[str]:
     """The header lines that declare the GDL_ INFO fields (and name the model)."""
-    lines = [f"##genomedl_model=<ID={info_id(scorer.name)},arch={scorer.arch},window={scorer.length},"
-             f"strands={'both' if scorer.both_strands else 'forward'}>",
-             '##INFO=<ID=GDL_STATUS,Number=A,Type=String,Description="genomedl: scoring status of each ALT allele '
-             '(ok, near_end, ref_mismatch, unknown_chrom, symbolic, invalid_allele, long_indel)">',
-             '##INFO=<ID=GDL_GENOME_REF,Number=1,Type=String,Description="genomedl: the reference genome\'s bases '
-             'at the position of REF, where they differ from REF">']
+    lines = [
+        f"##genomedl_model=<ID={info_id(scorer.name)},arch={scorer.arch},window={scorer.length},"
+        f"strands={'both' if scorer.both_strands else 'forward'}>",
+        '##INFO=<ID=GDL_STATUS,Number=A,Type=String,Description="genomedl: scoring status of each ALT allele '
+        '(ok, near_end, ref_mismatch, unknown_chrom, symbolic, invalid_allele, long_indel)">',
+        "##INFO=<ID=GDL_GENOME_REF,Number=1,Type=String,Description=\"genomedl: the reference genome's bases "
+        'at the position of REF, where they differ from REF">',
+    ]
     for c in scorer.classes:
         for key, what in INFO_FIELDS.values():
-            lines.append(f'##INFO=<ID=GDL_{key}_{info_id(c)},Number=A,Type=Float,'
-                         f'Description="genomedl {info_id(scorer.name)}: class {info_id(c)}, {what}">')
+            lines.append(
+                f"##INFO=<ID=GDL_{key}_{info_id(c)},Number=A,Type=Float,"
+                f'Description="genomedl {info_id(scorer.name)}: class {info_id(c)}, {what}">'
+            )
     return lines
 
 
@@ -207,8 +231,9 @@ def write_vcf(header: str, records: list, effects: pd.DataFrame, scorer: Scorer,
     groups = effects.groupby("record", sort=True)
     for index, rec in enumerate(records):
         fields = str(rec).rstrip("\n").split("\t")
-        fields[7] = ";".join(x for x in (fields[7] if fields[7] != "." else "",
-                                          info_text(groups.get_group(index), scorer.classes)) if x)
+        fields[7] = ";".join(
+            x for x in (fields[7] if fields[7] != "." else "", info_text(groups.get_group(index), scorer.classes)) if x
+        )
         text.append("\t".join(fields))
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".variants.") as tmp:
         plain, packed = Path(tmp) / "variants.vcf", Path(tmp) / out.name
@@ -217,14 +242,23 @@ def write_vcf(header: str, records: list, effects: pd.DataFrame, scorer: Scorer,
         try:
             pysam.tabix_index(str(packed), preset="vcf", force=True)
         except (OSError, ValueError) as exc:
-            raise GenomedlError(f"{out}: cannot index the output ({' '.join(str(exc).split())[:100]}); is the "
-                                "input VCF sorted? sort it with bcftools sort") from None
+            raise GenomedlError(
+                f"{out}: cannot index the output ({' '.join(str(exc).split())[:100]}); is the "
+                "input VCF sorted? sort it with bcftools sort"
+            ) from None
         shutil.move(f"{packed}.tbi", f"{out}.tbi")
         shutil.move(str(packed), str(out))
 
 
-def effect_logos(scorer: Scorer, effects: pd.DataFrame, rows: np.ndarray, ref_w: np.ndarray, alt_w: np.ndarray,
-                 n: int, flank: int = 20):
+def effect_logos(
+    scorer: Scorer,
+    effects: pd.DataFrame,
+    rows: np.ndarray,
+    ref_w: np.ndarray,
+    alt_w: np.ndarray,
+    n: int,
+    flank: int = 20,
+):
     """Attribution logos (integrated gradients, captum) of the reference and alternative windows of the
     ``n`` strongest effects, for the class whose probability changed most; None when the model does not
     read one-hot input. Each logo shows ``2 * flank`` bp around the window centre."""
@@ -247,19 +281,32 @@ def effect_logos(scorer: Scorer, effects: pd.DataFrame, rows: np.ndarray, ref_w:
         x = one_hot_inputs(windows[picked])
         contrib = attribute(model, x, target, "integrated_gradients") * x.numpy()
         for k, (_, v) in enumerate(strongest.iterrows()):
-            examples.append((k, allele, {
-                "title": f"{v['chrom']}:{v['pos']} {v['ref']}>{v['alt']} {allele} allele: P({v['top_class']}) = "
-                         f"{v[f'{allele}_p_' + v['top_class']]:.3f} ({where_centre})",
-                "contrib": contrib[k, :, lo:hi]}))
+            examples.append(
+                (
+                    k,
+                    allele,
+                    {
+                        "title": f"{v['chrom']}:{v['pos']} {v['ref']}>{v['alt']} {allele} allele: "
+                        f"P({v['top_class']}) = {v[f'{allele}_p_' + v['top_class']]:.3f} ({where_centre})",
+                        "contrib": contrib[k, :, lo:hi],
+                    },
+                )
+            )
     examples.sort(key=lambda e: (e[0], e[1] != "ref"))
     return plots.attribution_logos([e[2] for e in examples], width=hi - lo)
 
 
-def score_variants(scorer: Scorer, vcf: Path, reference_path: Path, out_dir: Path, batch_size: int = 256,
-                   max_allele: int = 50, top: int = 10, log=print) -> dict:
+def score_variants(
+    scorer: Scorer,
+    vcf: Path,
+    reference_path: Path,
+    out_dir: Path,
+    batch_size: int = 256,
+    max_allele: int = 50,
+    top: int = 10,
+    log=print,
+) -> dict:
     """Write variants.tsv, variants.vcf.gz (+ .tbi) and effects.png; returns the summary entries."""
-    from ..report import figures
-
     max_allele = min(max_allele, scorer.length // 2)
     header, records = read_variants(vcf)
     with open_reference(reference_path) as reference:
@@ -269,15 +316,23 @@ def score_variants(scorer: Scorer, vcf: Path, reference_path: Path, out_dir: Pat
     progress = Progress(2 * len(rows), f"variants {vcf.name}", log)
     both = scorer.proba(np.concatenate([ref_w, alt_w]), batch_size, progress)
     progress.close()
-    effects = effect_columns(table, rows, both[:len(rows)], both[len(rows):], scorer.classes)
+    effects = effect_columns(table, rows, both[: len(rows)], both[len(rows) :], scorer.classes)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_vcf(header, records, effects, scorer, out_dir / "variants.vcf.gz")
-    figures.save(effect_logos(scorer, effects, rows, ref_w, alt_w, min(top, 5)), out_dir / "effects.png")
+    plotting.save(effect_logos(scorer, effects, rows, ref_w, alt_w, min(top, 5)), out_dir / "effects.png")
     write_tsv(effects.drop(columns="record"), out_dir / "variants.tsv")
     counts = {s: int((effects["status"] == s).sum()) for s in STATUSES}
     strongest = effects.loc[rows].sort_values("max_abs_delta_p", ascending=False).head(top)
-    log(f"variants: {len(records)} records, {len(effects)} ALT alleles; "
-        + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
-    return {"records": len(records), "alleles": len(effects), "status_counts": counts, "max_allele": max_allele,
-            "eps": EPS, "top_effects": strongest.drop(columns="record").to_dict("records"),
-            "outputs": ["variants.tsv", "variants.vcf.gz", "variants.vcf.gz.tbi", "effects.png"]}
+    log(
+        f"variants: {len(records)} records, {len(effects)} ALT alleles; "
+        + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+    )
+    return {
+        "records": len(records),
+        "alleles": len(effects),
+        "status_counts": counts,
+        "max_allele": max_allele,
+        "eps": EPS,
+        "top_effects": strongest.drop(columns="record").to_dict("records"),
+        "outputs": ["variants.tsv", "variants.vcf.gz", "variants.vcf.gz.tbi", "effects.png"],
+    }

@@ -6,22 +6,29 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import jinja2
 import numpy as np
 import pandas as pd
 import yaml
 
+from .. import plotting
 from ..atomic import atomic_write
-from ..evaluate.compare import leaderboard, leaderboard_table
+from ..config import stage_settings
 from ..config.sweep import sweep_winners
+from ..evaluate.compare import leaderboard as leaderboard_rows
+from ..evaluate.compare import leaderboard_table
+from ..html import environment
+from ..lm.section import render_section
 from ..tables import read_json, read_tsv, write_tsv
-from . import figures
+from .model_cards import card_entries
+from .predictions import prediction_entries
 
 EVAL_FIGURES = {"roc_pr": "ROC and precision-recall", "calibration": "calibration", "confusion": "confusion matrix"}
-INTERPRET_FIGURES = {"attributions": "Attribution logos of the top-scoring test windows of each class",
-                     "motifs": "Motifs found in the attributions (seqlets clustered), with their best JASPAR match",
-                     "filters": "First-layer convolution filters as PWMs, with their best JASPAR match",
-                     "attention": "Mean attention map"}
+INTERPRET_FIGURES = {
+    "attributions": "Attribution logos of the top-scoring test windows of each class",
+    "motifs": "Motifs found in the attributions (seqlets clustered), with their best JASPAR match",
+    "filters": "First-layer convolution filters as PWMs, with their best JASPAR match",
+    "attention": "Mean attention map",
+}
 
 
 def composition(tokens: Path, labels: Path) -> pd.DataFrame:
@@ -30,14 +37,19 @@ def composition(tokens: Path, labels: Path) -> pd.DataFrame:
     called = (toks < 4).sum(1)
     gc = ((toks == 1) | (toks == 2)).sum(1)
     frame = read_tsv(labels)
-    return pd.DataFrame({"label": frame["label"].to_numpy(), "length": called,
-                         "gc": np.where(called > 0, gc / np.maximum(called, 1), np.nan)})
+    return pd.DataFrame(
+        {
+            "label": frame["label"].to_numpy(),
+            "length": called,
+            "gc": np.where(called > 0, gc / np.maximum(called, 1), np.nan),
+        }
+    )
 
 
 def plot_training(history: Path, run: Path, out: Path) -> None:
     """training.png of one model from its history.tsv and run.json."""
     run_info = read_json(run)
-    figures.save(figures.training_curves(run_info["model"], read_tsv(history), run_info), out)
+    plotting.save(plotting.training_curves(run_info["model"], read_tsv(history), run_info), out)
 
 
 def _interpretation(folder: Path, labels: pd.DataFrame) -> dict:
@@ -46,13 +58,27 @@ def _interpretation(folder: Path, labels: pd.DataFrame) -> dict:
     with np.load(folder / "attributions.npz") as saved:
         ids = [str(i) for i in saved["ids"]]
     genes = labels.set_index("id")["gene"].reindex(ids).fillna("").tolist()
-    return {**summary, "figures": {k: figures.data_uri(folder / f"{k}.png") for k in shown},
-            "windows": list(zip(ids, genes))[:12]}
+    return {
+        **summary,
+        "figures": {k: plotting.data_uri(folder / f"{k}.png") for k in shown},
+        "windows": list(zip(ids, genes))[:12],
+    }
 
 
-def build_context(dataset: str, manifest: Path, extract_summary: Path, split_summary: Path, model_dirs: list[Path],
-                  eval_dirs: list[Path], tokens: Path, labels: Path, interpret_dirs: list[Path] = (),
-                  run_config: dict | None = None, n_boot: int = 1000, seed: int = 0) -> dict:
+def build_context(
+    dataset: str,
+    manifest: Path,
+    extract_summary: Path,
+    split_summary: Path,
+    model_dirs: list[Path],
+    eval_dirs: list[Path],
+    tokens: Path,
+    labels: Path,
+    interpret_dirs: list[Path],
+    run_config: dict | None,
+    n_boot: int,
+    seed: int,
+) -> dict:
     """Everything the template shows; ``leaderboard_frame`` and ``overview`` figure are written beside it."""
     runs = {d.name: read_json(d / "run.json") for d in model_dirs}
     evals = {d.name: read_json(d / "metrics.json") for d in eval_dirs}
@@ -60,7 +86,7 @@ def build_context(dataset: str, manifest: Path, extract_summary: Path, split_sum
     extraction = read_json(extract_summary)
     classes = extraction["classes"]
     label_table = read_tsv(labels)
-    rows = leaderboard(evals, predictions, n_boot=n_boot, seed=seed)
+    rows = leaderboard_rows(evals, predictions, n_boot=n_boot, seed=seed)
     stats = composition(tokens, labels)
     return {
         "dataset": dataset,
@@ -68,61 +94,86 @@ def build_context(dataset: str, manifest: Path, extract_summary: Path, split_sum
         "extraction": extraction,
         "split": read_json(split_summary),
         "classes": classes,
-        "composition": stats.groupby("label").agg(windows=("length", "size"), mean_length=("length", "mean"),
-                                                  mean_gc=("gc", "mean")).reindex(classes).reset_index()
-                                              .to_dict("records"),
+        "composition": stats.groupby("label")
+        .agg(windows=("length", "size"), mean_length=("length", "mean"), mean_gc=("gc", "mean"))
+        .reindex(classes)
+        .reset_index()
+        .to_dict("records"),
         "leaderboard": rows,
         "sweep_winners": set(sweep_winners(runs).values()),
         "leaderboard_frame": leaderboard_table(rows),
-        "overview": figures.composition(stats, classes),
+        "overview": plotting.composition(stats, classes),
         "evals": evals,
         "runs": runs,
         "run_config": yaml.safe_dump(run_config or {}, sort_keys=False),
         "interpretations": {d.name: _interpretation(d, label_table) for d in interpret_dirs},
         "figures": {
-            "curves": figures.roc_pr(evals, classes),
-            "calibration": figures.calibration(evals),
-            "training": {d.name: figures.data_uri(d / "training.png") for d in model_dirs
-                         if (d / "training.png").exists()},
-            "eval": {d.name: {k: figures.data_uri(d / f"{k}.png") for k in EVAL_FIGURES if (d / f"{k}.png").exists()}
-                     for d in eval_dirs},
+            "curves": plotting.roc_pr(evals, classes),
+            "calibration": plotting.calibration(evals),
+            "training": {
+                d.name: plotting.data_uri(d / "training.png") for d in model_dirs if (d / "training.png").exists()
+            },
+            "eval": {
+                d.name: {k: plotting.data_uri(d / f"{k}.png") for k in EVAL_FIGURES if (d / f"{k}.png").exists()}
+                for d in eval_dirs
+            },
         },
     }
 
 
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("genomedl.report", "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True)
-    env.filters["num"] = lambda v, digits=3: "–" if v is None or pd.isna(v) else f"{v:.{digits}f}"
-    env.filters["ci"] = lambda ci, digits=3: "" if not ci else f"[{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
-    env.filters["pval"] = lambda v: "–" if v is None or pd.isna(v) else f"{v:.2g}"
-    env.filters["uri"] = lambda fig: fig if isinstance(fig, str) else figures.data_uri(fig)
-    return env
-
-
 def render(context: dict) -> str:
-    return _environment().get_template("report.html.j2").render(**context)
+    return environment().get_template("report.html.j2").render(**context)
 
 
-def run_report(dataset: str, manifest: Path, extract_summary: Path, split_summary: Path, model_dirs: list[Path],
-               eval_dirs: list[Path], out_html: Path, *, tokens: Path, labels: Path, interpret_dirs=(),
-               run_config: dict | None = None, leaderboard_out: Path | None = None, overview_out: Path | None = None,
-               n_boot: int = 1000, seed: int = 0, lm_files=(), predict_dirs=(), model_cards=(), log=print) -> None:
-    context = build_context(dataset, manifest, extract_summary, split_summary, model_dirs, eval_dirs, tokens, labels,
-                            list(interpret_dirs), run_config, n_boot, seed)
+def run_report(
+    dataset: str,
+    manifest: Path,
+    extract_summary: Path,
+    split_summary: Path,
+    model_dirs: list[Path],
+    eval_dirs: list[Path],
+    out: Path,
+    *,
+    tokens: Path,
+    labels: Path,
+    settings: dict,
+    seed: int,
+    interpret_dirs=(),
+    run_config: dict | None = None,
+    leaderboard: Path | None = None,
+    overview: Path | None = None,
+    lm_files=(),
+    predict_dirs=(),
+    model_cards=(),
+    log=print,
+) -> None:
+    """Write the dataset's report ``out`` (one self-contained HTML file), the leaderboard TSV and the overview
+    PNG. ``settings``: schema section ``evaluate`` (resamples of the paired bootstrap test, seeded by ``seed``)."""
+    n_boot = stage_settings("evaluate", settings)["bootstrap"]
+    out_html, leaderboard_out, overview_out = out, leaderboard, overview
+    context = build_context(
+        dataset,
+        manifest,
+        extract_summary,
+        split_summary,
+        model_dirs,
+        eval_dirs,
+        tokens,
+        labels,
+        list(interpret_dirs),
+        run_config,
+        n_boot,
+        seed,
+    )
     if lm_files:  # language models, embeddings and GANs (genomedl.lm.section)
-        from ..lm.section import render_section
         context["lm_section"] = render_section(lm_files, context["runs"], context["evals"])
     if predict_dirs:  # predictions and variant effects (report.predictions)
-        from .predictions import prediction_entries
         context["predictions"] = prediction_entries(list(predict_dirs), out_html)
     if model_cards:  # exported models (report.model_cards)
-        from .model_cards import card_entries
         context["model_cards"] = card_entries(list(model_cards), out_html)
     if overview_out:
-        figures.save(context["overview"], overview_out)
-    context["overview"] = figures.data_uri(overview_out or context["overview"])
+        plotting.save(context["overview"], overview_out)
+    context["overview"] = plotting.data_uri(overview_out or context["overview"])
     if leaderboard_out:
         write_tsv(context["leaderboard_frame"], leaderboard_out)
     html = render(context)
@@ -131,10 +182,13 @@ def run_report(dataset: str, manifest: Path, extract_summary: Path, split_summar
     log(f"report: {out_html}")
 
 
-def run_index(reports: list[Path], out_html: Path) -> None:
-    """Index page linking each dataset's report (relative links; dataset = the report's grandparent folder)."""
-    entries = [{"dataset": Path(r).parent.parent.name,
-                "href": Path(os.path.relpath(r, Path(out_html).parent)).as_posix()} for r in reports]
-    html = _environment().get_template("index.html.j2").render(entries=entries)
+def run_index(reports: list[Path], out: Path) -> None:
+    """Index page ``out`` linking each dataset's report (relative links; dataset = the report's grandparent folder)."""
+    out_html = out
+    entries = [
+        {"dataset": Path(r).parent.parent.name, "href": Path(os.path.relpath(r, Path(out_html).parent)).as_posix()}
+        for r in reports
+    ]
+    html = environment().get_template("index.html.j2").render(entries=entries)
     with atomic_write(out_html, encoding="utf-8") as handle:
         handle.write(html)

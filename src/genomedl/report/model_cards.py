@@ -16,9 +16,11 @@ def card_entries(cards: list[Path], out_html: Path) -> list[dict]:
     for path in cards:
         card = read_json(path)
         folder = Path(os.path.relpath(Path(path).parent, Path(out_html).parent)).as_posix()
-        entries.append({
-            "card": card,
-            "metrics": {k: card["metrics"]["values"][k] for k in SHOWN if k in card["metrics"]["values"]},
-            "links": {name: f"{folder}/{name}" for name in ("model_card.json", "model_card.md", *card["files"])},
-        })
+        entries.append(
+            {
+                "card": card,
+                "metrics": {k: card["metrics"]["values"][k] for k in SHOWN if k in card["metrics"]["values"]},
+                "links": {name: f"{folder}/{name}" for name in ("model_card.json", "model_card.md", *card["files"])},
+            }
+        )
     return entries

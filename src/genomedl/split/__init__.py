@@ -13,16 +13,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..choices import SPLIT_STRATEGIES, in_words
+from ..config import stage_settings
 from ..encode import load_tokens
 from ..errors import GenomedlError
 from ..tables import read_tsv, write_json, write_tsv
 from . import strategies
 from .guards import SPLITS, class_balance, leakage, merge_duplicate_groups, strand_hashes
 
-DEFAULTS = {"strategy": "auto", "val": 0.15, "test": 0.15, "group_by": "record", "k": 5, "val_chromosomes": [],
-            "test_chromosomes": [], "merge_duplicates": True, "allow": [], "max_class_deviation": None}
-GUARDS = {"group_overlap": "n_groups_in_two_splits", "identical_sequence": "identical_windows_in_two_splits",
-          "reverse_complement": "reverse_complement_windows_in_two_splits"}
+GUARDS = {
+    "group_overlap": "n_groups_in_two_splits",
+    "identical_sequence": "identical_windows_in_two_splits",
+    "reverse_complement": "reverse_complement_windows_in_two_splits",
+}
 
 
 def resolve_strategy(labels: pd.DataFrame, strategy: str) -> str:
@@ -33,10 +36,16 @@ def resolve_strategy(labels: pd.DataFrame, strategy: str) -> str:
     return "predefined" if has_column else "stratified_group"
 
 
-def assign_splits(labels: pd.DataFrame, settings: dict, seed: int, canonical: np.ndarray | None = None,
-                  fold: int = 0, origin: str = "labels.tsv") -> tuple[np.ndarray, dict]:
+def assign_splits(
+    labels: pd.DataFrame,
+    settings: dict,
+    seed: int,
+    canonical: np.ndarray | None = None,
+    fold: int = 0,
+    origin: str = "labels.tsv",
+) -> tuple[np.ndarray, dict]:
     """train/val/test per row (object ``[N]``) and what was done (strategy, group key, merged groups)."""
-    settings = {**DEFAULTS, **settings}
+    settings = stage_settings("split", settings, "datasets.<name>.split")
     strategy = resolve_strategy(labels, settings["strategy"])
     group_by = "chromosome" if strategy == "chromosome" else settings["group_by"]
     column, keys = strategies.group_key(labels, group_by)
@@ -49,8 +58,9 @@ def assign_splits(labels: pd.DataFrame, settings: dict, seed: int, canonical: np
             raise GenomedlError(f"{origin}: split.strategy is predefined but the labels have no split column")
         return strategies.predefined(labels["split"], origin), info
     if strategy == "chromosome":
-        return strategies.chromosome_holdout(keys, settings["val_chromosomes"], settings["test_chromosomes"],
-                                             column), info
+        return strategies.chromosome_holdout(
+            keys, settings["val_chromosomes"], settings["test_chromosomes"], column
+        ), info
     groups = keys
     if settings["merge_duplicates"] and canonical is not None:
         groups, info["merged_groups"] = merge_duplicate_groups(keys, canonical)
@@ -59,8 +69,7 @@ def assign_splits(labels: pd.DataFrame, settings: dict, seed: int, canonical: np
         return strategies.kfold(y, groups, settings["k"], fold, settings["val"], seed), info
     if strategy == "stratified_group":
         return strategies.stratified_group(y, groups, settings["val"], settings["test"], seed), info
-    raise GenomedlError(f"unknown split.strategy {strategy!r}; use auto, stratified_group, kfold, chromosome "
-                        "or predefined")
+    raise GenomedlError(f"unknown split.strategy {strategy!r}; use {in_words(SPLIT_STRATEGIES)}")
 
 
 def _missing_class(y: np.ndarray, keys: np.ndarray, counts: dict, group_key: str, origin) -> None:
@@ -69,35 +78,46 @@ def _missing_class(y: np.ndarray, keys: np.ndarray, counts: dict, group_key: str
     for name in sorted(set(y)):
         if not all(counts[s][name] for s in SPLITS):
             placed = ", ".join(f"{s} {counts[s][name]}" for s in SPLITS)
-            raise GenomedlError(f"{origin}: class {name!r} has {int((y == name).sum())} windows in "
-                                f"{len(set(keys[y == name]))} {group_key} group(s), too few for train, val and test "
-                                f"({placed}); add examples of {name!r} or remove the class")
+            raise GenomedlError(
+                f"{origin}: class {name!r} has {int((y == name).sum())} windows in "
+                f"{len(set(keys[y == name]))} {group_key} group(s), too few for train, val and test "
+                f"({placed}); add examples of {name!r} or remove the class"
+            )
 
 
 def _violations(summary: dict, settings: dict) -> list[str]:
     """Human-readable guard failures that the config does not allow."""
     leak, found = summary["leakage"], []
-    names = {"group_overlap": f"{leak['n_groups_in_two_splits']} {summary['group_key']} group(s) in two splits "
-                              f"(e.g. {', '.join(leak['groups_in_two_splits'][:2])})",
-             "identical_sequence": f"{leak['identical_windows_in_two_splits']} windows identical to a window of "
-                                   f"another split (e.g. {', '.join(leak['examples']['identical'][:2])})",
-             "reverse_complement": f"{leak['reverse_complement_windows_in_two_splits']} windows reverse-complement "
-                                   "identical to a window of another split (e.g. "
-                                   f"{', '.join(leak['examples']['reverse_complement'][:2])})"}
+    names = {
+        "group_overlap": f"{leak['n_groups_in_two_splits']} {summary['group_key']} group(s) in two splits "
+        f"(e.g. {', '.join(leak['groups_in_two_splits'][:2])})",
+        "identical_sequence": f"{leak['identical_windows_in_two_splits']} windows identical to a window of "
+        f"another split (e.g. {', '.join(leak['examples']['identical'][:2])})",
+        "reverse_complement": f"{leak['reverse_complement_windows_in_two_splits']} windows reverse-complement "
+        "identical to a window of another split (e.g. "
+        f"{', '.join(leak['examples']['reverse_complement'][:2])})",
+    }
     for guard, key in GUARDS.items():
         if leak[key] and guard not in settings["allow"]:
             found.append(names[guard])
     limit, deviation = settings["max_class_deviation"], summary["max_class_deviation"]
     if limit is not None and deviation["value"] > limit:
-        found.append(f"class {deviation['class']} proportions differ by {deviation['value']:.3f} between splits "
-                     f"(split.max_class_deviation is {limit})")
+        found.append(
+            f"class {deviation['class']} proportions differ by {deviation['value']:.3f} between splits "
+            f"(split.max_class_deviation is {limit})"
+        )
     return found
 
 
-def run_split(labels_path: Path, tokens_path: Path, out_split: Path, out_summary: Path, settings: dict, seed: int,
-              fold: int = 0, log=print) -> dict:
-    """Split, check the guards, write split.tsv (id, split) and split_summary.json; returns the summary."""
-    settings = {**DEFAULTS, **settings}
+def run_split(
+    labels: Path, tokens: Path, split: Path, summary: Path, settings: dict, seed: int, fold: int = 0, log=print
+) -> dict:
+    """Split, check the guards, write ``split`` (TSV: id, split) and ``summary`` (JSON); returns the summary.
+
+    ``settings``: schema section ``split``; ``fold``: the fold of strategy kfold (0-based).
+    """
+    settings = stage_settings("split", settings, "datasets.<name>.split")
+    labels_path, tokens_path, out_split, out_summary = labels, tokens, split, summary
     labels = read_tsv(labels_path, dtype={"id": str})
     tokens = load_tokens(tokens_path)
     if len(tokens) != len(labels):
@@ -106,27 +126,40 @@ def run_split(labels_path: Path, tokens_path: Path, out_split: Path, out_summary
     split, info = assign_splits(labels, settings, seed, canonical, fold, str(labels_path))
     _, keys = strategies.group_key(labels, info["group_by"])
     classes = sorted(labels["label"].unique())
-    summary = {**info, **class_balance(labels["label"].to_numpy(dtype=object), split, classes),
-               "seed": seed, "fractions": {"val": settings["val"], "test": settings["test"]},
-               "groups": {s: int(len(set(keys[split == s]))) for s in SPLITS}, "windows": len(labels)}
+    summary = {
+        **info,
+        **class_balance(labels["label"].to_numpy(dtype=object), split, classes),
+        "seed": seed,
+        "fractions": {"val": settings["val"], "test": settings["test"]},
+        "groups": {s: int(len(set(keys[split == s]))) for s in SPLITS},
+        "windows": len(labels),
+    }
     if info["strategy"] == "chromosome":
         summary["chromosomes"] = {"val": settings["val_chromosomes"], "test": settings["test_chromosomes"]}
     summary["leakage"] = leakage(split, keys, forward, canonical, labels["id"].to_numpy(dtype=object))
     empty = [s for s in SPLITS if not sum(summary["class_counts"][s].values())]
     if empty:
-        raise GenomedlError(f"{labels_path}: split {empty[0]} is empty; add records or change the split settings "
-                            "(config keys split.val, split.test, split.k, split.*_chromosomes)")
+        raise GenomedlError(
+            f"{labels_path}: split {empty[0]} is empty; add records or change the split settings "
+            "(config keys split.val, split.test, split.k, split.*_chromosomes)"
+        )
     if info["strategy"] in ("stratified_group", "kfold"):
-        _missing_class(labels["label"].to_numpy(dtype=object), keys, summary["class_counts"], info["group_key"],
-                      labels_path)
+        _missing_class(
+            labels["label"].to_numpy(dtype=object), keys, summary["class_counts"], info["group_key"], labels_path
+        )
     problems = _violations(summary, settings)
     if problems:
-        raise GenomedlError(f"{labels_path}: the split leaks: {'; '.join(problems)}. Group by a coarser key "
-                            "(split.group_by) or accept it explicitly with split.allow")
-    summary["leakage"].update(ok=not any(summary["leakage"][k] for k in GUARDS.values()),
-                              allowed=sorted(settings["allow"]))
+        raise GenomedlError(
+            f"{labels_path}: the split leaks: {'; '.join(problems)}. Group by a coarser key "
+            "(split.group_by) or accept it explicitly with split.allow"
+        )
+    summary["leakage"].update(
+        ok=not any(summary["leakage"][k] for k in GUARDS.values()), allowed=sorted(settings["allow"])
+    )
     write_tsv(pd.DataFrame({"id": labels["id"], "split": split}), out_split)
     write_json(summary, out_summary)
-    log(f"split: {info['strategy']} by {info['group_by']}: {summary['class_counts']}; "
-        f"max class deviation {summary['max_class_deviation']}")
+    log(
+        f"split: {info['strategy']} by {info['group_by']}: {summary['class_counts']}; "
+        f"max class deviation {summary['max_class_deviation']}"
+    )
     return summary

@@ -13,8 +13,10 @@ from scipy.sparse.csgraph import connected_components
 
 SPLITS = ("train", "val", "test")
 _RC_TOKEN = np.array([3, 2, 1, 0, 4] + [255] * 251, dtype=np.uint8)
-_LANES = ((np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(31)),
-          (np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x94D049BB133111EB), np.uint64(29)))
+_LANES = (
+    (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(31)),
+    (np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x94D049BB133111EB), np.uint64(29)),
+)
 
 
 def _row_hashes(rows: np.ndarray) -> np.ndarray:
@@ -41,11 +43,11 @@ def strand_hashes(tokens: np.ndarray, chunk: int = 65536) -> tuple[np.ndarray, n
     forward = np.empty((len(tokens), 2), dtype=np.uint64)
     canonical = np.empty_like(forward)
     for start in range(0, len(tokens), chunk):
-        rows = np.asarray(tokens[start:start + chunk])
+        rows = np.asarray(tokens[start : start + chunk])
         fwd, rev = _row_hashes(rows), _row_hashes(_RC_TOKEN[rows][:, ::-1])
         take_rev = (rev[:, 0] < fwd[:, 0]) | ((rev[:, 0] == fwd[:, 0]) & (rev[:, 1] < fwd[:, 1]))
-        forward[start:start + len(rows)] = fwd
-        canonical[start:start + len(rows)] = np.where(take_rev[:, None], rev, fwd)
+        forward[start : start + len(rows)] = fwd
+        canonical[start : start + len(rows)] = np.where(take_rev[:, None], rev, fwd)
     return forward, canonical
 
 
@@ -59,8 +61,9 @@ def merge_duplicate_groups(groups: np.ndarray, canonical: np.ndarray) -> tuple[n
     group_ids = np.unique(groups, return_inverse=True)[1].reshape(-1)
     seq_ids = _codes(canonical)
     n_groups = group_ids.max() + 1
-    graph = coo_matrix((np.ones(len(groups)), (group_ids, n_groups + seq_ids)),
-                       shape=(n_groups + seq_ids.max() + 1,) * 2)
+    graph = coo_matrix(
+        (np.ones(len(groups)), (group_ids, n_groups + seq_ids)), shape=(n_groups + seq_ids.max() + 1,) * 2
+    )
     _, component = connected_components(graph, directed=False)
     merged = component[group_ids]
     return merged, int(n_groups - len(np.unique(merged)))
@@ -73,8 +76,7 @@ def _spanning(keys: np.ndarray, split_code: np.ndarray) -> np.ndarray:
     return splits_per_key[keys] > 1
 
 
-def leakage(split: np.ndarray, groups: np.ndarray, forward: np.ndarray, canonical: np.ndarray,
-            ids: np.ndarray) -> dict:
+def leakage(split: np.ndarray, groups: np.ndarray, forward: np.ndarray, canonical: np.ndarray, ids: np.ndarray) -> dict:
     """Groups, identical sequences and reverse-complement-identical sequences found in two splits."""
     split_code = pd.Series(split).map({s: i for i, s in enumerate(SPLITS)}).to_numpy(np.int64)
     group_codes = np.unique(groups, return_inverse=True)[1].reshape(-1)
@@ -94,7 +96,8 @@ def leakage(split: np.ndarray, groups: np.ndarray, forward: np.ndarray, canonica
 def class_balance(y: np.ndarray, split: np.ndarray, classes: list[str]) -> dict:
     """Class counts and proportions per split, and the largest proportion gap between two splits."""
     frame = pd.crosstab(pd.Series(split, name="split"), pd.Series(y, name="label")).reindex(
-        index=list(SPLITS), columns=classes, fill_value=0)
+        index=list(SPLITS), columns=classes, fill_value=0
+    )
     proportions = frame.div(frame.sum(axis=1).replace(0, 1), axis=0)
     present = proportions[frame.sum(axis=1) > 0]
     gap = present.max() - present.min()

@@ -14,10 +14,18 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
+from ..choices import GROUP_BY, in_words
 from ..errors import GenomedlError
 
-PREDEFINED_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
-                    "dev": "val", "test": "test"}
+PREDEFINED_NAMES = {
+    "train": "train",
+    "training": "train",
+    "val": "val",
+    "valid": "val",
+    "validation": "val",
+    "dev": "val",
+    "test": "test",
+}
 
 
 def group_key(labels: pd.DataFrame, group_by: str) -> tuple[str, np.ndarray]:
@@ -34,7 +42,7 @@ def group_key(labels: pd.DataFrame, group_by: str) -> tuple[str, np.ndarray]:
     if group_by == "chromosome":
         column = "chrom" if "chrom" in labels.columns else "accession"
         return column, labels[column].to_numpy(dtype=object)
-    raise GenomedlError(f"unknown split.group_by {group_by!r}; use record, gene, group or chromosome")
+    raise GenomedlError(f"unknown split.group_by {group_by!r}; use {in_words(GROUP_BY)}")
 
 
 def held_out_folds(n_splits: int, seed: int, y: np.ndarray, groups: np.ndarray) -> list[np.ndarray]:
@@ -51,8 +59,10 @@ def hold_out(y: np.ndarray, groups: np.ndarray, fraction: float, seed: int) -> n
     n_groups = len(np.unique(groups))
     n_splits = min(max(2, int(round(1 / fraction))), n_groups)
     if n_splits < 2:
-        raise GenomedlError(f"only {n_groups} group(s) to split; grouped splitting needs at least 3 "
-                            "(add records or set split.group_by to a finer key)")
+        raise GenomedlError(
+            f"only {n_groups} group(s) to split; grouped splitting needs at least 3 "
+            "(add records or set split.group_by to a finer key)"
+        )
     held = held_out_folds(n_splits, seed, y, groups)[0]
     mask = np.zeros(len(y), dtype=bool)
     mask[held] = True
@@ -74,8 +84,10 @@ def kfold(y: np.ndarray, groups: np.ndarray, k: int, fold: int, val: float, seed
         raise GenomedlError(f"fold {fold} does not exist; split.k is {k} (folds 0...{k - 1})")
     n_groups = len(np.unique(groups))
     if n_groups < k:
-        raise GenomedlError(f"split.k is {k} but there are only {n_groups} groups; lower split.k or group "
-                            "by a finer key (split.group_by)")
+        raise GenomedlError(
+            f"split.k is {k} but there are only {n_groups} groups; lower split.k or group "
+            "by a finer key (split.group_by)"
+        )
     held = held_out_folds(k, seed, y, groups)[fold]
     split = np.full(len(y), "train", dtype=object)
     split[held] = "test"
@@ -88,14 +100,18 @@ def chromosome_holdout(keys: np.ndarray, val_names: list[str], test_names: list[
     """Rows whose ``column`` value is in ``test_names`` are test, in ``val_names`` val, the rest train."""
     overlap = sorted(set(val_names) & set(test_names))
     if overlap:
-        raise GenomedlError(f"split.val_chromosomes and split.test_chromosomes both name {overlap}; "
-                            "a chromosome can be in one split only")
+        raise GenomedlError(
+            f"split.val_chromosomes and split.test_chromosomes both name {overlap}; "
+            "a chromosome can be in one split only"
+        )
     present = set(keys)
     missing = [c for c in [*val_names, *test_names] if c not in present]
     if missing or not val_names or not test_names:
         shown = ", ".join(sorted(present)[:10])
-        raise GenomedlError(f"split.val_chromosomes / split.test_chromosomes must name values of the {column} "
-                            f"column; {missing or 'none given'} not found (available: {shown})")
+        raise GenomedlError(
+            f"split.val_chromosomes / split.test_chromosomes must name values of the {column} "
+            f"column; {missing or 'none given'} not found (available: {shown})"
+        )
     split = np.full(len(keys), "train", dtype=object)
     split[np.isin(keys, val_names)] = "val"
     split[np.isin(keys, test_names)] = "test"

@@ -34,9 +34,20 @@ class TransientAnswer(Exception):
 class EutilsClient:
     """One E-utilities endpoint with a rate limit shared through ``lock_path``."""
 
-    def __init__(self, base_url: str, *, email: str, tool: str, api_key: str | None, max_rps: float,
-                 timeout_s: float, max_retries: int, backoff_base_s: float, lock_path: Path | None,
-                 log):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        email: str,
+        tool: str,
+        api_key: str | None,
+        max_rps: float,
+        timeout_s: float,
+        max_retries: int,
+        backoff_base_s: float,
+        lock_path: Path | None,
+        log,
+    ):
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.identity = {"tool": tool, "email": email}
         self.api_key = api_key or None
@@ -60,8 +71,7 @@ class EutilsClient:
 
     def efetch_text(self, params: dict, what: str) -> str:
         """efetch as plain text; an empty string when NCBI answers that it knows none of the ids."""
-        status, body = self._request("efetch", {"retmode": "text", **params}, what, _check_efetch,
-                                     missing_ok=True)
+        status, body = self._request("efetch", {"retmode": "text", **params}, what, _check_efetch, missing_ok=True)
         return "" if status == 400 or body.lstrip().startswith("Error") else body
 
     def _request(self, util: str, params: dict, what: str, check, missing_ok: bool = False):
@@ -78,8 +88,10 @@ class EutilsClient:
             self.limiter.wait()
             self.log(self.redact(f"ncbi: {shown}"))
             request = urllib.request.Request(
-                url if post else f"{url}?{data}", data=data.encode() if post else None,
-                headers={"User-Agent": f"{self.identity['tool']} ({self.identity['email']})"})
+                url if post else f"{url}?{data}",
+                data=data.encode() if post else None,
+                headers={"User-Agent": f"{self.identity['tool']} ({self.identity['email']})"},
+            )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
                     body = answer.read().decode("utf-8", "replace")
@@ -89,32 +101,44 @@ class EutilsClient:
                 if exc.code == 400 and missing_ok:
                     return 400, body
                 if exc.code != 429 and exc.code < 500:
-                    raise GenomedlError(self.redact(
-                        f"NCBI {util} refused the request for {what} (HTTP {exc.code}: "
-                        f"{_snippet(body)}); check these ids and the ncbi settings in the config")) from None
+                    raise GenomedlError(
+                        self.redact(
+                            f"NCBI {util} refused the request for {what} (HTTP {exc.code}: "
+                            f"{_snippet(body)}); check these ids and the ncbi settings in the config"
+                        )
+                    ) from None
                 failure = f"HTTP {exc.code}"
                 retry_after = _retry_after_s(exc.headers.get("Retry-After"))
             except TransientAnswer as exc:
                 message = str(exc)
                 if any(word in message.lower() for word in PERMANENT_WORDS):
-                    raise GenomedlError(self.redact(
-                        f"NCBI {util} rejected the request for {what}: {message}; "
-                        "check these ids or the query in the config")) from None
+                    raise GenomedlError(
+                        self.redact(
+                            f"NCBI {util} rejected the request for {what}: {message}; "
+                            "check these ids or the query in the config"
+                        )
+                    ) from None
                 failure = f"error in answer: {message}"
             except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
                 reason = getattr(exc, "reason", exc)
                 failure = f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__
             if attempt == self.max_retries:
                 break
-            wait = min(MAX_WAIT_S, self.backoff_base_s * 2 ** attempt) * random.uniform(0.5, 1.0)
+            wait = min(MAX_WAIT_S, self.backoff_base_s * 2**attempt) * random.uniform(0.5, 1.0)
             if retry_after is not None:
                 wait = max(wait, min(retry_after, MAX_WAIT_S))
-            self.log(self.redact(f"ncbi: {util} failed ({_snippet(failure)}); "
-                                 f"retry {attempt + 1}/{self.max_retries} in {wait:.1f} s"))
+            self.log(
+                self.redact(
+                    f"ncbi: {util} failed ({_snippet(failure)}); retry {attempt + 1}/{self.max_retries} in {wait:.1f} s"
+                )
+            )
             time.sleep(wait)
-        raise GenomedlError(self.redact(
-            f"NCBI {util} failed {self.max_retries + 1} times for {what} (last: {_snippet(failure)}); "
-            "NCBI may be busy or unreachable: run again later, or set ncbi.offline: true to use the cache"))
+        raise GenomedlError(
+            self.redact(
+                f"NCBI {util} failed {self.max_retries + 1} times for {what} (last: {_snippet(failure)}); "
+                "NCBI may be busy or unreachable: run again later, or set ncbi.offline: true to use the cache"
+            )
+        )
 
 
 def _check_json(body: str) -> dict:

@@ -22,13 +22,13 @@ class InvalidRecord(ValueError):
 class CheckedRecord:
     """A validated record and what the cache sidecar keeps about it."""
 
-    accession: str          # ACCESSION, first word, e.g. "NG_012337"
+    accession: str  # ACCESSION, first word, e.g. "NG_012337"
     accession_version: str  # VERSION, e.g. "NG_012337.1"
-    text: str               # the record, ending with "//\n"
+    text: str  # the record, ending with "//\n"
     length: int
     organism: str
     taxon_id: str
-    gene_id: str            # the GeneID when all gene features share one, else ""
+    gene_id: str  # the GeneID when all gene features share one, else ""
     symbol: str
 
 
@@ -82,6 +82,12 @@ def check_record(text: str) -> CheckedRecord:
             genes.update((gene_id, symbol) for gene_id in gene_ids)
     gene_id, symbol = next(iter(genes)) if len(genes) == 1 else ("", "")
     return CheckedRecord(
-        accession=accession.group(1), accession_version=version.group(1), text=text, length=length,
-        organism=record.annotations.get("organism", ""), taxon_id=next(iter(taxa)) if len(taxa) == 1 else "",
-        gene_id=gene_id, symbol=symbol)
+        accession=accession.group(1),
+        accession_version=version.group(1),
+        text=text,
+        length=length,
+        organism=record.annotations.get("organism", ""),
+        taxon_id=next(iter(taxa)) if len(taxa) == 1 else "",
+        gene_id=gene_id,
+        symbol=symbol,
+    )

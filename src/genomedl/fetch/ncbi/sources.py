@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from ...errors import GenomedlError
+from ...provenance import utc_now
 from .cache import Cache, sha256
 from .client import EutilsClient
 from .records import CheckedRecord, InvalidRecord, check_record, split_answer
@@ -21,10 +21,6 @@ _REGION = re.compile(r"^(?P<acc>[^:]+):(?P<minus>c?)(?P<a>\d+)-(?P<b>\d+)$")
 GENES_HINT = "NCBI Gene links it from config key datasets.<name>.source.genes; run again later"
 
 Found = tuple[str, dict]  # (record text, sidecar) as returned by Cache.load_record
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -78,8 +74,9 @@ class Fetcher:
         version pinned in the cache on first download."""
         found, wanted = {}, []
         for acc in accessions:
-            key = acc if "." in acc else (self.cache.load_json("nuccore/unversioned", acc) or {}).get(
-                "accession_version")
+            key = (
+                acc if "." in acc else (self.cache.load_json("nuccore/unversioned", acc) or {}).get("accession_version")
+            )
             cached = self.cache.load_record(key) if key else None
             if cached:
                 found[acc] = cached
@@ -101,9 +98,10 @@ class Fetcher:
         got, problems, pending = {}, {}, list(ids)
         for size in (self.batch_size, self.batch_size, 1):
             for start in range(0, len(pending), size):
-                batch = pending[start:start + size]
+                batch = pending[start : start + size]
                 text = self.client.efetch_text(
-                    {"db": "nuccore", "id": ",".join(batch), "rettype": "gbwithparts"}, _describe(batch))
+                    {"db": "nuccore", "id": ",".join(batch), "rettype": "gbwithparts"}, _describe(batch)
+                )
                 for record in self._checked(text, batch, problems):
                     for acc in batch:
                         if acc in (record.accession_version, record.accession):
@@ -112,10 +110,14 @@ class Fetcher:
             if not pending:
                 return got
             self.log(f"ncbi: efetch answers lacked {_describe(pending)}; asking again")
-        raise GenomedlError("; ".join(
-            f"accession {acc}: NCBI sent an unusable record ({problems[acc]}) three times; run again later"
-            if acc in problems else f"accession {acc} not found at NCBI (efetch returned no record); {hint}"
-            for acc in pending))
+        raise GenomedlError(
+            "; ".join(
+                f"accession {acc}: NCBI sent an unusable record ({problems[acc]}) three times; run again later"
+                if acc in problems
+                else f"accession {acc} not found at NCBI (efetch returned no record); {hint}"
+                for acc in pending
+            )
+        )
 
     def _checked(self, text: str, asked: list[str], problems: dict) -> list[CheckedRecord]:
         """The valid records of an efetch answer; why the others were dropped goes to ``problems``."""
@@ -144,15 +146,28 @@ class Fetcher:
             return cached
         problems: dict = {}
         for _ in range(3):
-            text = self.client.efetch_text({
-                "db": "nuccore", "id": region.accession, "rettype": "gbwithparts", "seq_start": region.start,
-                "seq_stop": region.stop, "strand": 2 if region.minus else 1}, f"region {region.key}")
-            good = [r for r in self._checked(text, [region.accession], problems)
-                    if r.length == region.stop - region.start + 1]
+            text = self.client.efetch_text(
+                {
+                    "db": "nuccore",
+                    "id": region.accession,
+                    "rettype": "gbwithparts",
+                    "seq_start": region.start,
+                    "seq_stop": region.stop,
+                    "strand": 2 if region.minus else 1,
+                },
+                f"region {region.key}",
+            )
+            good = [
+                r
+                for r in self._checked(text, [region.accession], problems)
+                if r.length == region.stop - region.start + 1
+            ]
             if len(good) == 1:
                 return good[0].text, self.cache.save_record(region.key, good[0], utc_now())
-        raise GenomedlError(f"region {region.key} of {label}: NCBI sent no usable record "
-                            f"({problems.get(region.accession, 'empty answer')}); run again later")
+        raise GenomedlError(
+            f"region {region.key} of {label}: NCBI sent no usable record "
+            f"({problems.get(region.accession, 'empty answer')}); run again later"
+        )
 
     # ---- query ----------------------------------------------------------------------------
 
@@ -166,32 +181,47 @@ class Fetcher:
                 self.missing.append(f"query:{term}")
             return [found for found in cached if found]
         what = f"query {term!r}"
-        search = self.client.json("esearch", {"db": "nuccore", "term": term, "usehistory": "y",
-                                              "retmax": max_records}, what)["esearchresult"]
+        search = self.client.json(
+            "esearch", {"db": "nuccore", "term": term, "usehistory": "y", "retmax": max_records}, what
+        )["esearchresult"]
         uids, count = list(search.get("idlist", [])), min(int(search.get("count", 0)), max_records)
         if count == 0:
-            raise GenomedlError(f"query {term!r} matched no nuccore record at NCBI; "
-                                "check config key datasets.<name>.source.query.term")
+            raise GenomedlError(
+                f"query {term!r} matched no nuccore record at NCBI; check config key datasets.<name>.source.query.term"
+            )
         if index and index.get("uids") == uids and all(cached):
             return cached
         records, now = [], utc_now()
         for retstart in range(0, count, self.batch_size):
             size = min(self.batch_size, count - retstart)
             for _ in range(3):
-                text = self.client.efetch_text({
-                    "db": "nuccore", "WebEnv": search["webenv"], "query_key": search["querykey"],
-                    "retstart": retstart, "retmax": size, "rettype": "gbwithparts"}, what)
+                text = self.client.efetch_text(
+                    {
+                        "db": "nuccore",
+                        "WebEnv": search["webenv"],
+                        "query_key": search["querykey"],
+                        "retstart": retstart,
+                        "retmax": size,
+                        "rettype": "gbwithparts",
+                    },
+                    what,
+                )
                 batch = self._checked(text, [], {})
                 if len(batch) == size:
                     break
                 self.log(f"ncbi: {what}: got {len(batch)} of {size} records at {retstart + 1}; asking again")
             else:
-                raise GenomedlError(f"{what}: efetch returned {len(batch)} of {size} records at positions "
-                                    f"{retstart + 1}-{retstart + size} three times; run again later")
+                raise GenomedlError(
+                    f"{what}: efetch returned {len(batch)} of {size} records at positions "
+                    f"{retstart + 1}-{retstart + size} three times; run again later"
+                )
             records += batch
         found = [(r.text, self.cache.save_record(r.accession_version, r, now)) for r in records]
-        self.cache.save_json("query", name, {"term": term, "max_records": max_records, "uids": uids,
-                                             "keys": [meta["key"] for _, meta in found]})
+        self.cache.save_json(
+            "query",
+            name,
+            {"term": term, "max_records": max_records, "uids": uids, "keys": [meta["key"] for _, meta in found]},
+        )
         return found
 
     # ---- genes ----------------------------------------------------------------------------
@@ -217,24 +247,28 @@ class Fetcher:
             elif gene_id not in needed:
                 needed.append(gene_id)
         if needed:
-            hits.update(self._fetch_genes(needed, dict((g, l) for l, g in asked)))
-        return [GeneHit(label, hits[gene_id]["gene"], hits[gene_id]["keys"])
-                for label, gene_id in asked if gene_id in hits]
+            hits.update(self._fetch_genes(needed, dict((gene, line) for line, gene in asked)))
+        return [
+            GeneHit(label, hits[gene_id]["gene"], hits[gene_id]["keys"]) for label, gene_id in asked if gene_id in hits
+        ]
 
     def _search_gene(self, spec: dict, label: str) -> str | None:
         """Gene id for an official symbol in a taxon (esearch db=gene), remembered in the cache."""
         if self.client is None:
             return None
         symbol, taxon = spec["symbol"], spec["taxon"]
-        ids = self.client.json("esearch", {"db": "gene", "term": f"{symbol}[sym] AND {taxon}[taxid]",
-                                           "retmax": 20}, label)["esearchresult"].get("idlist", [])
+        ids = self.client.json(
+            "esearch", {"db": "gene", "term": f"{symbol}[sym] AND {taxon}[taxid]", "retmax": 20}, label
+        )["esearchresult"].get("idlist", [])
         if len(ids) > 1:
             summaries = self._gene_summaries(ids, label)
             ids = [i for i in ids if summaries[i].get("name", "").upper() == symbol.upper()] or ids
         if len(ids) != 1:
             problem = "not found" if not ids else f"ambiguous (gene ids {', '.join(ids)})"
-            raise GenomedlError(f"{label}: gene symbol {symbol} is {problem} at NCBI for taxon {taxon}; "
-                                "fix datasets.<name>.source.genes (or give gene_id instead)")
+            raise GenomedlError(
+                f"{label}: gene symbol {symbol} is {problem} at NCBI for taxon {taxon}; "
+                "fix datasets.<name>.source.genes (or give gene_id instead)"
+            )
         self.cache.save_json("gene/symbol", f"{taxon}_{symbol}", {"gene_id": ids[0]})
         return ids[0]
 
@@ -248,11 +282,15 @@ class Fetcher:
         for gene_id, summary in summaries.items():
             label = labels[gene_id]
             if summary.get("error"):
-                raise GenomedlError(f"{label}: gene id {gene_id} not found at NCBI ({summary['error']}); "
-                                    "fix datasets.<name>.source.genes")
+                raise GenomedlError(
+                    f"{label}: gene id {gene_id} not found at NCBI ({summary['error']}); "
+                    "fix datasets.<name>.source.genes"
+                )
             if summary.get("currentid") and summary["currentid"] != gene_id:
-                raise GenomedlError(f"{label}: NCBI replaced gene id {gene_id} by {summary['currentid']}; "
-                                    "update datasets.<name>.source.genes")
+                raise GenomedlError(
+                    f"{label}: NCBI replaced gene id {gene_id} by {summary['currentid']}; "
+                    "update datasets.<name>.source.genes"
+                )
             keys, link = self._links(gene_id, LINK_REFSEQGENE, label), LINK_REFSEQGENE
             region = _gene_region(summary)
             if not keys and region:
@@ -260,26 +298,39 @@ class Fetcher:
             if not keys:
                 keys, link = self._links(gene_id, LINK_REFSEQRNA, label), LINK_REFSEQRNA
             if not keys:
-                raise GenomedlError(f"{label}: NCBI links no RefSeqGene, genomic region or RefSeq RNA to "
-                                    f"gene {gene_id}; fetch its records by accession instead")
-            entries[gene_id] = {"gene": _gene_fields(gene_id, summary), "link": link, "keys": keys,
-                                "retrieved_at": utc_now()}
+                raise GenomedlError(
+                    f"{label}: NCBI links no RefSeqGene, genomic region or RefSeq RNA to "
+                    f"gene {gene_id}; fetch its records by accession instead"
+                )
+            entries[gene_id] = {
+                "gene": _gene_fields(gene_id, summary),
+                "link": link,
+                "keys": keys,
+                "retrieved_at": utc_now(),
+            }
             self.cache.save_json("gene", gene_id, entries[gene_id])
         return entries
 
     def _links(self, gene_id: str, linkname: str, label: str) -> list[str]:
         """Accession.versions linked to a gene by ``linkname`` (elink, then esummary db=nuccore)."""
-        answer = self.client.json("elink", {"dbfrom": "gene", "db": "nuccore", "id": gene_id,
-                                            "linkname": linkname, "cmd": "neighbor"}, label)
-        uids = [uid for linkset in answer.get("linksets", []) for db in linkset.get("linksetdbs", [])
-                if db.get("linkname") == linkname for uid in db.get("links", [])]
+        answer = self.client.json(
+            "elink", {"dbfrom": "gene", "db": "nuccore", "id": gene_id, "linkname": linkname, "cmd": "neighbor"}, label
+        )
+        uids = [
+            uid
+            for linkset in answer.get("linksets", [])
+            for db in linkset.get("linksetdbs", [])
+            if db.get("linkname") == linkname
+            for uid in db.get("links", [])
+        ]
         if not uids:
             return []
         result = self.client.json("esummary", {"db": "nuccore", "id": ",".join(uids)}, label)["result"]
         keys = [result.get(uid, {}).get("accessionversion") for uid in uids]
         if not all(keys):
-            raise GenomedlError(f"{label}: NCBI gave no accession for linked nuccore ids {', '.join(uids)}; "
-                                "run again later")
+            raise GenomedlError(
+                f"{label}: NCBI gave no accession for linked nuccore ids {', '.join(uids)}; run again later"
+            )
         return keys
 
 
@@ -288,9 +339,13 @@ def _gene_fields(gene_id: str, summary: dict) -> dict:
     placements = summary.get("genomicinfo") or [{}]
     organism = summary.get("organism") or {}
     return {
-        "gene_id": gene_id, "symbol": summary.get("name", ""), "description": summary.get("description", ""),
-        "chromosome": summary.get("chromosome", ""), "location": summary.get("maplocation", ""),
-        "exon_count": placements[0].get("exoncount"), "taxon_id": str(organism.get("taxid", "")),
+        "gene_id": gene_id,
+        "symbol": summary.get("name", ""),
+        "description": summary.get("description", ""),
+        "chromosome": summary.get("chromosome", ""),
+        "location": summary.get("maplocation", ""),
+        "exon_count": placements[0].get("exoncount"),
+        "taxon_id": str(organism.get("taxid", "")),
         "organism": organism.get("scientificname", ""),
     }
 

@@ -1,4 +1,4 @@
-"""Figures for the reports, drawn with matplotlib; saved as PNG files or inlined as data URIs."""
+"""The package's figures, drawn with matplotlib (Agg): saved as PNG files or inlined in reports as data URIs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..atomic import atomic_path  # noqa: E402
+from .atomic import atomic_path  # noqa: E402
 
 
 def _png(fig) -> bytes:
@@ -69,12 +69,18 @@ def calibration(evals: dict[str, dict]):
         cal = e["calibration"]
         keep = [i for i, c in enumerate(cal["count"]) if c]
         ece = "–" if e.get("ece") is None else f"{e['ece']:.3f}"
-        curve.plot([cal["confidence"][i] for i in keep], [cal["accuracy"][i] for i in keep], "-o", markersize=3,
-                   label=f"{model} (ECE {ece})")
+        curve.plot(
+            [cal["confidence"][i] for i in keep],
+            [cal["accuracy"][i] for i in keep],
+            "-o",
+            markersize=3,
+            label=f"{model} (ECE {ece})",
+        )
         centres = np.diff(cal["edges"]) / 2 + cal["edges"][:-1]
         hist.bar(centres, cal["count"], width=np.diff(cal["edges"]), alpha=0.5, label=model)
-    curve.set(xlabel="confidence (top class probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1.02),
-              title="Calibration")
+    curve.set(
+        xlabel="confidence (top class probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1.02), title="Calibration"
+    )
     hist.set(xlabel="confidence", ylabel="test windows", title="Confidence histogram", xlim=(0, 1))
     curve.legend(fontsize=8, loc="upper left")
     hist.legend(fontsize=8)

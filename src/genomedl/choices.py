@@ -1,0 +1,46 @@
+"""Every closed list of names the package accepts, in one place.
+
+The config schema (``genomedl/config/schema.yaml``) spells the same lists as ``enum``; tests/test_choices.py
+checks that each enum equals its tuple here, so code, schema, CLI and workflow cannot drift apart.
+"""
+
+from __future__ import annotations
+
+# datasets.<name>.task: what the windows are labelled with (classes per task: extract.tasks.TASK_CLASSES)
+TASKS = ("exon_intron", "splice_site", "promoter", "coding", "region", "labelled")
+# models.<name>.arch: names in the model registry (genomedl.models)
+ARCHITECTURES = ("cnn", "dnn", "rnn", "lstm", "gru", "danq", "transformer", "bert")
+# engine settings of models.<name>
+MONITORS = ("val_loss", "val_auroc", "val_acc")
+OPTIMIZERS = ("adamw", "sgd")
+SCHEDULES = ("none", "onecycle", "cosine", "plateau")
+WEIGHT_INITS = ("default", "kaiming", "xavier")
+PRECISIONS = ("auto", "32", "bf16", "16")
+ACCELERATORS = ("auto", "cpu", "gpu")
+IMBALANCE_MODES = ("none", "class_weight", "oversample", "undersample")
+# pretrain: token size k (1 = single nucleotides) and attention kernel
+PRETRAIN_K = (1, 3, 4, 5, 6)
+ATTENTION_KERNELS = ("sdpa", "eager")
+# interpret
+ATTRIBUTION_METHODS = ("saliency", "integrated_gradients", "deeplift_shap", "ism")
+# source.reference.format
+ANNOTATION_FORMATS = ("gff3", "gtf", "bed")
+# predict: strands scored, input kinds (one per predict input), k-mer id strides (encode)
+STRANDS = ("both", "forward")
+REGION_KINDS = ("fasta", "csv", "bed")  # tiled into windows: windows.tsv + tracks
+VARIANT_KINDS = ("vcf",)  # variant effects: variants.tsv + indexed VCF
+PREDICT_KINDS = REGION_KINDS + VARIANT_KINDS
+KMER_STRIDES = ("overlapping", "non-overlapping")
+# window
+WINDOW_MODES = ("centred", "tiled")
+OFF_EDGE = ("drop", "pad")
+# split: strategies, what keeps windows together, leakage guards that split.allow may waive
+SPLIT_STRATEGIES = ("auto", "stratified_group", "kfold", "chromosome", "predefined")
+GROUP_BY = ("record", "gene", "group", "chromosome")
+LEAKAGE_GUARDS = ("group_overlap", "identical_sequence", "reverse_complement")
+
+
+def in_words(names) -> str:
+    """``("a", "b", "c")`` -> ``"a, b or c"`` (for messages)."""
+    names = [str(n) for n in names]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

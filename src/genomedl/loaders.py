@@ -1,0 +1,86 @@
+"""DataLoaders over one split of a :class:`genomedl.data.Dataset`: ``(tokens [B, L] uint8, labels [B] int64)``
+batches, in an order that depends only on (seed, epoch)."""
+
+from __future__ import annotations
+
+import torch
+
+from .data import SplitData
+
+
+class TokenDataset(torch.utils.data.Dataset):
+    """Token rows ``[L]`` uint8 and labels of one split; a whole batch is gathered by one fancy index.
+
+    ``__getitems__`` lets the DataLoader fetch ``[B, L]`` tokens and ``[B]`` labels in one numpy
+    gather instead of B item lookups and a stack, so loading keeps up with a GPU.
+    """
+
+    def __init__(self, part: SplitData):
+        self.tokens = torch.from_numpy(part.tokens)
+        self.labels = torch.from_numpy(part.labels)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int):
+        return self.tokens[index], self.labels[index]
+
+    def __getitems__(self, indices: list[int]):
+        rows = torch.as_tensor(indices)
+        return self.tokens[rows], self.labels[rows]
+
+
+def keep_batch(batch):
+    """collate_fn for :class:`TokenDataset`: the batch is already stacked."""
+    return batch
+
+
+class EpochShuffle(torch.utils.data.Sampler):
+    """Random order that depends only on (seed, epoch): a resumed run sees the same batches as an unbroken one.
+
+    Lightning calls ``set_epoch`` before every epoch (and wraps this sampler per rank under DDP).
+    """
+
+    def __init__(self, n: int, seed: int):
+        self.n, self.seed, self.epoch = n, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        return iter(torch.randperm(self.n, generator=generator).tolist())
+
+
+def loader(
+    part: SplitData,
+    batch_size: int,
+    *,
+    shuffle_seed: int | None = None,
+    distributed: bool = False,
+    pin_memory: bool = False,
+    num_workers: int = 0,
+    sampler: torch.utils.data.Sampler | None = None,
+) -> torch.utils.data.DataLoader:
+    """DataLoader of ``(tokens [B, L] uint8, labels [B] int64)`` batches; shuffled per epoch when a seed is given.
+
+    Under DDP (``distributed``) Lightning swaps the random sampler for a seeded DistributedSampler. A last
+    training batch of a single row is dropped: batch norm cannot train on it.
+    """
+    shuffle = shuffle_seed is not None and sampler is None  # a given sampler (imbalance.py) sets the order
+    if shuffle and not distributed:
+        sampler = EpochShuffle(len(part.labels), shuffle_seed)
+    return torch.utils.data.DataLoader(
+        TokenDataset(part),
+        batch_size=batch_size,
+        sampler=sampler,
+        shuffle=shuffle and distributed,
+        drop_last=shuffle_seed is not None and len(part.labels) % batch_size == 1,
+        collate_fn=keep_batch,
+        pin_memory=pin_memory,
+        num_workers=num_workers,
+        persistent_workers=num_workers > 0,
+    )
