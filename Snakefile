@@ -14,6 +14,7 @@ include: "workflow/rules/fetch.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/encode.smk"
 include: "workflow/rules/split.smk"
+include: "workflow/rules/qc.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/baseline.smk"
 include: "workflow/rules/evaluate.smk"
@@ -36,3 +37,20 @@ rule all:
             model=EXPORTED,
         ),
         "results/index.html" if len(DATASETS) > 1 else [],
+
+
+# at the end of a run: the warnings of finished jobs that changed the data, and a failed job's genomedl line
+# as the last thing on the console (genomedl.runlog)
+onsuccess:
+    warned = data_warnings("logs", RUN_STARTED)
+    if warned:
+        print(
+            f"genomedl: {len(warned)} warning(s) of finished jobs (data skipped, dropped, padded or repaired):",
+            *warned,
+            sep="\n",
+            file=sys.stderr,
+        )
+
+
+onerror:
+    print_at_exit(failed_lines(log, "logs", RUN_STARTED))

@@ -1,136 +1,195 @@
-"""BERT-base masked-LM pretraining throughput on 512 tokens: genomedl's path vs a plain PyTorch loop.
+"""BERT-base masked-LM pretraining throughput on 512 tokens: genomedl's ``run_pretrain`` vs a plain PyTorch loop.
 
-genomedl: uint8 windows of 515 bp -> overlapping 6-mer ids on the device (512 with CLS/SEP) -> whole-6-mer
-span masking -> Hugging Face ``BertForMaskedLM`` (SDPA attention) -> AdamW, bf16 autocast; eager and
-``torch.compile``d. Plain PyTorch: ``nn.TransformerEncoder`` of the same size (12 x 768, 12 heads, 3072)
-with token + position embeddings and a tied LM head, random 15 % masking, same optimiser and precision.
-Both take the same batches; sequences/s over timed steps after warm-up. Needs a CUDA GPU.
+End to end from token files (tokens.npy + split.tsv of 515-bp windows: 510 overlapping 6-mers + CLS + SEP = 512
+tokens), eager and ``torch.compile``d (the encoder). genomedl: ``genomedl.lm.pretrain.run_pretrain`` with its
+defaults (precision auto = bf16 autocast on bf16 GPUs, fused AdamW, warm-up + cosine schedule, strand flips,
+device-side 6-mer tokenizer, whole-6-mer span masking, Hugging Face ``BertForMaskedLM`` with SDPA attention, the
+MLM head on the masked positions, a 10 % held-out pass every epoch, pinned batches). Plain: ``nn.TransformerEncoder``
+of the same size (12 x 768, 12 heads, 3072) with token + position embeddings and a tied head on the masked
+positions, fed the same windows with the same tokenizer, masking, flips, optimiser, schedule, precision, batch and
+held-out pass. Both are clocked from the end of epoch 1 to the end of the last epoch (compilation and warm-up
+left out); sequences per second = training windows x (epochs - 1) / that time. Imports nothing that needs pysam.
 
-    .venv/bin/python benchmarks/bench_bert_gpu.py [--batch 32] [--steps 30] [--no-append]
+    python benchmarks/bench_bert_gpu.py           # on a CUDA machine; appends to benchmarks/RESULTS.md
+    python benchmarks/bench_bert_gpu.py --smoke   # seconds on CPU (a tiny BERT, 60 tokens): checks the script only
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import platform
-import sys
+import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from genomedl.config import stage_settings
+from genomedl.engine import warmup_cosine
 from genomedl.lm.masking import whole_kmer_mask
-from genomedl.lm.pretrain import bert_config, mlm_step
+from genomedl.lm.pretrain import run_pretrain
 from genomedl.lm.tokenizer import kmer_ids, vocab
+from genomedl.models.layers import reverse_complement_tokens
+from genomedl.provenance import utc_now, versions
+from gpu_timing import EpochClock, smoke_compile, stderr_to_file, table_row
+from results_md import append_table
 
-K, LENGTH = 6, 515  # 510 overlapping 6-mers + CLS + SEP = 512 tokens
-BASE = {
-    "k": K,
-    "overlapping": True,
-    "hidden": 768,
-    "layers": 12,
-    "heads": 12,
-    "intermediate": 3072,
-    "dropout": 0.1,
-    "attention": "sdpa",
-}
+K, LENGTH = 6, 515
+BASE = {"k": K, "hidden": 768, "layers": 12, "heads": 12, "intermediate": 3072, "batch_size": 64}
+TINY = {"k": K, "hidden": 32, "layers": 1, "heads": 2, "intermediate": 64, "batch_size": 8}
+EQUAL = (
+    "equal on both sides: size, batch, precision, AdamW (fused on CUDA) + warm-up/cosine schedule, strand flips, "
+    "device-side 6-mer ids, whole-6-mer masking of 15 %, MLM head on the masked positions, a 10 % held-out pass "
+    "each epoch, the same clock"
+)
+
+
+def write_tokens(folder: Path, n: int, length: int, seed: int = 0) -> tuple[Path, Path]:
+    """``n`` random windows (tokens.npy) and a split.tsv putting them all in the train split."""
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / "tokens.npy", np.random.default_rng(seed).integers(0, 4, (n, length), dtype=np.uint8))
+    pd.DataFrame({"id": [f"w{i}" for i in range(n)], "split": "train"}).to_csv(
+        folder / "split.tsv", sep="\t", index=False
+    )
+    return folder / "tokens.npy", folder / "split.tsv"
 
 
 class PlainBert(nn.Module):
-    """BERT-base-sized encoder from torch.nn: ids ``[B, T]`` -> vocabulary logits ``[B, T, V]``."""
+    """BERT-sized encoder from torch.nn: ids ``[B, T]`` -> hidden ``[B, T, H]``; ``head`` ties the embedding."""
 
-    def __init__(self, vocab_size: int, tokens: int):
+    def __init__(self, vocab_size: int, tokens: int, s: dict):
         super().__init__()
-        self.embed = nn.Embedding(vocab_size, 768)
+        self.embed = nn.Embedding(vocab_size, s["hidden"])
         nn.init.normal_(self.embed.weight, std=0.02)  # BERT's initialisation
-        self.position = nn.Parameter(torch.zeros(tokens, 768))
-        layer = nn.TransformerEncoderLayer(768, 12, 3072, dropout=0.1, activation="gelu", batch_first=True)
-        self.encoder = nn.TransformerEncoder(layer, 12, enable_nested_tensor=False)
-        self.norm = nn.LayerNorm(768)
+        self.position = nn.Parameter(torch.zeros(tokens, s["hidden"]))
+        layer = nn.TransformerEncoderLayer(
+            s["hidden"], s["heads"], s["intermediate"], dropout=s["dropout"], activation="gelu", batch_first=True
+        )
+        self.encoder = nn.TransformerEncoder(layer, s["layers"], enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(s["hidden"])
 
     def forward(self, ids):
-        hidden = self.norm(self.encoder(self.embed(ids) + self.position))
+        return self.norm(self.encoder(self.embed(ids) + self.position))
+
+    def head(self, hidden):
         return hidden @ self.embed.weight.T
 
 
-def plain_step(model, ids, vocab_size):
-    inputs, labels, _ = whole_kmer_mask(ids, 1, 0.15, vocab_size)
-    logits = model(inputs)
-    return F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100)
+def genomedl(tokens: Path, split: Path, out: Path, s: dict, device: str, compiled: bool):
+    """(sequences/s, end-to-end seconds, precision) of ``run_pretrain``."""
+    settings = {**s, "compile": compiled, "accelerator": "gpu" if device == "cuda" else "cpu", "devices": 1}
+    clock = EpochClock()
+    t0 = time.perf_counter()
+    run = run_pretrain(tokens, split, out, settings, seed=0, log=clock)
+    wall = time.perf_counter() - t0
+    n_train = run["windows"]["train_split"] - run["windows"]["held_out"]
+    return clock.rate(n_train // s["batch_size"] * s["batch_size"] if compiled else n_train), wall, run["precision"]
 
 
-def measure(name, model, step, batches, warmup: int) -> dict:
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
-    times = []
-    for i, tokens in enumerate(batches):
-        torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            loss = step(model, tokens)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        torch.cuda.synchronize()
-        if i >= warmup:
-            times.append(time.perf_counter() - t0)
-    rate = len(batches[0]) * len(times) / sum(times)
-    print(f"{name:40s} {rate:8.1f} seq/s  (final loss {float(loss):.3f})")
-    return {"name": name, "seq_per_s": rate}
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--steps", type=int, default=30, help="timed steps (after warm-up)")
-    parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--no-append", action="store_true", help="do not append to RESULTS.md")
-    args = parser.parse_args()
-    if not torch.cuda.is_available():
-        print("bench_bert_gpu: needs a CUDA GPU; nothing measured", file=sys.stderr)
-        return 1
-    torch.backends.cuda.matmul.allow_tf32 = True
-    from transformers import BertForMaskedLM
-
-    device = torch.device("cuda")
+def plain(tokens_path: Path, s: dict, device: str, compiled: bool):
+    """(sequences/s, end-to-end seconds): the same pretraining as a plain loop."""
+    t0 = time.perf_counter()
+    cuda, batch = device == "cuda", s["batch_size"]
+    windows = torch.from_numpy(np.load(tokens_path))
+    order = torch.from_numpy(np.random.default_rng(0).permutation(len(windows)))
+    n_hold = max(int(round(s["holdout"] * len(windows))), 1)
+    held, train = windows[order[:n_hold]], windows[order[n_hold:]]
+    if cuda:
+        held, train = held.pin_memory(), train.pin_memory()
     vocab_size = len(vocab(K))
-    generator = torch.Generator(device=device).manual_seed(0)
-    batches = [
-        torch.randint(0, 4, (args.batch, LENGTH), dtype=torch.uint8, device=device, generator=generator)
-        for _ in range(args.warmup + args.steps)
-    ]
-    span_step = lambda m, t: mlm_step(m, kmer_ids(t, K), K, 0.15, vocab_size)[0]  # noqa: E731
-    plain = lambda m, t: plain_step(m, kmer_ids(t, K), vocab_size)  # noqa: E731
-    results = []
-    for compiled in (False, True):
-        suffix = ", compiled" if compiled else ""
-        model = BertForMaskedLM(bert_config(BASE, LENGTH)).to(device).train()
-        if compiled:
-            model.compile()
-        results.append(measure(f"genomedl BertForMaskedLM bf16{suffix}", model, span_step, batches, args.warmup))
-        del model
-        model = PlainBert(vocab_size, LENGTH - K + 3).to(device).train()
-        if compiled:
-            model.compile()
-        results.append(measure(f"plain PyTorch TransformerEncoder bf16{suffix}", model, plain, batches, args.warmup))
-        del model
-        torch.cuda.empty_cache()
-    if not args.no_append:
-        import transformers
+    torch.manual_seed(0)
+    model = PlainBert(vocab_size, windows.shape[1] - K + 3, s).to(device)
+    encoder = torch.compile(model) if compiled else model
+    optimizer = torch.optim.AdamW(model.parameters(), lr=s["lr"], weight_decay=s["weight_decay"], fused=cuda)
+    steps = len(train) // batch * s["epochs"]
+    warmup = int(round(s["warmup"] * steps))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, warmup, steps))
+    bf16 = cuda and torch.cuda.is_bf16_supported(including_emulation=False)
+    autocast = lambda: torch.autocast(device, dtype=torch.bfloat16 if bf16 else torch.float16, enabled=cuda)  # noqa: E731
 
-        lines = [
-            f"\n### bench_bert_gpu.py, {datetime.date.today()}\n",
-            f"{torch.cuda.get_device_name()}, torch {torch.__version__}, transformers {transformers.__version__}, "
-            f"{platform.python_version()}; BERT-base (12 x 768), 512 tokens (6-mers), batch {args.batch}, "
-            f"{args.steps} timed steps after {args.warmup}.\n\n| path | sequences/s |\n|---|---|\n",
-        ]
-        lines += [f"| {r['name']} | {r['seq_per_s']:.1f} |\n" for r in results]
-        with open(Path(__file__).with_name("RESULTS.md"), "a") as handle:
-            handle.writelines(lines)
-    return 0
+    def loss_of(rows: torch.Tensor, flip: bool) -> torch.Tensor:
+        rows = rows.to(device, non_blocking=True)
+        if flip:
+            rows = torch.where(
+                (torch.rand(len(rows), device=device) < 0.5)[:, None], reverse_complement_tokens(rows), rows
+            )
+        inputs, labels, masked = whole_kmer_mask(kmer_ids(rows, K), K, s["mask_rate"], vocab_size)
+        with autocast():
+            hidden = encoder(inputs)
+            return F.cross_entropy(model.head(hidden[masked]).float(), labels[masked])
+
+    clock = EpochClock()
+    for epoch in range(s["epochs"]):
+        model.train()
+        shuffled = torch.randperm(len(train))
+        for start in range(0, len(train) - (batch - 1 if compiled else 0), batch):  # as run_pretrain
+            loss = loss_of(train[shuffled[start : start + batch]], flip=True)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+        model.eval()
+        with torch.no_grad():
+            total = sum(
+                loss_of(held[i : i + max(batch, 256)], flip=False) for i in range(0, len(held), max(batch, 256))
+            )
+        float(total)  # one sync per epoch
+        clock(f"epoch {epoch + 1}/{s['epochs']}")
+    return clock.rate(len(train) // batch * batch if compiled else len(train)), time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--windows", type=int, default=2560, help="train-split windows (10 %% held out)")
+    parser.add_argument("--length", type=int, default=LENGTH, help="bp per window (515: 512 tokens)")
+    parser.add_argument("--epochs", type=int, default=3, help="the first is warm-up and not counted")
+    parser.add_argument("--smoke", action="store_true", help="tiny BERT on CPU in seconds; nothing recorded")
+    parser.add_argument("--results", type=Path, default=Path(__file__).with_name("RESULTS.md"))
+    args = parser.parse_args()
+    stderr_to_file("bench_bert_gpu")
+    size = TINY if args.smoke else BASE
+    if args.smoke:
+        args.windows, args.epochs, args.length, device = 64, 2, 63, "cpu"
+        smoke_compile()
+    elif not torch.cuda.is_available():
+        raise SystemExit("bench_bert_gpu: no CUDA device; use --smoke to check the script on CPU")
+    else:
+        device = "cuda"
+        torch.backends.cuda.matmul.allow_tf32 = True
+    s = stage_settings("pretrain", {**size, "epochs": args.epochs})
+    name = torch.cuda.get_device_name() if device == "cuda" else "cpu"
+    print(f"device: {name}; {EQUAL}", flush=True)
+    header = [
+        "| model | batch | compiled | precision | genomedl run_pretrain | plain loop | genomedl / plain "
+        "| end to end, genomedl / plain (s) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    print("\n".join(header), flush=True)
+    label = f"{'tiny BERT' if args.smoke else 'BERT-base'} {args.length - K + 3} tokens"
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tokens, split = write_tokens(Path(tmp), args.windows, args.length)
+        for compiled in (False, True):
+            ours, ours_wall, precision = genomedl(tokens, split, Path(tmp) / f"run-{compiled}", s, device, compiled)
+            theirs, theirs_wall = plain(tokens, s, device, compiled)
+            lines.append(
+                table_row(label, s["batch_size"], compiled, precision, (ours, theirs), (ours_wall, theirs_wall), 1)
+            )
+            print(lines[-1], flush=True)
+    if args.smoke:
+        return
+    v = versions()
+    append_table(
+        args.results,
+        "BERT-base MLM pretraining throughput (benchmarks/bench_bert_gpu.py, issue 22)",
+        f"{utc_now()} on **{name}**, torch {v.get('torch')}, transformers {v.get('transformers')}; "
+        f"{args.windows:,} windows, {args.epochs} epochs, sequences per second after epoch 1; {EQUAL}.",
+        header + lines,
+    )
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

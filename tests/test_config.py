@@ -36,7 +36,7 @@ def test_shipped_config_is_valid_and_defaults_are_filled(config, schema):
     del config["datasets"]["demo"]["split"]
     validate_config(config, schema)
     split = config["datasets"]["demo"]["split"]
-    assert (split["val"], split["test"], split["group_by"]) == (0.15, 0.15, "record")
+    assert (split["val"], split["test"], split["group_by"]) == (0.15, 0.15, "locus")
     assert config["ncbi"]["offline"] is False
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn import metrics as skm
 
 from genomedl.evaluate import compute_metrics, run_evaluate
 from genomedl.evaluate.bootstrap import bootstrap_distribution, interval, paired_test, resample_weights
-from genomedl.evaluate.compare import leaderboard
+from genomedl.evaluate.compare import leaderboard, versus_baseline
 from genomedl.evaluate.metrics import weighted_metrics
 from genomedl.tables import read_json, read_tsv
 from genomedl.train import run_train
@@ -48,7 +49,7 @@ def test_predictions_file_matches_metrics(tmp_path, synthetic_dataset):
         d["split"],
         tmp_path / "m",
         "cnn",
-        {"arch": "cnn", "epochs": 1, "filters": [8], "kernels": [5], "pools": [4], "hidden": 8},
+        {"arch": "cnn", "epochs": 3, "filters": [8], "kernels": [5], "pools": [4], "hidden": 8, "gradient_clip": 0},
         0,
         log=lambda *a: None,
     )
@@ -151,3 +152,39 @@ def test_leaderboard_ranks_and_tests_against_the_best():
     rows = leaderboard(evals, predictions, n_boot=300, seed=1)
     assert [r["model"] for r in rows] == ["strong", "weak"]
     assert rows[1]["delta"] > 0 and rows[1]["p"] < 0.01 and rows[1]["delta_ci"][0] > 0
+
+
+def scored(y: np.ndarray, noise: float, arch: str, rng) -> tuple[dict, pd.DataFrame]:
+    """Synthetic scores: ``y`` plus Gaussian noise (planted quality), as evaluate writes them."""
+    s = np.clip(y + rng.normal(0, noise, len(y)), 0, 1)
+    probs = np.stack([1 - s, s], 1)
+    table = pd.DataFrame(
+        {
+            "id": [f"w{i}" for i in range(len(y))],
+            "label": np.array(["a", "b"])[y],
+            "p_a": probs[:, 0],
+            "p_b": probs[:, 1],
+        }
+    )
+    return {"arch": arch, "classes": ["a", "b"], **compute_metrics(y, probs, ["a", "b"])}, table
+
+
+@pytest.mark.parametrize("neural_noise, verdict", [(0.3, "better"), (2.0, "worse"), (None, "level")])
+def test_the_verdict_compares_the_best_neural_model_with_the_baseline(neural_noise, verdict):
+    """Synthetic scores with planted quality: the sentence's verdict follows the paired interval."""
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 300)
+    evals, predictions = {}, {}
+    evals["kmer"], predictions["kmer"] = scored(y, 0.8, "kmer_logreg", rng)
+    evals["weak_cnn"], predictions["weak_cnn"] = scored(y, 3.0, "cnn", rng)
+    if neural_noise is None:  # the same scores as the baseline
+        evals["cnn"], predictions["cnn"] = {**evals["kmer"], "arch": "cnn"}, predictions["kmer"]
+    else:
+        evals["cnn"], predictions["cnn"] = scored(y, neural_noise, "cnn", rng)
+    rows = leaderboard(evals, predictions, n_boot=300, seed=1)
+    result = versus_baseline(rows, evals, predictions, n_boot=300, seed=1)
+    assert result["model"] == "cnn" and result["baseline"] == "kmer" and result["verdict"] == verdict
+    assert result["delta"] == pytest.approx(evals["cnn"]["auroc"] - evals["kmer"]["auroc"], abs=1e-6)
+    low, high = result["delta_ci"]
+    assert low <= result["delta"] <= high
+    assert versus_baseline([r for r in rows if r["model"] != "kmer"], evals, predictions, 300, 1) is None

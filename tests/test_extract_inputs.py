@@ -54,7 +54,7 @@ def test_labelled_csv_keeps_ids_groups_and_predefined_splits(tmp_path):
 
 def test_labelled_fasta_reads_both_header_forms_and_tiles(tmp_path):
     fasta = write(tmp_path / "seqs.fa", ">s1 label=exon\nACGTACGTAAGTACCT\n>s2|intron\nGGGGCCCCAAAATTTT\n")
-    labels, summary, _ = labelled_run(tmp_path, fasta, window={"length": 8, "stride": 8})
+    labels, summary, _ = labelled_run(tmp_path, fasta, window={"length": 8, "stride": 8, "longer": "tile"})
     assert labels["label"].tolist() == ["exon", "exon", "intron", "intron"]
     assert labels["start"].tolist() == [0, 8, 0, 8]
 

@@ -79,7 +79,7 @@ def test_planted_jaspar_motif_is_the_top_motif(tmp_path):
     ids, names, ppms = load_jaspar("JASPAR2024", "CORE", ("vertebrates",))
     index = next(k for k, i in enumerate(ids) if i.startswith(PLANTED))
     planted, name = ppms[index], names[index]
-    d = plant(tmp_path / "data", planted)
+    d = plant(tmp_path / "data", planted, n=1200)
     run_train(
         d["tokens"],
         d["meta"],

@@ -328,3 +328,28 @@ def test_bert_attention_maps_for_interpretation(pretrained):
     torch.testing.assert_close(maps.sum(-1), torch.ones(maps.shape[:3]))  # each query's weights sum to 1
     before = model(tokens)
     torch.testing.assert_close(model(tokens), before)  # the fused path is restored afterwards
+
+
+def test_published_tokenizer_runs_once_before_training(published, lm_data, monkeypatch):
+    from genomedl.models import build_model
+    from genomedl.models.layers import reverse_complement_tokens
+
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    windows = np.load(lm_data["tokens"])[:16]
+    length = windows.shape[1]
+    model = build_model("bert", length=length, n_classes=2, encoder=str(published)).eval()
+    tokens = torch.from_numpy(windows[:6])
+    with torch.no_grad():
+        expected = [model(tokens), model(reverse_complement_tokens(tokens))]
+    model.pretokenize(windows)
+
+    def no_tokenizer(*args, **kwargs):
+        raise AssertionError("tokenized during training")
+
+    tokenizer, model.text_tokenizer = model.text_tokenizer, no_tokenizer
+    with torch.no_grad():  # both strands looked up; padding to the longest window leaves the logits unchanged
+        torch.testing.assert_close(model(tokens), expected[0], rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(model(reverse_complement_tokens(tokens)), expected[1], rtol=1e-4, atol=1e-5)
+    model.text_tokenizer = tokenizer
+    unseen = torch.full((2, length), 4, dtype=torch.uint8)  # rows not seen before are tokenized as before
+    assert model(unseen).shape == (2, 2)

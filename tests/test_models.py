@@ -146,3 +146,13 @@ def test_every_architecture_trains_through_the_engine(tmp_path):
     for arch, hyper in sorted(small.items()):
         run = train(paths, tmp_path / arch, {"arch": arch, **hyper, "epochs": 1, "batch_size": 16})
         assert run["arch"] == arch and run["epochs_run"] == 1 and np.isfinite(run["best_score"])
+
+
+def test_every_architecture_declares_exactly_its_constructor_keywords():
+    """genomedl.models.hyperparameters (torch-free, read by config.resolve) lists each constructor's keywords."""
+    from genomedl.models.hyperparameters import HYPERPARAMETERS
+
+    assert sorted(HYPERPARAMETERS) == available()
+    for arch, keys in HYPERPARAMETERS.items():
+        taken = set(inspect.signature(model_class(arch)).parameters) - {"length", "n_classes"}
+        assert set(keys) == taken, arch

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import closing
 
 import numpy as np
 import pandas as pd
+import pyBigWig
 import pysam
 import pytest
 
@@ -35,8 +37,14 @@ def test_fasta_and_csv_sequences_are_tiled_and_scored(tmp_path, model_dir):
     fasta.write_text(
         "".join(f">{k} description\n{v[:100]}\n{v[100:]}\n".replace("\n\n", "\n") for k, v in SEQUENCES.items())
     )
-    summary = run_predict(model_dir, tmp_path / "fa", "fasta", fasta, {}, log=lambda m: None)
+    said = []
+    summary = run_predict(model_dir, tmp_path / "fa", "fasta", fasta, {}, log=said.append)
     table = read_tsv(tmp_path / "fa" / "windows.tsv")
+    # announced once, with counts: the 25-bp sequence's window is 35 of 60 bases N
+    assert [m for m in said if m.startswith("warning:")] == [
+        f"warning: {fasta}: 1 of 3 sequences are shorter than the model's 60 bp window; their windows are "
+        "N-padded (58% of their bases)"
+    ]
     # stride = half the window: 175 bp -> starts 0, 30, 60, 90 and one flush with the end (115);
     # the 25-bp sequence gets one window centred on it, N-padded
     expected = [("short", -18), ("exact", 0)] + [("long", s) for s in (0, 30, 60, 90, 115)]
@@ -91,6 +99,12 @@ def test_bed_regions_take_genome_flanks_and_tracks_tile_them(tmp_path, model_dir
         for row in track.itertuples():
             inside = np.flatnonzero((centres >= row.start) & (centres < row.end))
             assert len(inside) == 1 and abs(table[f"p_{name}"][inside[0]] - row.value) < 1e-6
+        # the bigWig beside it: the contig's size, the same intervals and values (float32)
+        with closing(pyBigWig.open(str(tmp_path / "out" / "tracks" / f"{name}.bw"))) as bigwig:
+            assert bigwig.chroms() == {REFERENCE: size}
+            intervals = bigwig.intervals(REFERENCE)
+        assert [(s, e) for s, e, _ in intervals] == list(zip(track["start"], track["end"]))
+        np.testing.assert_allclose([v for _, _, v in intervals], track["value"], atol=1e-6)
 
     overlapping = tmp_path / "o.bed"
     overlapping.write_text(f"{REFERENCE}\t3000\t3200\tx\n{REFERENCE}\t3100\t3300\ty\n")
@@ -145,7 +159,7 @@ def test_kmer_baseline_predicts_with_its_own_window_length(tmp_path, synthetic_d
 @pytest.mark.parametrize(
     "kind, text, message",
     [
-        ("bed", "NG_012337.1\t10\t100\nchr99\t5\t50\n", "r.bed: line 2: chromosome 'chr99' is not in"),
+        ("bed", "NG_012337.1\t10\t100\nchr99\t5\t50\n", "r.bed: 1 chromosome name(s) not in"),
         ("bed", "NG_012337.1\t10\t99999999\n", "r.bed: line 1: end 99999999 is beyond the end of NG_012337.1"),
         ("bed", "# header\nNG_012337.1 ten 100\n", "r.bed: line 2: expected 'chrom<TAB>start<TAB>end'"),
         ("bed", "NG_012337.1\t50\t50\n", "r.bed: line 1: start 50 is not below end 50"),

@@ -60,7 +60,8 @@ def test_predict_models_default_to_every_neural_model_and_files_follow_the_input
     }
     assert plan.predict_args("demo", "variants", "variants.vcf", "genome.fa") == (
         "--vcf variants.vcf --reference genome.fa --settings "
-        """'{"batch_size": 256, "max_allele": 50, "strands": "both", "stride": 50, "top": 10}'"""
+        """'{"batch_size": 256, "max_allele": 50, "max_ref_mismatch": 0.05, "strands": "both", "stride": 50, """
+        """"top": 10}'"""
     )
 
 
@@ -185,3 +186,21 @@ def test_run_information_shows_the_expanded_models_and_the_dataset():
     assert sorted(shown) == ["baselines", "dataset", "evaluate", "interpret", "models", "seed"]
     assert sorted(shown["models"]) == ["cnn__lr-0.001", "cnn__lr-0.01"]
     assert shown["dataset"] == config["datasets"]["demo"]
+
+
+def test_an_unknown_hyperparameter_of_any_swept_architecture_stops_resolve():
+    """Each architecture declares its keys: 'hidden_size' is one of lstm's, not of cnn's (arch sweeps over both)."""
+    assert resolve(small_config(models={"r": {"arch": "lstm", "hidden_size": 8}})).models["r"]["hidden_size"] == 8
+    with pytest.raises(GenomedlError) as caught:
+        resolve(small_config(models={"r": {"arch": ["lstm", "cnn"], "hidden_size": 8}}))
+    assert str(caught.value).startswith("config key models.r: 'hidden_size' is not a hyperparameter of arch cnn (its ")
+
+
+def test_val_and_test_leaving_less_than_half_for_training_is_announced():
+    config = small_config()
+    config["datasets"]["demo"]["split"] = {"val": 0.3, "test": 0.25}
+    assert resolve(config).notices == (
+        "warning: config key datasets.demo.split: val 0.3 + test 0.25 leave 45% of the windows for training "
+        "(less than half)",
+    )
+    assert resolve(small_config()).notices == ()

@@ -99,9 +99,14 @@ def test_reverse_complement_leak_stops_the_run_unless_allowed(tmp_path):
         tmp_path / "labels.tsv",
     )
     with pytest.raises(GenomedlError, match="reverse-complement identical") as error:
-        split(tmp_path)
+        split(tmp_path, {"dedupe": "collapse"})  # predefined splits report twins unless dedupe collapses them
     assert "\n" not in str(error.value) and not (tmp_path / "out" / "split.tsv").exists()
-    assigned, summary = split(tmp_path, {"allow": ["identical_sequence", "reverse_complement"]})
+    reported = split(tmp_path)[1]["leakage"]
+    assert reported["reverse_complement_windows_in_two_splits"] == 1 and reported["allowed"] == [
+        "identical_sequence",
+        "reverse_complement",
+    ]
+    assigned, summary = split(tmp_path, {"allow": ["identical_sequence", "reverse_complement"], "dedupe": "collapse"})
     assert summary["strategy"] == "predefined" and set(assigned[labels["accession"] == "REC0.1"]) == {"val"}
     leak = summary["leakage"]
     assert leak["identical_windows_in_two_splits"] == 2 and leak["reverse_complement_windows_in_two_splits"] == 1

@@ -83,6 +83,17 @@ def test_sgd_with_kaiming_init_and_clipping_trains(tmp_path):
     assert math.isfinite(run["best_score"])
 
 
+def test_a_batch_larger_than_the_training_set_is_announced_once(tmp_path):
+    paths = write_synthetic(tmp_path / "data", n=100)  # 60 training windows
+    lines = []
+    train(paths, tmp_path / "out", {**SMALL_CNN, "epochs": 1, "batch_size": 500}, log=lines.append)
+    warned = [line for line in lines if line.startswith("warning:")]
+    assert warned == [
+        "warning: model m: batch_size 500 is larger than the 60 training windows, so every epoch is one step; "
+        "lower models.m.batch_size"
+    ]
+
+
 def test_nan_loss_stops_with_one_line_naming_epoch_step_and_checkpoint(tmp_path, monkeypatch):
     from genomedl.engine import SequenceClassifier
 

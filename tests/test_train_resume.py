@@ -52,3 +52,58 @@ def test_sigkill_mid_epoch_then_rerun_resumes(tmp_path):
     assert after["epoch"].tolist() == list(range(1, EPOCHS + 1))
     kept = before[before["epoch"] <= done_epochs]
     assert after.iloc[:done_epochs][["train_loss", "val_loss"]].equals(kept[["train_loss", "val_loss"]])
+
+
+# Run the CLI in a subprocess that SIGKILLs itself when epoch KILL_AT + 1 starts, i.e. right after the checkpoint
+# callbacks of epoch KILL_AT (1-based) ran: a kill at a known point, with no timing race.
+KILL_AFTER_EPOCH = """
+import os, signal, sys
+import lightning as L
+from genomedl.cli import main
+
+class Kill(L.Callback):
+    def on_train_epoch_start(self, trainer, module):
+        if trainer.current_epoch == int(os.environ["KILL_AT"]):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+init = L.Trainer.__init__
+L.Trainer.__init__ = lambda self, *a, callbacks=(), **k: init(self, *a, callbacks=[Kill(), *callbacks], **k)
+sys.exit(main(sys.argv[1:]))
+"""
+NOISY = {**SETTINGS, "epochs": 5, "patience": 5, "lr": 0.05, "batch_size": 16, "dropout": 0.2}
+
+
+def test_kill_after_a_non_improving_epoch_loses_no_epoch_and_ends_with_the_unbroken_weights(tmp_path):
+    paths = write_synthetic(tmp_path / "data", n=600, length=60)  # 360 training windows: 23 steps per epoch
+    unbroken = tmp_path / "unbroken"
+    command = train_command(paths, unbroken, NOISY, seed=7)
+    assert subprocess.run(command, capture_output=True, timeout=300, env=single_thread_env()).returncode == 0
+    losses = read_tsv(unbroken / "history.tsv")["val_loss"].tolist()
+    worse = [e for e in range(2, len(losses) + 1) if losses[e - 1] >= min(losses[: e - 1])]
+    assert worse and worse[0] < NOISY["epochs"], f"no non-improving epoch to kill after: {losses}"
+    kill_at = worse[0]  # 1-based: this epoch did not improve val_loss
+
+    out = tmp_path / "out"
+    command = train_command(paths, out, NOISY, seed=7)
+    killed = subprocess.run(
+        [command[0], "-c", KILL_AFTER_EPOCH, *command[3:]],
+        capture_output=True,
+        timeout=300,
+        env={**single_thread_env(), "KILL_AT": str(kill_at)},
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    last = torch.load(out / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    best = torch.load(out / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=True)
+    assert last["epoch"] + 1 == kill_at and best["epoch"] + 1 < kill_at  # last.ckpt also after a worse epoch
+
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=300, env=single_thread_env())
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
+    assert f"(epoch {kill_at} done)" in resumed.stdout
+    run, reference = read_json(out / "run.json"), read_json(unbroken / "run.json")
+    assert run["samples_per_rank"] == [(NOISY["epochs"] - kill_at) * 360]  # no finished epoch redone
+    assert read_tsv(out / "history.tsv")["epoch"].tolist() == list(range(1, NOISY["epochs"] + 1))
+    assert run["best_epoch"] == reference["best_epoch"]
+    weights = torch.load(out / "model.ckpt", weights_only=True)["state_dict"]
+    expected = torch.load(unbroken / "model.ckpt", weights_only=True)["state_dict"]
+    assert weights.keys() == expected.keys()
+    assert all(torch.equal(weights[k], expected[k]) for k in weights)

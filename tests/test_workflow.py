@@ -21,6 +21,7 @@ DEMO_JOBS = {
     "extract",
     "encode",
     "split",
+    "qc",
     "train",
     "baseline",
     "evaluate",
@@ -53,6 +54,13 @@ def test_demo_report_and_metrics_are_sane(demo_run):
         assert metrics["n"] == sum(read_json(results / "split_summary.json")["class_counts"]["test"].values())
         assert f"<td>{model}</td>" in html
     assert "AC007323.5" in html  # provenance of a real Biopython record
+    # one sentence answers whether deep learning beat the k-mer baseline, with the paired interval
+    verdict = re.search(
+        r'<p id="verdict"><b>Deep learning (helped|did not help|did not make a difference):</b>\s*'
+        r"the best neural model, (\S+), .* the k-mer baseline kmer_logreg: Δ AUROC (-?[0-9.]+) ",
+        html,
+    )
+    assert verdict and verdict[2] in html.split('id="leaderboard"')[1]
 
 
 def test_demo_split_shares_no_record(demo_run):

@@ -14,15 +14,21 @@ from pathlib import Path
 from typing import IO, Iterator
 
 
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; rename it onto ``path`` if the block succeeds.
-
-    Temporary files that a killed earlier write of the same target left behind are removed first."""
+def _prepared(path: str | os.PathLike) -> Path:
+    """``path`` with its folder made and the temporary files or folders that a killed earlier write of it left
+    behind removed."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
-        stale.unlink(missing_ok=True)
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink(missing_ok=True)
+    return target
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path in the target's folder; rename it onto ``path`` if the block succeeds.
+    Leftovers of a killed earlier write are removed first."""
+    target = _prepared(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -39,12 +45,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; it replaces ``path`` (a folder) when the block succeeds.
-
-    Temporary folders that a killed earlier write of the same target left behind are removed first."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
-        shutil.rmtree(stale, ignore_errors=True)
+    Leftovers of a killed earlier write are removed first."""
+    target = _prepared(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         yield tmp

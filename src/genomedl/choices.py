@@ -34,10 +34,23 @@ KMER_STRIDES = ("overlapping", "non-overlapping")
 # window
 WINDOW_MODES = ("centred", "tiled")
 OFF_EDGE = ("drop", "pad")
+# window, labelled sources: each sequence whole (shorter ones padded or dropped, longer ones cropped or tiled)
+LABELLED_SEQUENCES = ("whole", "windows")
+SHORTER = ("pad", "drop")
+LONGER = ("crop", "tile")
 # split: strategies, what keeps windows together, leakage guards that split.allow may waive
 SPLIT_STRATEGIES = ("auto", "stratified_group", "kfold", "chromosome", "predefined")
-GROUP_BY = ("record", "gene", "group", "chromosome")
+GROUP_BY = ("locus", "record", "gene", "group", "chromosome")
 LEAKAGE_GUARDS = ("group_overlap", "identical_sequence", "reverse_complement")
+# qc: the probes of the dataset quality gate (qc.thresholds, qc.allow)
+QC_PROBES = ("gc", "length_n", "kmer", "position", "near_duplicates")
+# split.dedupe: what to do with identical / reverse-complement windows (handled in extract.dedupe only)
+DEDUPE_MODES = ("auto", "report", "collapse", "near")  # near: also near duplicates, moved by the qc stage
+
+
+# Snakemake profiles shipped with genomedl (profiles/<name>/config.yaml) and the rules that ask for GPUs
+PROFILES = ("local", "slurm")
+GPU_RULES = ("train", "finetune", "pretrain", "gan", "predict", "predict_variants")
 
 
 def in_words(names) -> str:

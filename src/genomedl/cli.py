@@ -8,19 +8,21 @@ also typed by hand (``predict``, ``evaluate``, ``report``) get one flag per scal
 from the schema.
 
 Errors caused by input or configuration print one line and exit with status 2; ``--debug`` shows
-the traceback instead.
+the traceback instead. Stages log through :func:`genomedl.console.log`: warnings and notes to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .choices import KMER_STRIDES, PREDICT_KINDS
+from . import console
+from .choices import GPU_RULES, KMER_STRIDES, PREDICT_KINDS, PROFILES
 from .errors import GenomedlError
 
 
@@ -40,6 +42,7 @@ class Option:
 
     name: str
     kwargs: dict = field(default_factory=dict)
+    positional: bool = False  # ``name`` instead of ``--name``
 
 
 def path(name: str, help: str | None = None, **kwargs) -> Option:
@@ -112,6 +115,20 @@ STAGES: dict[str, Stage] = {
         "split",
         seed=True,
         options=(Option("fold", {"type": int, "default": 0, "help": "fold of strategy kfold (0-based)"}),),
+    ),
+    "qc": Stage(
+        "dataset quality gate: shortcut probes, near-duplicate leakage, class balance -> qc.json",
+        "qc:run_qc",
+        ("tokens", "labels", "split", "split-summary", "out"),
+        "qc",
+        seed=True,
+        options=(
+            Option("dataset", {"required": True}),
+            path(
+                "split-out", "the split the model stages read: --split, near duplicates moved under split.dedupe near"
+            ),
+            Option("split-settings", {"type": _json, "default": {}, "help": "JSON: the dataset's split section"}),
+        ),
     ),
     "train": Stage(
         "train a neural network", "train:run_train", (*DATA, "out-dir"), "model", seed=True, options=(NAME,)
@@ -210,6 +227,19 @@ STAGES: dict[str, Stage] = {
             path("lm-files", "pretrain history, embedding clusters and GAN quality files", nargs="*", default=[]),
             path("predict-dirs", "predict output folders (predictions and variant effects)", nargs="*", default=[]),
             path("model-cards", "model_card.json files of the export stage", nargs="*", default=[]),
+            path("qc", "qc.json of the qc stage (probes beside the best model)"),
+        ),
+    ),
+    "profile-install": Stage(
+        "install a Snakemake profile under its name (snakemake --profile slurm), with your site's account",
+        "profile:install_profile",
+        options=(
+            Option("profile", {"choices": PROFILES}, positional=True),
+            Option("account", {"help": "SLURM account of every job"}),
+            Option("partition", {"help": "partition of CPU jobs"}),
+            Option("gpu-partition", {"help": "partition of GPU jobs (" + ", ".join(GPU_RULES) + ")"}),
+            path("dest", "profile folder (default: $XDG_CONFIG_HOME/snakemake, else ~/.config/snakemake)"),
+            Option("force", {"action": "store_true", "help": "replace an installed profile of that name"}),
         ),
     ),
     "report-index": Stage(
@@ -249,7 +279,7 @@ def _add_stage(sub, name: str, stage: Stage) -> None:
     for file in stage.files:
         p.add_argument(f"--{file}", type=Path, required=True)
     for option in stage.options:
-        p.add_argument(f"--{option.name}", **option.kwargs)
+        p.add_argument(option.name if option.positional else f"--{option.name}", **option.kwargs)
     if stage.settings:
         p.add_argument(
             "--settings",
@@ -295,7 +325,8 @@ def dispatch(args: argparse.Namespace) -> None:
     """Run the stage named by ``args.command`` (imports stay lazy: torch loads only where needed)."""
     module, function = STAGES[args.command].target.split(":")
     runner = getattr(importlib.import_module(f".{module}", __package__), function)
-    runner(**stage_arguments(args))
+    logs = {"log": console.log} if "log" in inspect.signature(runner).parameters else {}
+    runner(**stage_arguments(args), **logs)
 
 
 def main(argv: list[str] | None = None) -> int:

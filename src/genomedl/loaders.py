@@ -30,9 +30,33 @@ class TokenDataset(torch.utils.data.Dataset):
         return self.tokens[rows], self.labels[rows]
 
 
+PAD_LABEL = -1  # label of the rows that pad a last batch to full size
+
+
 def keep_batch(batch):
     """collate_fn for :class:`TokenDataset`: the batch is already stacked."""
     return batch
+
+
+class PadLast:
+    """collate_fn that pads a short (last) batch to ``size`` rows of N with label ``PAD_LABEL``.
+
+    Every batch then has the same shape, so a compiled model is not recompiled for the last one; the
+    consumer masks the padding out (``labels != PAD_LABEL``).
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+
+    def __call__(self, batch):
+        tokens, labels = batch
+        short = self.size - len(labels)
+        if short <= 0:
+            return tokens, labels
+        return (
+            torch.cat([tokens, tokens.new_full((short, tokens.shape[1]), 4)]),
+            torch.cat([labels, labels.new_full((short,), PAD_LABEL)]),
+        )
 
 
 class EpochShuffle(torch.utils.data.Sampler):
@@ -64,22 +88,28 @@ def loader(
     pin_memory: bool = False,
     num_workers: int = 0,
     sampler: torch.utils.data.Sampler | None = None,
+    fixed_shape: bool = False,
 ) -> torch.utils.data.DataLoader:
     """DataLoader of ``(tokens [B, L] uint8, labels [B] int64)`` batches; shuffled per epoch when a seed is given.
 
     Under DDP (``distributed``) Lightning swaps the random sampler for a seeded DistributedSampler. A last
-    training batch of a single row is dropped: batch norm cannot train on it.
+    training batch of a single row is dropped: batch norm cannot train on it. ``fixed_shape``: every batch
+    has ``batch_size`` rows (so ``torch.compile`` compiles once): a training loader drops its partial last
+    batch (when there is at least one full batch), any other loader pads it (:class:`PadLast`).
     """
     shuffle = shuffle_seed is not None and sampler is None  # a given sampler (imbalance.py) sets the order
     if shuffle and not distributed:
         sampler = EpochShuffle(len(part.labels), shuffle_seed)
+    training = shuffle_seed is not None
+    rows = len(sampler) if sampler is not None else len(part.labels)
+    drop = training and (len(part.labels) % batch_size == 1 or (fixed_shape and rows >= batch_size))
     return torch.utils.data.DataLoader(
         TokenDataset(part),
         batch_size=batch_size,
         sampler=sampler,
         shuffle=shuffle and distributed,
-        drop_last=shuffle_seed is not None and len(part.labels) % batch_size == 1,
-        collate_fn=keep_batch,
+        drop_last=drop,
+        collate_fn=PadLast(batch_size) if fixed_shape and not training else keep_batch,
         pin_memory=pin_memory,
         num_workers=num_workers,
         persistent_workers=num_workers > 0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 
 import torch
@@ -44,3 +45,13 @@ def precision_for(setting: str, on_gpu: bool, bf16_ok: bool) -> str:
     if setting == "auto":
         return ("bf16-mixed" if bf16_ok else "16-mixed") if on_gpu else "32-true"
     return LIGHTNING_PRECISION[str(setting)]
+
+
+def native_bf16() -> bool:
+    """Whether the current CUDA GPU computes bf16 natively (Ampere or newer); emulated bf16 (V100, T4) is not
+    counted, so "auto" picks fp16 there. False without CUDA."""
+    if not torch.cuda.is_available():
+        return False
+    if "including_emulation" in inspect.signature(torch.cuda.is_bf16_supported).parameters:
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    return torch.cuda.is_bf16_supported()

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import lightning as L
+import numpy as np
 import pandas as pd
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
@@ -27,7 +28,7 @@ from .engine import MONITOR_MODE, NonFiniteLoss, SequenceClassifier
 from .errors import GenomedlError
 from .imbalance import make_train_sampler
 from .loaders import loader
-from .placement import cluster_layout, precision_for
+from .placement import cluster_layout, native_bf16, precision_for
 from .provenance import config_hash, git_commit, hardware, model_record, utc_now, versions
 from .tables import read_json, write_json, write_tsv
 
@@ -43,13 +44,14 @@ MODULE_KEYS = {
     "monitor",
     "init",
     "compile",
+    "gradient_clip",
+    "val_both_strands",
 }
 ENGINE_KEYS = MODULE_KEYS | {
     "arch",
     "epochs",
     "batch_size",
     "patience",
-    "gradient_clip",
     "precision",
     "accelerator",
     "devices",
@@ -80,6 +82,19 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
     def save_checkpoint(self, checkpoint, path, storage_options=None):
         atomic_torch_save(checkpoint, path)
+
+
+class EpochSeed(L.Callback):
+    """Seed torch's generators from (seed, epoch) at the first batch of every epoch: random draws in training
+    (strand flips, dropout) depend only on the epoch, so a run resumed from ``last.ckpt`` ends with the same
+    weights as an unbroken one."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+
+    def on_train_batch_start(self, trainer, module, batch, batch_idx):
+        if batch_idx == 0:  # not at epoch start: a resumed run creates its DataLoader iterator (one draw) earlier
+            torch.manual_seed(self.seed * 100_003 + trainer.current_epoch)
 
 
 class HistoryWriter(L.Callback):
@@ -181,6 +196,11 @@ def run_train(
     train, val = data.parts["train"], data.parts["val"]
     if len(train.labels) == 0 or len(val.labels) == 0:
         raise GenomedlError(f"{split}: the train or val split is empty; adjust split fractions")
+    if settings["batch_size"] > len(train.labels):
+        log(
+            f"warning: model {model_name}: batch_size {settings['batch_size']} is larger than the {len(train.labels)} "
+            f"training windows, so every epoch is one step; lower models.{model_name}.batch_size"
+        )
     hyper = {k: v for k, v in settings.items() if k not in ENGINE_KEYS}
     imbalance = settings["imbalance"]
     sampler, weights, epoch_counts = make_train_sampler(train.labels, imbalance, seed, len(data.classes))
@@ -196,38 +216,44 @@ def run_train(
         plateau_patience=max(patience // 2, 1),
         **{k: settings[k] for k in MODULE_KEYS if k in settings},
     )
+    pretokenize = getattr(module.model, "pretokenize", None)
+    if pretokenize is not None:  # published language models: their tokenizer runs once, here, not every step
+        pretokenize(np.concatenate([train.tokens, val.tokens]))
     layout = cluster_layout(settings)
     on_gpu = layout["accelerator"] == "gpu"
-    precision = precision_for(
-        str(settings["precision"]), on_gpu, on_gpu and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    )
+    precision = precision_for(str(settings["precision"]), on_gpu, on_gpu and native_bf16())
     world = layout["devices"] * layout["num_nodes"]
     batch = max(int(settings["batch_size"]) // world, 1)  # batch_size is global: split over ranks
     workers = int(settings["num_workers"])
-    train_loader = loader(
-        train, batch, shuffle_seed=seed, distributed=world > 1, pin_memory=on_gpu, num_workers=workers, sampler=sampler
-    )
-    val_loader = loader(val, max(batch, 256), pin_memory=on_gpu, num_workers=workers)
+    # compiled models: every batch one shape (full training batches, a padded last validation batch), no recompiles
+    shapes = {"pin_memory": on_gpu, "num_workers": workers, "fixed_shape": bool(settings["compile"])}
+    train_loader = loader(train, batch, shuffle_seed=seed, distributed=world > 1, sampler=sampler, **shapes)
+    val_loader = loader(val, max(batch, 256), **shapes)
     ckpt_dir = out_dir / "checkpoints"
     resume = resume_point(ckpt_dir, settings, seed, log, rank_zero=rank_zero_only.rank == 0)
     resumed_from = int(torch.load(resume, map_location="cpu", weights_only=True)["epoch"]) + 1 if resume else None
     mode = MONITOR_MODE[monitor]
     best = L.pytorch.callbacks.ModelCheckpoint(
-        dirpath=ckpt_dir, filename="best", monitor=monitor, mode=mode, save_last=True, enable_version_counter=False
-    )
+        dirpath=ckpt_dir,
+        filename="best",
+        monitor=monitor,
+        mode=mode,
+        save_weights_only=True,
+        enable_version_counter=False,
+    )  # weights only: read once at the end; resuming uses last.ckpt
+    # last.ckpt after every epoch, improving or not (save_last on `best` writes it only when `best` is saved)
+    last = L.pytorch.callbacks.ModelCheckpoint(dirpath=ckpt_dir, filename="last", enable_version_counter=False)
     history = HistoryWriter(out_dir / "history.tsv", log, plain_lines=not os.isatty(2))
     stop = L.pytorch.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     deterministic = True if not on_gpu else ("warn" if settings["deterministic"] else False)
     torch.backends.cudnn.benchmark = on_gpu and not deterministic
-    clip = float(settings["gradient_clip"])
     trainer = L.Trainer(
         max_epochs=int(settings["epochs"]),
         precision=precision,
         deterministic=deterministic,
-        gradient_clip_val=clip or None,
         logger=False,
-        callbacks=[best, history, stop],
+        callbacks=[EpochSeed(seed), best, last, history, stop],
         plugins=[AtomicCheckpointIO()],
         enable_progress_bar=os.isatty(2),
         enable_model_summary=False,
@@ -275,7 +301,7 @@ def run_train(
         "resumed_from_epoch": resumed_from,
         "samples_per_rank": module.samples_per_rank,
         "world_size": world,
-        "precision": precision,
+        "precision": trainer.precision,  # as Lightning ran it ("bf16-mixed", "16-mixed", "32-true")
         "train_seconds": round(time.time() - t0, 2),
         "versions": versions(),
         "git_commit": git_commit(),

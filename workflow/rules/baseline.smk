@@ -1,6 +1,7 @@
 rule baseline:
     input:
         **DATASET_FILES,
+        qc=QC_FILE,
     output:
         model="results/{dataset}/models/{model}/model.npz",
         run="results/{dataset}/models/{model}/run.json",

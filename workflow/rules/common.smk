@@ -2,12 +2,14 @@ import json
 import os
 import re
 import sys
+import time
 
 from snakemake.utils import min_version
 
 from genomedl.choices import KMER_STRIDES
 from genomedl.config import resolve, validate_config
 from genomedl.errors import GenomedlError
+from genomedl.runlog import data_warnings, failed_lines, print_at_exit
 
 min_version("9.0")
 
@@ -23,6 +25,11 @@ if config["ncbi"].get("api_key"):
     # handed to fetch jobs through the environment, never on a command line or in a log
     os.environ.update(NCBI_API_KEY=config["ncbi"]["api_key"])
 
+for notice in PLAN.notices:
+    print(notice, file=sys.stderr)
+
+# logs written after this belong to this run (onsuccess/onerror in the Snakefile)
+RUN_STARTED = time.time()
 DATASETS = PLAN.datasets
 MODELS = PLAN.neural
 BASELINES = PLAN.baselines
@@ -41,13 +48,20 @@ wildcard_constraints:
     model=one_of(MODEL_NAMES),
 
 
-# what the model stages read of a dataset: tokens [N, L], their meta, labels and split
+def dataset_split(wildcards):
+    return PLAN.split_file(wildcards.dataset)
+
+
+# what the model stages read of a dataset: tokens [N, L], their meta, labels and split (the qc stage's
+# under split.dedupe near)
 DATASET_FILES = dict(
     tokens="results/{dataset}/encoded/tokens.npy",
     meta="results/{dataset}/encoded/meta.json",
     labels="results/{dataset}/labels.tsv",
-    split="results/{dataset}/split.tsv",
+    split=dataset_split,
 )
+# the quality gate (qc.smk) that every training job waits for: a fail stops the workflow before training
+QC_FILE = "results/{dataset}/qc/qc.json"
 
 
 def dataset_config(wildcards):

@@ -6,6 +6,7 @@ rule gan:
     input:
         unpack(gan_classifier),
         **DATASET_FILES,
+        qc=QC_FILE,
     output:
         fasta="results/{dataset}/gan/{label}/generated.fa",
         quality="results/{dataset}/gan/{label}/quality.json",

@@ -5,7 +5,8 @@
 rule pretrain:
     input:
         tokens="results/{dataset}/encoded/tokens.npy",
-        split="results/{dataset}/split.tsv",  # only the train split is read
+        split=dataset_split,  # only the train split is read
+        qc=QC_FILE,
         extra=PLAN.pretrain["extra_fasta"],
     output:
         encoder=directory("results/{dataset}/pretrain/encoder"),

@@ -5,6 +5,7 @@ rule report:
         split_summary="results/{dataset}/split_summary.json",
         tokens="results/{dataset}/encoded/tokens.npy",
         labels="results/{dataset}/labels.tsv",
+        qc=QC_FILE,
         runs=expand("results/{{dataset}}/models/{model}/run.json", model=MODEL_NAMES),
         training=expand("results/{{dataset}}/models/{model}/training.png", model=MODELS),
         metrics=expand(
@@ -62,7 +63,7 @@ rule report:
         " --interpret-dirs {params.interpret_dirs} --run-config {params.run_config:q}"
         " --bootstrap {params.bootstrap} --seed {params.seed}"
         " --lm-files {input.lm} --predict-dirs {params.predict_dirs}"
-        " --model-cards {input.cards}"
+        " --model-cards {input.cards} --qc {input.qc}"
         " --out {output.html} --leaderboard {output.leaderboard} --overview {output.overview} > {log} 2>&1"
 
 

@@ -1,6 +1,7 @@
 rule train:
     input:
         **DATASET_FILES,
+        qc=QC_FILE,
     output:
         model="results/{dataset}/models/{model}/model.ckpt",
         history="results/{dataset}/models/{model}/history.tsv",
@@ -17,10 +18,11 @@ rule train:
     resources:
         **gpu_resources(),
     params:
+        stage="train",
         settings=lambda w: as_json(PLAN.models[w.model]),
         seed=config["seed"],
         out_dir=subpath(output.run, parent=True),
     shell:
-        "genomedl train --tokens {input.tokens} --meta {input.meta} --labels {input.labels}"
+        "genomedl {params.stage} --tokens {input.tokens} --meta {input.meta} --labels {input.labels}"
         " --split {input.split} --out-dir {params.out_dir} --name {wildcards.model}"
         " --settings {params.settings:q} --seed {params.seed} > {log} 2>&1"

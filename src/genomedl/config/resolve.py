@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 from ..choices import PREDICT_KINDS, REGION_KINDS, VARIANT_KINDS
 from ..errors import GenomedlError
+from ..models.hyperparameters import check_hyperparameters
 from .sweep import expand_sweeps
-from .validate import stage_settings
+from .validate import load_schema, stage_settings
 
 EXTRACT_KEYS = ("source", "task", "task_options", "window")  # a dataset's keys that the extract stage reads
+EXTRACT_SPLIT_KEYS = ("strategy", "dedupe")  # ... and of its split section (duplicates: collapsed or reported)
 PREDICT_INPUT_KEYS = ("inputs", "models")  # keys of a predict section that say what to score, not how
 RUN_INFORMATION_KEYS = ("seed", "models", "baselines", "evaluate", "interpret")
 
@@ -44,13 +46,19 @@ class Plan:
     interpreted: tuple[str, ...]  # neural models the interpret stage explains
     extract_inputs: dict[str, dict[str, str | list[str]]]  # dataset -> extract's input files by name
     fetch_settings: dict[str, dict]  # dataset -> the fetch stage's settings (source, NCBI client without API key)
-    extract_settings: dict[str, dict]  # dataset -> the extract stage's settings (EXTRACT_KEYS)
+    extract_settings: dict[str, dict]  # dataset -> the extract stage's settings (EXTRACT_KEYS, EXTRACT_SPLIT_KEYS)
     run_information: dict[str, dict]  # dataset -> the settings the report shows (never the NCBI API key)
+    notices: tuple[str, ...] = ()  # suspicious but valid settings, announced once by the Snakefile
+    near_dedupe: tuple[str, ...] = ()  # datasets on split.dedupe near: the model stages read the qc stage's split
 
     @property
     def model_names(self) -> tuple[str, ...]:
         """Neural models, then baselines."""
         return self.neural + self.baselines
+
+    def split_file(self, dataset: str) -> str:
+        """The split the model stages read: the qc stage's (near duplicates moved) under split.dedupe near."""
+        return f"results/{dataset}/qc/split.tsv" if dataset in self.near_dedupe else f"results/{dataset}/split.tsv"
 
     def model_file(self, dataset: str, model: str) -> str:
         kind = "model.npz" if model in self.baselines else "model.ckpt"
@@ -149,9 +157,13 @@ def _extract_inputs(dataset: str, source: dict) -> dict[str, str | list[str]]:
 def resolve(config: dict) -> Plan:
     """The :class:`Plan` of a config already checked by ``validate_config``; ``config`` is not modified.
 
-    Raises GenomedlError (one line) for a bad sweep, a name in both models and baselines, a predict
-    model that is not an entry, a predict input without exactly one kind, or one input name with two kinds.
+    Raises GenomedlError (one line) for a key that is no hyperparameter of the model's architecture, a
+    bad sweep, a name in both models and baselines, a predict model that is not an entry, a predict input
+    without exactly one kind, or one input name with two kinds.
     """
+    engine_keys = set(load_schema()["$defs"]["model"]["properties"])
+    for name, entry in config["models"].items():
+        check_hyperparameters(name, entry, engine_keys)
     models = expand_sweeps(config["models"])
     datasets = tuple(sorted(config["datasets"]))
     neural = tuple(sorted(models))
@@ -219,6 +231,29 @@ def resolve(config: dict) -> Plan:
         ),
         extract_inputs={d: _extract_inputs(d, config["datasets"][d]["source"]) for d in datasets},
         fetch_settings={d: {"source": config["datasets"][d]["source"], "ncbi": ncbi} for d in datasets},
-        extract_settings={d: {k: config["datasets"][d][k] for k in EXTRACT_KEYS} for d in datasets},
+        extract_settings={
+            d: {k: config["datasets"][d][k] for k in EXTRACT_KEYS}
+            | {"split": {k: _split(config, d)[k] for k in EXTRACT_SPLIT_KEYS}}
+            for d in datasets
+        },
         run_information={d: shown | {"dataset": config["datasets"][d]} for d in datasets},
+        notices=tuple(_notices(config, datasets)),
+        near_dedupe=tuple(d for d in datasets if config["datasets"][d].get("split", {}).get("dedupe") == "near"),
     )
+
+
+def _split(config: dict, dataset: str) -> dict:
+    """The dataset's split section with the schema's defaults."""
+    return stage_settings("split", config["datasets"][dataset].get("split"), f"datasets.{dataset}.split")
+
+
+def _notices(config: dict, datasets: tuple[str, ...]):
+    """``warning:`` lines for settings that are valid but probably not meant: validation and test
+    fractions that leave less than half of a dataset for training."""
+    for dataset in datasets:
+        split = _split(config, dataset)
+        if split["strategy"] in ("auto", "stratified_group") and split["val"] + split["test"] > 0.5:
+            yield (
+                f"warning: config key datasets.{dataset}.split: val {split['val']} + test {split['test']} leave "
+                f"{1 - split['val'] - split['test']:.0%} of the windows for training (less than half)"
+            )

@@ -14,7 +14,7 @@ import numpy as np
 from ..atomic import atomic_path
 from ..errors import GenomedlError
 from ..sequence import ALPHABET
-from ..tables import read_tsv, write_json
+from ..tables import natural_sorted, read_tsv, write_json
 from .fasta import iter_windows
 from .tokens import bytes_to_tokens
 
@@ -66,7 +66,7 @@ def run_encode(fasta: Path, labels: Path, tokens: Path, meta: Path, chunk: int =
             raise GenomedlError(f"{fasta}: {row} sequences for {len(ids)} labels; rerun the extract stage")
         tokens.flush()
         del tokens
-    classes = sorted(labels["label"].unique())
+    classes = natural_sorted(labels["label"].unique())
     write_json({"n": len(ids), "length": length, "alphabet": ALPHABET, "dtype": "uint8", "classes": classes}, out_meta)
     log(f"encode: {len(ids)} x {length} tokens written to {out_tokens}")
     return len(ids), length

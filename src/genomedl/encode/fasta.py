@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Iterator, NamedTuple
 
 import numpy as np
-import pysam
 
 from ..errors import GenomedlError
 
@@ -58,6 +57,8 @@ def _parse(buf: np.ndarray, length: int, origin: str, first_row: int) -> tuple[i
 
 def iter_windows(fasta: Path, length: int, block_bytes: int = 1 << 24) -> Iterator[Block]:
     """Yield the windows of ``fasta`` block by block, reading ``block_bytes`` of FASTA text at a time."""
+    import pysam  # only here: training (genomedl.data imports this package) runs on GPU nodes without pysam
+
     tail = b""
     row = 0
     with pysam.BGZFile(str(fasta), "rb") as handle:

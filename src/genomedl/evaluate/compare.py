@@ -8,6 +8,7 @@ import pandas as pd
 from .bootstrap import bootstrap_distribution, paired_test
 
 LEADERBOARD_METRICS = ["auroc", "auprc", "mcc", "f1", "balanced_accuracy", "accuracy", "brier", "ece"]
+BASELINE_ARCH = "kmer_logreg"  # run.json arch of the k-mer baselines
 
 
 def rank_metric(evals: dict[str, dict]) -> str:
@@ -39,20 +40,56 @@ def leaderboard(
         row["rank_metric"] = metric
     if not predictions or len(rows) < 2 or any(r["model"] not in predictions for r in rows):
         return rows
-    best = predictions[rows[0]["model"]]
-    classes = evals[rows[0]["model"]]["classes"]
-    y = best["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
-    dists = {}
-    for row in rows:
-        table = predictions[row["model"]].set_index("id").loc[best["id"]]  # same window order for every model
-        probs = table[[f"p_{c}" for c in classes]].to_numpy(float)
-        dists[row["model"]] = bootstrap_distribution(y, probs, n_boot, seed)[metric]
+    dists = metric_distributions([r["model"] for r in rows], evals, predictions, metric, n_boot, seed)
     for row in rows[1:]:
         row.update(
             delta=None if row[metric] is None or rows[0][metric] is None else round(rows[0][metric] - row[metric], 6),
             **paired_test(dists[rows[0]["model"]], dists[row["model"]]),
         )
     return rows
+
+
+def metric_distributions(
+    names: list[str], evals: dict[str, dict], predictions: dict[str, pd.DataFrame], metric: str, n_boot: int, seed: int
+) -> dict[str, np.ndarray]:
+    """``metric`` on the same ``n_boot`` bootstrap resamples of the test windows ``[n_boot]``, per model."""
+    first = predictions[names[0]]
+    classes = evals[names[0]]["classes"]
+    y = first["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
+    dists = {}
+    for name in names:
+        table = predictions[name].set_index("id").loc[first["id"]]  # same window order for every model
+        probs = table[[f"p_{c}" for c in classes]].to_numpy(float)
+        dists[name] = bootstrap_distribution(y, probs, n_boot, seed)[metric]
+    return dists
+
+
+def versus_baseline(
+    rows: list[dict], evals: dict[str, dict], predictions: dict[str, pd.DataFrame] | None, n_boot: int, seed: int
+) -> dict | None:
+    """The best neural model against the best k-mer baseline on the ranking metric of ``rows``
+    (:func:`leaderboard`): ``delta`` = neural minus baseline, its paired bootstrap interval and p, and
+    ``verdict``: ``better`` or ``worse`` when the interval excludes 0, else ``level``. None without both kinds
+    of model or without predictions."""
+    neural = next((r for r in rows if r["arch"] != BASELINE_ARCH), None)
+    baseline = next((r for r in rows if r["arch"] == BASELINE_ARCH), None)
+    if neural is None or baseline is None or not predictions or n_boot < 1:
+        return None
+    metric, names = rows[0]["rank_metric"], [neural["model"], baseline["model"]]
+    if neural[metric] is None or baseline[metric] is None or any(n not in predictions for n in names):
+        return None
+    dists = metric_distributions(names, evals, predictions, metric, n_boot, seed)
+    test = paired_test(dists[names[0]], dists[names[1]])
+    low, high = test["delta_ci"] or (0.0, 0.0)
+    verdict = "better" if low > 0 else "worse" if high < 0 else "level"
+    return {
+        "metric": metric,
+        "model": names[0],
+        "baseline": names[1],
+        "delta": round(neural[metric] - baseline[metric], 6),
+        **test,
+        "verdict": verdict,
+    }
 
 
 def leaderboard_table(rows: list[dict]) -> pd.DataFrame:

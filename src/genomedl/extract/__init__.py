@@ -1,14 +1,16 @@
 """Extract stage: labelled fixed-length windows -> bgzipped, indexed FASTA + ``labels.tsv`` + summary.
 
 Sources: GenBank records (from fetch), a reference FASTA + GFF3/GTF/BED annotation (pysam), or
-labelled sequences (CSV/FASTA). Tasks: see :mod:`.tasks`. Windows: see :mod:`.windows`. Identical
-and reverse-complement-identical windows are collapsed (:mod:`.dedupe`) before anything is written.
+labelled sequences (CSV/FASTA; each sequence whole by default, every input row accounted for in the
+summary's ``rows``). Tasks: see :mod:`.tasks`. Windows: see :mod:`.windows`. Identical and
+reverse-complement-identical windows are collapsed or reported (split.dedupe, :mod:`.dedupe`).
 """
 
 from __future__ import annotations
 
 import gzip
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +19,15 @@ import pysam
 
 from ..choices import TASKS
 from ..config import stage_settings
+from ..console import log as console_log
 from ..errors import GenomedlError
 from ..fasta_io import write_windows_fasta
 from ..fetch.genbank_text import parse_record, split_records
+from ..integrity import check_fai, closest, quiet_htslib, require_bgzip
 from ..sequence import normalise
-from ..tables import write_json, write_tsv
-from .annotation import annotation_format, from_genbank, read_annotation
-from .dedupe import collapse_duplicates
+from ..tables import natural_sorted, write_json, write_tsv
+from .annotation import annotation_format, check_bed_columns, check_bounds, from_genbank, read_annotation
+from .dedupe import apply_dedupe
 from .labelled import read_labelled
 from .tasks import TASK_CLASSES, TaskOptions, task_anchors
 from .windows import WindowPolicy, cut_windows, jitter, tile_centres
@@ -33,6 +37,17 @@ __all__ = ["run_extract", "WindowPolicy", "TaskOptions", "TASK_CLASSES", "LABEL_
 LABEL_COLUMNS = ["id", "label", "accession", "gene", "group", "start", "end", "strand"]
 GENBANK_KEYS = ("local", "accessions", "genes", "query")
 BASE_COUNTS = ("lowercase", "iupac_to_n", "dropped_off_edge", "dropped_too_many_n")
+ROW_OUTCOMES = (
+    "kept",
+    "padded",
+    "cropped",
+    "tiled",
+    "windows",
+    "dropped_shorter",
+    "dropped_too_many_n",
+    "dropped_no_window",
+    "dropped_duplicate",
+)
 
 
 def source_kind(source: dict) -> str:
@@ -60,21 +75,29 @@ def genbank_records(path: Path, log):
         texts = split_records(handle.read(), str(path))
     for number, text in enumerate(texts, start=1):
         record = parse_record(text, str(path), number, log)
-        yield record.id, bytes(record.seq), from_genbank(record, log)
+        ann = from_genbank(record, log)
+        check_bounds(ann, len(record.seq), path, f"record {number} ({record.id}, {len(record.seq)} bp)", log)
+        yield record.id, bytes(record.seq), ann
 
 
-def reference_records(reference: dict, log):
+def reference_records(reference: dict, log, task: str):
     """(id, sequence bytes, Annotation) of every annotated sequence of a reference FASTA."""
     fasta, annotation = Path(reference["fasta"]), Path(reference["annotation"])
     for path, key in ((fasta, "fasta"), (annotation, "annotation")):
         if not path.exists():
             raise GenomedlError(f"{path}: file not found (config key source.reference.{key}); fix the path")
     fmt = annotation_format(annotation, reference.get("format"))
+    if fmt == "bed":
+        check_bed_columns(annotation, task)
     tabix = Path(f"{annotation}.tbi").exists() or Path(f"{annotation}.csi").exists()
     indexed = Path(f"{fasta}.fai").exists()
+    if indexed:
+        require_bgzip(fasta, "the FASTA")
+        check_fai(fasta)
     try:
         if indexed:
-            reader = pysam.FastaFile(str(fasta))
+            with quiet_htslib():
+                reader = pysam.FastaFile(str(fasta))
             names = list(reader.references)
             entries = ((name, lambda name=name: reader.fetch(name)) for name in names)
         else:
@@ -91,20 +114,23 @@ def reference_records(reference: dict, log):
                 ann = read_annotation(annotation, fmt, [name], log).get(name) if tabix else annotations.get(name)
                 if ann is not None:
                     found += 1
-                    yield name, fetch().encode(), ann
+                    sequence = fetch().encode()
+                    check_bounds(ann, len(sequence), annotation, f"{name} ({len(sequence)} bp in {fasta})", log)
+                    yield name, sequence, ann
     except (OSError, ValueError) as exc:
         raise GenomedlError(
             f"{fasta}: not a readable FASTA file ({' '.join(str(exc).split())[:160]}); "
             "give a plain or bgzip-compressed FASTA"
         ) from None
+    missing = sorted(set(annotations) - seen)
     if not found:
         raise GenomedlError(
-            f"{fasta}: no sequence has annotation in {annotation}; check that the annotation's "
-            "sequence ids (first column) match the FASTA names"
+            f"{fasta}: no sequence has annotation in {annotation} (its sequence ids: "
+            f"{closest(missing, seen) if missing else 'none'}); rename the annotation's sequence ids (first "
+            "column) to the FASTA names, or give the FASTA of the annotation's assembly"
         )
-    missing = sorted(set(annotations) - seen)
     if missing:
-        log(f"warning: {annotation}: {len(missing)} sequence(s) not in {fasta}, e.g. {missing[0]}; skipped")
+        log(f"warning: {annotation}: {len(missing)} sequence id(s) not in {fasta}: {closest(missing, seen)}; skipped")
 
 
 def annotated_windows(records, task: str, policy: WindowPolicy, options: TaskOptions, seed: int, log):
@@ -140,16 +166,62 @@ def annotated_windows(records, task: str, policy: WindowPolicy, options: TaskOpt
     return pd.concat(frames, ignore_index=True), np.concatenate(arrays), totals, n_records
 
 
+def whole_starts(lengths: np.ndarray, policy: WindowPolicy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whole-sequence policy: (window start relative to its sequence int64 [m], owner row [m], outcome per
+    row [n]: kept / padded / cropped / tiled / dropped_shorter). Shorter sequences are centred in N padding."""
+    length, lengths = policy.length, np.asarray(lengths, np.int64)
+    outcome = np.where(lengths == length, "kept", np.where(lengths < length, "padded", "cropped")).astype(object)
+    if policy.shorter == "drop":
+        outcome[lengths < length] = "dropped_shorter"
+    start = np.where(lengths < length, -((length - lengths) // 2), (lengths - length) // 2)
+    tiles = np.ones(len(lengths), np.int64)
+    if policy.longer == "tile":
+        outcome[lengths > length] = "tiled"
+        tiles = np.where(lengths > length, -(-(lengths - length) // policy.stride) + 1, 1)
+    tiles[outcome == "dropped_shorter"] = 0
+    owner = np.repeat(np.arange(len(lengths)), tiles)
+    step = np.arange(tiles.sum()) - np.repeat(np.cumsum(tiles) - tiles, tiles)
+    tiled = outcome[owner] == "tiled"
+    starts = np.where(tiled, np.minimum(step * policy.stride, lengths[owner] - length), start[owner])
+    return starts.astype(np.int64), owner, outcome
+
+
+def cut_whole(data, starts: np.ndarray, owner: np.ndarray, policy: WindowPolicy) -> tuple[np.ndarray, np.ndarray]:
+    """ASCII windows [m, length] (padding is N) and a mask [m] of those within window.max_n_fraction, counted
+    over the sequence's own bases (padding is not held against it)."""
+    run_start, run_end = data.offsets[:-1][owner], data.offsets[1:][owner]
+    index = run_start[:, None] + starts[:, None] + np.arange(policy.length)
+    outside = (index < run_start[:, None]) | (index >= run_end[:, None])
+    windows = data.sequence[np.clip(index, 0, max(len(data.sequence) - 1, 0))]
+    windows[outside] = ord("N")
+    own = np.maximum((~outside).sum(axis=1), 1)
+    dense = ((windows == ord("N")) & ~outside).sum(axis=1) / own <= policy.max_n_fraction
+    return windows, dense
+
+
 def labelled_windows(paths: list[str], policy: WindowPolicy, seed: int):
-    """Windows of labelled sequences: each sequence is one run, tiled or centred like a region."""
+    """Windows of labelled sequences: (labels, windows, counts, rows read, outcome per input row, policy).
+
+    ``policy.sequences`` whole: each sequence is one example (see :func:`whole_starts`); windows: each
+    sequence is one run, tiled or centred like a region. window.length None: the longest sequence."""
     data = read_labelled(paths)
     run_start, run_end = data.offsets[:-1], data.offsets[1:]
-    centres, owner = tile_centres(run_start, run_end, policy)
-    centres = centres + jitter(len(centres), policy, np.random.default_rng(seed))
-    start = centres - policy.length // 2
-    strand = np.ones(len(start), np.int8)
-    windows, kept, counts = cut_windows(data.sequence, start, strand, policy, run_start[owner], run_end[owner])
-    owner, local = owner[kept], start[kept] - run_start[owner[kept]]
+    policy = replace(policy, length=policy.length or int((run_end - run_start).max()))
+    if policy.sequences == "whole":
+        starts, owner, outcome = whole_starts(run_end - run_start, policy)
+        windows, dense = cut_whole(data, starts, owner, policy)
+        counts = {"dropped_off_edge": 0, "dropped_too_many_n": int((~dense).sum())}
+        whole_dense = pd.Series(dense).groupby(owner).any().reindex(range(len(outcome)), fill_value=False)
+        outcome[~whole_dense.to_numpy() & (outcome != "dropped_shorter")] = "dropped_too_many_n"
+        windows, owner, local = windows[dense], owner[dense], starts[dense]
+    else:
+        centres, owner = tile_centres(run_start, run_end, policy)
+        centres = centres + jitter(len(centres), policy, np.random.default_rng(seed))
+        start = centres - policy.length // 2
+        strand = np.ones(len(start), np.int8)
+        windows, kept, counts = cut_windows(data.sequence, start, strand, policy, run_start[owner], run_end[owner])
+        owner, local = owner[kept], start[kept] - run_start[owner[kept]]
+        outcome = np.where(np.isin(np.arange(len(data.table)), owner), "windows", "dropped_no_window").astype(object)
     rows = data.table.iloc[owner].reset_index(drop=True)
     frame = pd.DataFrame(
         {
@@ -165,23 +237,52 @@ def labelled_windows(paths: list[str], policy: WindowPolicy, seed: int):
     )
     if "split" in rows.columns:
         frame["split"] = rows["split"]
-    return frame, windows, {**dict.fromkeys(BASE_COUNTS, 0), **data.counts, **counts}, len(data.table)
+    totals = {**dict.fromkeys(BASE_COUNTS, 0), **data.counts, **counts}
+    return frame, windows, totals, len(data.table), pd.Series(outcome, index=data.table["id"]), policy
 
 
-def distinct(log):
-    """A ``log`` that prints each message once (malformed files repeat one parser warning per line)."""
+def row_accounting(outcome: pd.Series, labels: pd.DataFrame, policy: WindowPolicy) -> dict:
+    """Every input row's fate: counts of kept / padded / cropped / tiled (and their windows) / dropped with the
+    reason; rows whose every window was removed as a duplicate count as dropped_duplicate."""
+    lost = ~outcome.index.isin(labels["accession"].unique()) & ~outcome.str.startswith("dropped").to_numpy()
+    outcome = outcome.mask(lost, "dropped_duplicate")
+    counts = outcome.value_counts()
+    rows = {"input": int(len(outcome)), "window_length": policy.length, "policy": policy.sequences}
+    rows.update({str(k): int(v) for k, v in sorted(counts.items())})
+    if policy.sequences == "whole" and (outcome == "tiled").any():
+        rows["tiled_windows"] = int(labels["accession"].isin(outcome.index[outcome == "tiled"]).sum())
+    examples = outcome[outcome.str.startswith("dropped")]
+    rows["dropped_examples"] = {k: v.index[:5].tolist() for k, v in examples.groupby(examples)}
+    return rows
+
+
+def announce_rows(rows: dict, log) -> None:
+    """One console line with the count of every drop, pad, crop and tile (nothing when all rows were kept); a
+    ``warning:`` line when rows were dropped or padded (data changed: listed at the end of a workflow run)."""
+    changed = {k: v for k, v in rows.items() if k in ROW_OUTCOMES and k not in ("kept", "windows") and v}
+    if changed:
+        parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in changed.items())
+        warning = "warning: " if any(k == "padded" or k.startswith("dropped") for k in changed) else ""
+        log(f"{warning}extract: of {rows['input']} labelled sequences (window {rows['window_length']} bp): {parts}")
+
+
+def distinct(log, warned: list[str]):
+    """A ``log`` that prints each message once (malformed files repeat one parser warning per line) and
+    appends the ``warning:`` lines to ``warned`` (the summary keeps them for the report)."""
     seen = set()
 
     def once(message: str) -> None:
         if message not in seen:
             seen.add(message)
             log(message)
+            if message.startswith("warning:"):
+                warned.append(message)
 
     return once
 
 
 def run_extract(
-    fasta: Path, labels: Path, summary: Path, settings: dict, seed: int, records: Path | None = None, log=print
+    fasta: Path, labels: Path, summary: Path, settings: dict, seed: int, records: Path | None = None, log=console_log
 ) -> int:
     """Extract labelled windows from the dataset's source; returns the number of windows written.
 
@@ -192,7 +293,8 @@ def run_extract(
     """
     settings = stage_settings("extract", settings, "datasets.<name>")
     source = settings.get("source") or {}  # none: the GenBank records of ``records``
-    task, options, log = settings["task"], settings["task_options"], distinct(log)
+    warned: list[str] = []
+    task, options, log = settings["task"], settings["task_options"], distinct(log, warned)
     records_path, out_fasta, out_labels, out_summary = records, fasta, labels, summary
     kind = source_kind(source)
     policy = WindowPolicy.from_config(settings["window"])
@@ -205,17 +307,18 @@ def run_extract(
         raise GenomedlError(
             f"unknown task {task!r} (config key datasets.<name>.task); choose one of {', '.join(TASKS)}"
         )
-    origin = records_path
+    origin, outcome = records_path, None
     if kind == "labelled":
-        labels, windows, totals, n_records = labelled_windows(source["labelled"], policy, seed)
+        labels, windows, totals, n_records, outcome, policy = labelled_windows(source["labelled"], policy, seed)
         origin = ", ".join(source["labelled"])
     else:
+        policy = replace(policy, length=policy.length or policy.default_length)
         if kind == "genbank" and records_path is None:
             raise GenomedlError("extract needs --records (the fetched GenBank file) for a GenBank source")
         records = (
             genbank_records(Path(records_path), log)
             if kind == "genbank"
-            else reference_records(source["reference"], log)
+            else reference_records(source["reference"], log, task)
         )
         if kind == "reference":
             origin = source["reference"]["fasta"]
@@ -223,11 +326,22 @@ def run_extract(
             records, task, policy, TaskOptions.from_config(options), seed, log
         )
     before = len(labels)
-    labels, windows, duplicates = collapse_duplicates(labels, windows)
+    predefined = "split" in labels.columns and settings["split"]["strategy"] in ("auto", "predefined")
+    labels, windows, duplicates = apply_dedupe(labels, windows, settings["split"]["dedupe"], predefined)
     if duplicates["conflicting_groups"]:
         log(
             f"warning: {duplicates['conflicting_groups']} groups of identical windows carry different labels; "
-            f"all {duplicates['dropped_conflicting']} dropped, e.g. {'; '.join(duplicates['conflict_examples'])}"
+            + (
+                f"all {duplicates['dropped_conflicting']} dropped"
+                if duplicates["mode"] == "collapse"
+                else "all kept (split.dedupe report)"
+            )
+            + f", e.g. {'; '.join(duplicates['conflict_examples'])}"
+        )
+    if labels.empty and outcome is not None:
+        raise GenomedlError(
+            f"{origin}: all {len(outcome)} sequences dropped ({', '.join(sorted(set(outcome)))}) at window.length "
+            f"{policy.length}; set window.shorter: pad, raise window.max_n_fraction or omit window.length"
         )
     if labels.empty and totals["dropped_off_edge"]:
         raise GenomedlError(
@@ -244,8 +358,8 @@ def run_extract(
             f"{origin}: no record has the features that task {task} needs; check the records' "
             "annotation or choose another task (config key datasets.<name>.task)"
         )
-    classes = sorted(set(labels["label"])) if task == "labelled" else TASK_CLASSES[task]
-    found = sorted(set(labels["label"]))
+    classes = natural_sorted(set(labels["label"])) if task == "labelled" else TASK_CLASSES[task]
+    found = natural_sorted(set(labels["label"]))
     if len(found) < 2:
         raise GenomedlError(
             f"{origin}: only class {found[0]!r} found for task {task}; "
@@ -255,6 +369,13 @@ def run_extract(
         raise GenomedlError(
             f"{origin}: window id {labels['id'][labels['id'].duplicated()].iloc[0]!r} occurs twice; "
             "give every record or sequence a unique name"
+        )
+    dropped = {k: totals[k] for k in ("dropped_off_edge", "dropped_too_many_n") if totals[k]}
+    if dropped:
+        log(
+            f"warning: {origin}: {sum(dropped.values())} windows dropped ("
+            + ", ".join(f"{n} {k.removeprefix('dropped_').replace('_', ' ')}" for k, n in dropped.items())
+            + "); see window.off_edge and window.max_n_fraction"
         )
     write_windows_fasta(labels["id"].tolist(), windows, out_fasta)
     write_tsv(labels[LABEL_COLUMNS + [c for c in labels.columns if c not in LABEL_COLUMNS]], out_labels)
@@ -270,11 +391,24 @@ def run_extract(
         "class_counts": {c: int(counts.get(c, 0)) for c in classes},
         "bases": totals,
         "duplicates": duplicates,
+        "warnings": warned,
     }
+    if outcome is not None:
+        summary["rows"] = row_accounting(outcome, labels, policy)
+        announce_rows(summary["rows"], log)
+    across = duplicates.get("across_splits")
+    if across and across["groups_in_two_splits"]:
+        log(
+            f"extract: {across['groups_in_two_splits']} groups of identical or reverse-complement sequences span "
+            f"two predefined splits; {across['test_rows_with_identical_train_twin']} test rows have an identical "
+            f"and {across['test_rows_with_reverse_complement_train_twin']} a reverse-complement twin in train "
+            "(kept: split.dedupe is report)"
+        )
     write_json(summary, out_summary)
     log(
         f"extract: {len(labels)} windows of {policy.length} bp from {n_records} records; classes "
-        f"{summary['class_counts']}; duplicates collapsed {duplicates['exact'] + duplicates['reverse_complement']}, "
+        f"{summary['class_counts']}; duplicates {'collapsed' if duplicates['mode'] == 'collapse' else 'kept'} "
+        f"{duplicates['exact'] + duplicates['reverse_complement']}, "
         f"dropped for conflicting labels {duplicates['dropped_conflicting']}"
     )
     return len(labels)

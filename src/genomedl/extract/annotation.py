@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 import pysam
 
+from ..console import log as console_log
 from ..errors import GenomedlError
+from ..integrity import quiet_htslib
 
 UTR_TYPES = {"5'UTR", "3'UTR", "five_prime_UTR", "three_prime_UTR", "UTR"}
 FORMATS = {".gff3": "gff3", ".gff": "gff3", ".gtf": "gtf", ".bed": "bed"}
@@ -92,7 +94,7 @@ def _gene_name(qualifiers: dict) -> str:
     return ""
 
 
-def from_genbank(record, log=print) -> Annotation:
+def from_genbank(record, log=console_log) -> Annotation:
     """Annotation of one Biopython SeqRecord (mRNA/ncRNA..., CDS, exon, intron, UTR and gene features)."""
     ann = Annotation(record.id)
     for feature in record.features:
@@ -121,6 +123,47 @@ def from_genbank(record, log=print) -> Annotation:
     return ann
 
 
+def check_bounds(ann: Annotation, length: int, origin, where: str, log) -> None:
+    """Features that end past the sequence's ``length`` bp: more than 1% of them refuse the run (the annotation
+    is of another assembly); a few are dropped from ``ann`` with a count."""
+    features = ann.all_features()
+    beyond = [f for f in features if f.span[1] > length]
+    if not beyond:
+        return
+    first = min(beyond, key=lambda f: f.span)
+    named = f"the first {first.kind} {first.gene or '(no gene name)'} at {first.span[0] + 1}-{first.span[1]}"
+    if len(beyond) * 100 > len(features):
+        raise GenomedlError(
+            f"{origin}: {len(beyond)} of {len(features)} features of {ann.seq_id} end past the end of {where}, "
+            f"{named}; the annotation is probably of another assembly: give the FASTA and annotation of one assembly"
+        )
+    for name in ("transcripts", "cds", "exons", "introns", "utrs", "genes"):
+        setattr(ann, name, [f for f in getattr(ann, name) if f.span[1] <= length])
+    log(
+        f"warning: {origin}: {len(beyond)} of {len(features)} features of {ann.seq_id} end past the end of "
+        f"{where}, {named}; skipped"
+    )
+
+
+BED_COLUMNS = {"exon_intron": 12, "splice_site": 12, "region": 12, "coding": 8}  # task -> columns it needs
+
+
+def check_bed_columns(path: Path, task: str) -> None:
+    """Refuse a BED file narrower than ``task`` needs (BED12 blocks are the exons, columns 7-8 the CDS)."""
+    need = BED_COLUMNS.get(task, 3)
+    with open(path, "rb") as probe:
+        packed = probe.read(2) == b"\x1f\x8b"
+    with gzip.open(path, "rt") if packed else open(path) as handle:
+        line = next((x for x in handle if x.strip() and not x.startswith(("#", "track", "browser"))), "")
+    width = len(line.rstrip("\r\n").split("\t"))
+    if line and width < need:
+        raise GenomedlError(
+            f"{path}: a BED{width} file, but task {task} needs BED{need} ("
+            + ("blockCount/blockSizes/blockStarts give the exons" if need == 12 else "thickStart/thickEnd give the CDS")
+            + "); give a BED12 file (e.g. from gtfToGenePred + genePredToBed) or a GFF3/GTF annotation"
+        )
+
+
 def annotation_format(path: Path, declared: str | None) -> str:
     if declared:
         return declared
@@ -137,7 +180,7 @@ def annotation_format(path: Path, declared: str | None) -> str:
 def _rows(path: Path, parser, contigs: list[str]):
     """Rows parsed by pysam: through the tabix index when there is one, else streamed."""
     if Path(f"{path}.tbi").exists() or Path(f"{path}.csi").exists():
-        with pysam.TabixFile(str(path), parser=parser) as tabix:
+        with quiet_htslib(), pysam.TabixFile(str(path), parser=parser) as tabix:
             present = set(tabix.contigs)
             for contig in contigs:
                 if contig in present:
@@ -146,7 +189,22 @@ def _rows(path: Path, parser, contigs: list[str]):
     with open(path, "rb") as probe:
         packed = probe.read(2) == b"\x1f\x8b"
     with gzip.open(path, "rt") if packed else open(path) as handle:
-        yield from pysam.tabix_iterator(handle, parser)
+        yield from pysam.tabix_iterator(UpToFasta(handle), parser)
+
+
+class UpToFasta:
+    """A text handle that ends at a GFF3 ``##FASTA`` line: the sequences embedded after it are not rows."""
+
+    closed = False
+
+    def __init__(self, handle):
+        self.handle, self.done = handle, False
+
+    def readline(self) -> str:
+        line = "" if self.done else self.handle.readline()
+        if line.startswith("##FASTA"):
+            self.done, line = True, ""
+        return line
 
 
 def _attrs(row) -> dict:
@@ -157,7 +215,7 @@ def _strand(symbol: str) -> int:
     return -1 if symbol == "-" else 1
 
 
-def read_annotation(path: Path, fmt: str, contigs: list[str], log=print) -> dict[str, Annotation]:
+def read_annotation(path: Path, fmt: str, contigs: list[str], log=console_log) -> dict[str, Annotation]:
     """Annotations by sequence id from a GFF3, GTF or BED file (plain, gzip or bgzip + tabix index)."""
     readers = {"gff3": (_from_gff, pysam.asGFF3), "gtf": (_from_gff, pysam.asGTF), "bed": (_from_bed, pysam.asBed)}
     read, parser = readers[fmt]
@@ -198,7 +256,7 @@ def _from_bed(rows, fmt, origin, log) -> dict[str, Annotation]:
     return out
 
 
-def _gff_rows(rows, fmt: str) -> list[tuple]:
+def _gff_rows(rows, fmt: str, origin: str) -> list[tuple]:
     """(contig, type, start, end, strand, id, parent ids, gene name) of GFF3 or GTF rows.
 
     GTF: a row's id is its transcript_id on transcript rows, its parent that transcript on exon/CDS
@@ -206,6 +264,14 @@ def _gff_rows(rows, fmt: str) -> list[tuple]:
     """
     table = [(r.contig, r.feature, int(r.start), int(r.end), _strand(r.strand), _attrs(r)) for r in rows]
     if fmt == "gtf":
+        orphans = [(c, k, s) for c, k, s, _, _, a in table if k in ("exon", "CDS") and not a.get("transcript_id")]
+        if orphans:
+            contig, kind, start = orphans[0]
+            raise GenomedlError(
+                f"{origin}: {len(orphans)} exon/CDS row(s) have no transcript_id attribute (the first: {kind} "
+                f'at {contig}:{start + 1}); GTF rows name their transcript with transcript_id "...": add it, '
+                "or give a GFF3 file (ID/Parent)"
+            )
         return [
             (
                 c,
@@ -231,7 +297,7 @@ def _gff_rows(rows, fmt: str) -> list[tuple]:
 def _from_gff(rows, fmt, origin, log) -> dict[str, Annotation]:
     """GFF3 (ID/Parent) or GTF (transcript_id): transcripts are assembled from their exon rows; exons
     of no transcript (GFF3 ``Parent=gene``) stay explicit exon features."""
-    table = _gff_rows(rows, fmt)
+    table = _gff_rows(rows, fmt, origin)
     out = {c: Annotation(c) for c, *_ in table}
     tx_rows = {(c, i): (k, s, e, t, g) for c, k, s, e, t, i, _, g in table if is_transcript(k) and i}
     exon_rows, cds_rows = defaultdict(list), defaultdict(list)

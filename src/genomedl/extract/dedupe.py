@@ -60,3 +60,55 @@ def collapse_duplicates(labels: pd.DataFrame, windows: np.ndarray) -> tuple[pd.D
         "conflict_examples": examples,
     }
     return labels[keep].reset_index(drop=True), windows[keep], counts
+
+
+def dedupe_mode(mode: str, predefined: bool) -> str:
+    """split.dedupe resolved: ``auto`` -> ``report`` for predefined splits, ``collapse`` otherwise; ``near``
+    collapses exact duplicates here and leaves near duplicates to the qc stage."""
+    if mode == "auto":
+        return "report" if predefined else "collapse"
+    return "collapse" if mode == "near" else mode
+
+
+def twins_across_splits(windows: np.ndarray, split: np.ndarray) -> dict:
+    """Identical / reverse-complement windows in two predefined splits (rows kept): groups spanning
+    splits, and how many test rows have an identical or reverse-complement twin in train."""
+    exact = np.unique(_row_keys(windows), return_inverse=True)[1].ravel()
+    either = np.unique(_row_keys(canonical(windows)), return_inverse=True)[1].ravel()
+    frame = pd.DataFrame({"exact": exact, "either": either, "split": split})
+    spanning = frame.groupby("either")["split"].nunique()
+    in_train = {key: set(frame.loc[frame["split"] == "train", key]) for key in ("exact", "either")}
+    test = frame[frame["split"] == "test"]
+    identical = test["exact"].isin(in_train["exact"])
+    return {
+        "groups_in_two_splits": int((spanning > 1).sum()),
+        "test_rows_with_identical_train_twin": int(identical.sum()),
+        "test_rows_with_reverse_complement_train_twin": int(
+            (test["either"].isin(in_train["either"]) & ~identical).sum()
+        ),
+    }
+
+
+def apply_dedupe(
+    labels: pd.DataFrame, windows: np.ndarray, mode: str, predefined: bool
+) -> tuple[pd.DataFrame, np.ndarray, dict]:
+    """The one place split.dedupe is handled: collapse (:func:`collapse_duplicates`) or report (keep every
+    row, count duplicates and, for predefined splits, twins across splits). Returns (labels, windows, counts)."""
+    resolved = dedupe_mode(mode, predefined)
+    kept, kept_windows, counts = collapse_duplicates(labels, windows)
+    counts["mode"] = resolved
+    if resolved == "collapse":
+        return kept, kept_windows, counts
+    counts["dropped_conflicting"] = 0
+    if predefined:
+        counts["across_splits"] = twins_across_splits(windows, labels["split"].to_numpy(dtype=object))
+    return labels, windows, counts
+
+
+def waived_guards(mode: str, strategy: str) -> set[str]:
+    """Leakage guards that report instead of stopping: the sequence guards of predefined splits kept whole."""
+    return (
+        {"identical_sequence", "reverse_complement"}
+        if dedupe_mode(mode, strategy == "predefined") == "report"
+        else set()
+    )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ..choices import OFF_EDGE, WINDOW_MODES, in_words
+from ..choices import LABELLED_SEQUENCES, LONGER, OFF_EDGE, SHORTER, WINDOW_MODES, in_words
 from ..config import stage_settings
 from ..errors import GenomedlError
 from ..sequence import reverse_complement
@@ -24,9 +24,16 @@ class WindowPolicy:
     """length: bp; mode: ``centred`` (one window per labelled run or site) or ``tiled`` (centres every
     ``stride`` bp); off_edge: ``drop`` or ``pad`` (with N); max_n_fraction: windows with more N are
     dropped; jitter: windows shift by a uniform random integer in [-jitter, jitter] bp (seeded);
-    core: bp at the window centre that must all carry the label (flanking context = length - core)."""
+    core: bp at the window centre that must all carry the label (flanking context = length - core);
+    length None: ``default_length`` for annotated sources, the longest sequence for labelled ones.
+    Labelled sources: sequences ``whole`` (shorter ones ``pad``/``drop``, longer ones ``crop``/``tile``)
+    or ``windows`` (cut like an annotated run)."""
 
-    length: int = _DEFAULTS["length"]
+    length: int | None = _DEFAULTS["length"]
+    default_length: int = _DEFAULTS["default_length"]
+    sequences: str = _DEFAULTS["sequences"]
+    shorter: str = _DEFAULTS["shorter"]
+    longer: str = _DEFAULTS["longer"]
     mode: str = _DEFAULTS["mode"]
     stride: int = _DEFAULTS["stride"]
     off_edge: str = _DEFAULTS["off_edge"]
@@ -36,13 +43,17 @@ class WindowPolicy:
 
     def __post_init__(self):
         checks = [
-            (self.length >= 1, "length", "a positive number of bp"),
+            (self.length is None or self.length >= 1, "length", "a positive number of bp"),
+            (self.default_length >= 1, "default_length", "a positive number of bp"),
+            (self.sequences in LABELLED_SEQUENCES, "sequences", in_words(LABELLED_SEQUENCES)),
+            (self.shorter in SHORTER, "shorter", in_words(SHORTER)),
+            (self.longer in LONGER, "longer", in_words(LONGER)),
             (self.mode in WINDOW_MODES, "mode", in_words(WINDOW_MODES)),
             (self.stride >= 1, "stride", "a positive number of bp"),
             (self.off_edge in OFF_EDGE, "off_edge", in_words(OFF_EDGE)),
             (0 <= self.max_n_fraction <= 1, "max_n_fraction", "a fraction between 0 and 1"),
             (self.jitter >= 0, "jitter", "0 or more bp"),
-            (1 <= self.core <= self.length, "core", "between 1 and window.length bp"),
+            (1 <= self.core <= (self.length or self.core), "core", "between 1 and window.length bp"),
         ]
         for ok, key, what in checks:
             if not ok:

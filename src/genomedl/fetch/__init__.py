@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..atomic import atomic_path
 from ..config import stage_settings
+from ..console import log as console_log
 from ..errors import GenomedlError
 from ..tables import write_json, write_tsv
 from .local import read_local_genbank
@@ -90,7 +91,7 @@ def _local_files(source: dict, out_records: Path, out_manifest: Path, out_genes:
     return 0
 
 
-def run_fetch(records: Path, manifest: Path, genes: Path, settings: dict, log=print) -> int:
+def run_fetch(records: Path, manifest: Path, genes: Path, settings: dict, log=console_log) -> int:
     """Gather records named by ``settings["source"]`` (keys ``local`` and/or ``accessions``/``genes``/``query``)
     into ``records`` (GenBank, gzip), ``manifest`` (TSV) and ``genes`` (JSON); ``settings["ncbi"]`` holds the
     NCBI client settings (schema section ``fetch``).

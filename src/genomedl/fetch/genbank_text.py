@@ -67,4 +67,10 @@ def parse_record(text: str, origin: str, number: int, log=None) -> SeqRecord:
         ) from None
     if record.annotations.get("molecule_type", "").lower() == "protein":
         raise GenomedlError(f"{origin}: record {number} ({record.id}) is a protein record; give nucleotide records")
+    declared = re.match(r"LOCUS\s+\S+\s+(\d+)\s+bp", text)
+    if declared and int(declared[1]) != len(record.seq):
+        raise GenomedlError(
+            f"{origin}: record {number} ({record.id}): the LOCUS line says {int(declared[1])} bp but ORIGIN holds "
+            f"{len(record.seq)} bp (the record is truncated or edited); download it again"
+        )
     return record

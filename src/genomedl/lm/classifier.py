@@ -17,6 +17,7 @@ import torch.nn as nn
 
 from ..errors import GenomedlError
 from ..models import register
+from ..models.layers import reverse_complement_tokens
 from ..sequence import ALPHABET
 from .tokenizer import kmer_ids, load_settings, n_tokens
 
@@ -90,6 +91,23 @@ class BertClassifier(nn.Module):
                 self.net = cls(config)
         except (OSError, ValueError) as exc:
             raise hub_hint(encoder, exc) from None
+        self.cached: dict[str, torch.Tensor] | None = None  # published tokenizers: see pretokenize
+        self.cache_row: dict[int, int] = {}
+
+    def pretokenize(self, tokens: np.ndarray) -> None:
+        """Run a published model's tokenizer once, before training, on every window of ``tokens`` ``[N, L]`` uint8
+        and its reverse complement (padded to one length); ``forward`` then looks rows up by content instead of
+        tokenizing text each step. Rows not seen here are tokenized as before. No-op for the project's encoders,
+        whose ids are computed on the device."""
+        if self.own is not None:
+            return
+        forward = torch.from_numpy(np.asarray(tokens))
+        both = torch.cat([forward, reverse_complement_tokens(forward)])
+        encoded = self.text_tokenizer(as_text(both), padding=True, return_tensors="pt")
+        self.cached = {"input_ids": encoded["input_ids"].int()}
+        if "attention_mask" in encoded:
+            self.cached["attention_mask"] = encoded["attention_mask"].to(torch.uint8)
+        self.cache_row = {hash(row.tobytes()): i for i, row in enumerate(both.numpy())}
 
     def _inputs(self, tokens: torch.Tensor) -> dict:
         """Encoder inputs of tokens ``[B, L]``: the project's k-mer ids, or the hub model's own tokenizer."""
@@ -97,6 +115,11 @@ class BertClassifier(nn.Module):
             raise TypeError("a BERT encoder reads token ids, not one-hot input")
         if self.own is not None:
             return {"input_ids": kmer_ids(tokens, self.own["k"], self.own["overlapping"])}
+        if self.cached is not None:
+            rows = [self.cache_row.get(hash(row.tobytes()), -1) for row in tokens.cpu().numpy()]
+            if min(rows) >= 0:
+                index = torch.tensor(rows)
+                return {k: v[index].long().to(tokens.device, non_blocking=True) for k, v in self.cached.items()}
         encoded = self.text_tokenizer(as_text(tokens), return_tensors="pt", padding=True)
         return {k: v.to(tokens.device) for k, v in encoded.items() if k in ("input_ids", "attention_mask")}
 

@@ -2,7 +2,7 @@
 a reference genome (BED), and the effect of variants (VCF/BCF) on them.
 
 Writes, under ``out_dir``: ``windows.tsv`` (one row per window: name, chrom, start, end, n_padded,
-``p_<class>``, predicted), ``tracks/<class>.bedgraph`` and ``summary.json`` for sequences and regions;
+``p_<class>``, predicted), ``tracks/<class>.bedgraph`` + ``.bw`` and ``summary.json`` for sequences and regions;
 :mod:`.variants` writes the variant outputs. See docs/predict.md.
 """
 
@@ -16,12 +16,13 @@ import pandas as pd
 
 from ..atomic import atomic_dir
 from ..config import stage_settings
+from ..console import log
 from ..errors import GenomedlError
 from ..provenance import utc_now
 from ..tables import write_json, write_tsv
 from .inputs import read_bed, read_csv, read_fasta, tile
 from .score import load_scorer, score_windows
-from .tracks import window_bins, write_bedgraphs
+from .tracks import window_bins, write_tracks
 
 
 def probability_columns(probs: np.ndarray, classes: list[str]) -> dict:
@@ -37,11 +38,11 @@ def run_predict(
     settings: dict,
     reference: Path | None = None,
     device: str | None = None,
-    log=print,
+    log=log,
 ) -> dict:
     """Score ``path`` (a ``kind`` of :data:`~genomedl.choices.PREDICT_KINDS`) with the model in ``model_dir``;
     write the outputs in ``out_dir`` and return the summary. ``settings``: schema section ``predict``
-    (stride, batch_size, strands, max_allele, top)."""
+    (stride, batch_size, strands, max_allele, top, max_ref_mismatch)."""
     settings = stage_settings("predict", settings, "datasets.<name>.predict")
     stride, batch_size, strands = settings["stride"], settings["batch_size"], settings["strands"]
     max_allele, top = settings["max_allele"], settings["top"]
@@ -68,7 +69,17 @@ def run_predict(
         from .variants import score_variants
 
         summary.update(
-            score_variants(scorer, Path(path), Path(reference), Path(out_dir), batch_size, max_allele, top, log)
+            score_variants(
+                scorer,
+                Path(path),
+                Path(reference),
+                Path(out_dir),
+                batch_size,
+                max_allele,
+                top,
+                max_ref_mismatch=settings["max_ref_mismatch"],
+                log=log,
+            )
         )
     else:
         summary.update(predict_regions(scorer, kind, Path(path), reference, stride, batch_size, Path(out_dir), log))
@@ -78,9 +89,10 @@ def run_predict(
 
 
 def predict_regions(
-    scorer, kind: str, path: Path, reference: Path | None, stride: int | None, batch_size: int, out_dir: Path, log=print
+    scorer, kind: str, path: Path, reference: Path | None, stride: int | None, batch_size: int, out_dir: Path, log=log
 ) -> dict:
-    """Tile the sequences or BED regions, score every window, write windows.tsv and the bedGraph tracks."""
+    """Tile the sequences or BED regions, score every window, write windows.tsv and the bedGraph and bigWig
+    tracks."""
     length = scorer.length
     stride = int(stride or max(length // 2, 1))
     if kind == "bed":
@@ -103,10 +115,18 @@ def predict_regions(
             "predicted": np.asarray(scorer.classes, dtype=object)[probs.argmax(1)],
         }
     )
+    short = regions.end - regions.begin < length
+    if kind != "bed" and short.any():
+        log(
+            f"warning: {path}: {int(short.sum())} of {len(short)} sequences are shorter than the model's {length} bp "
+            f"window; their windows are N-padded ({padded[short[owner]].sum() / (short[owner].sum() * length):.0%} "
+            "of their bases)"
+        )
     lo, hi = window_bins(owner, starts, regions.begin, regions.end, length)
     title = f"{scorer.name} {path.stem}"
     with atomic_dir(out_dir / "tracks") as folder:
-        tracks = write_bedgraphs(folder, chrom, lo, hi, owner, probs, scorer.classes, title)
+        sizes = pd.Series(regions.limit, index=regions.chrom).groupby(level=0).max().to_dict()
+        tracks = write_tracks(folder, chrom, lo, hi, owner, probs, scorer.classes, title, sizes)
     write_tsv(table, out_dir / "windows.tsv")
     log(
         f"predict: {len(table)} windows of {len(regions.names)} {'regions' if kind == 'bed' else 'sequences'} "

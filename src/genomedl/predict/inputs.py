@@ -22,6 +22,7 @@ import pysam
 
 from ..encode.tokens import bytes_to_tokens
 from ..errors import GenomedlError
+from ..integrity import check_fai, closest, quiet_htslib, require_bgzip
 
 N_TOKEN = 4
 
@@ -124,18 +125,31 @@ def open_reference(path: Path) -> pysam.FastaFile:
     path = Path(path)
     if not path.exists():
         raise GenomedlError(f"{path}: reference FASTA not found; fix the path")
+    require_bgzip(path, "the FASTA")
     if not Path(f"{path}.fai").exists():
         raise GenomedlError(
             f"{path}: no .fai index beside the reference; index it with `samtools faidx {path}` "
             "(a gzip file must be bgzip-compressed first)"
         )
+    check_fai(path)
     try:
-        return pysam.FastaFile(str(path))
+        with quiet_htslib():
+            return pysam.FastaFile(str(path))
     except (OSError, ValueError) as exc:
         raise GenomedlError(
             f"{path}: cannot read the reference ({' '.join(str(exc).split())[:120]}); "
             "is it bgzip-compressed with its .gzi index?"
         ) from None
+
+
+def check_contigs(names: list[str], sizes: dict, path: Path, ref_path: Path) -> None:
+    """Refuse an input (BED, VCF) whose chromosome names are not in the reference, listing every one."""
+    unknown = list(dict.fromkeys(n for n in names if n not in sizes))
+    if unknown:
+        raise GenomedlError(
+            f"{path}: {len(unknown)} chromosome name(s) not in {ref_path}: {closest(unknown, sizes, n=5)}; "
+            "rename them to the reference's names, or give the reference the input was made on"
+        )
 
 
 def fetch_tokens(reference: pysam.FastaFile, chrom: str, start: int, end: int, origin: str) -> np.ndarray:
@@ -169,10 +183,8 @@ def parse_bed(path: Path, reference: pysam.FastaFile, ref_path: Path) -> pd.Data
                 )
             chrom, start, end = fields[0], int(fields[1]), int(fields[2])
             if chrom not in sizes:
-                raise GenomedlError(
-                    f"{where}: chromosome {chrom!r} is not in {ref_path} (e.g. "
-                    f"{', '.join(list(sizes)[:3])}); use the reference's names"
-                )
+                rows.append((None, chrom, start, end))
+                continue
             if start >= end:
                 raise GenomedlError(f"{where}: start {start} is not below end {end}; BED is 0-based, half-open")
             if end > sizes[chrom]:
@@ -181,6 +193,7 @@ def parse_bed(path: Path, reference: pysam.FastaFile, ref_path: Path) -> pd.Data
             rows.append((name, chrom, start, end))
     if not rows:
         raise GenomedlError(f"{path}: no regions; add lines 'chrom<TAB>start<TAB>end'")
+    check_contigs([chrom for _, chrom, _, _ in rows], sizes, path, ref_path)
     return pd.DataFrame(rows, columns=["name", "chrom", "start", "end"])
 
 

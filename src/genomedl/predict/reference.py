@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..console import log
 from ..errors import GenomedlError
 from ..extract import genbank_records
 from ..fasta_io import write_bgzf_fasta
 
 
-def write_records_fasta(records: Path, out: Path, line_width: int = 80, log=print) -> int:
+def write_records_fasta(records: Path, out: Path, line_width: int = 80, log=log) -> int:
     """Write every record of ``records`` (GenBank, plain or gzip) to ``out`` as ``>accession.version`` + its
     sequence in ``line_width``-bp lines, bgzipped and indexed. Returns the number of records."""
     out_fasta = out

@@ -1,4 +1,4 @@
-"""bedGraph tracks of per-window class probabilities, one file per class.
+"""bedGraph and bigWig tracks of per-window class probabilities, one file of each per class.
 
 Each window's value covers the bases closer to its centre than to a neighbouring window's centre,
 so the bins of one region tile it exactly (the first bin reaches back to the region start, the last
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_write
+from ..atomic import atomic_path, atomic_write
 
 
 def window_bins(
@@ -53,7 +53,22 @@ def track_name(text: str) -> str:
     return re.sub(r"[\"\r\n\t]", " ", text)
 
 
-def write_bedgraphs(
+def write_bigwig(
+    path: Path, chrom: np.ndarray, start: np.ndarray, end: np.ndarray, value: np.ndarray, sizes: dict[str, int]
+) -> None:
+    """A bigWig of sorted, non-overlapping intervals (0-based, half-open, bp) with ``sizes`` (chrom -> bp)."""
+    import pyBigWig
+
+    with atomic_path(path) as tmp:
+        track = pyBigWig.open(str(tmp), "w")
+        try:
+            track.addHeader([(c, int(sizes[c])) for c in dict.fromkeys(chrom)], maxZooms=10)
+            track.addEntries(chrom.tolist(), start.tolist(), ends=end.tolist(), values=value.astype(float).tolist())
+        finally:
+            track.close()
+
+
+def write_tracks(
     out_dir: Path,
     chrom: np.ndarray,
     lo: np.ndarray,
@@ -62,10 +77,12 @@ def write_bedgraphs(
     probs: np.ndarray,
     classes: list[str],
     title: str,
+    sizes: dict[str, int],
 ) -> list[Path]:
-    """One ``<class>.bedgraph`` per class in ``out_dir`` (probabilities with 6 significant digits); ``owner``
-    is each window's region."""
+    """``<class>.bedgraph`` (probabilities with 6 significant digits) and ``<class>.bw`` per class in ``out_dir``;
+    ``owner`` is each window's region, ``sizes`` the length in bp of each chrom."""
     rows, start, end = non_overlapping(np.asarray(chrom), lo, hi, owner)
+    chroms = np.asarray(chrom, dtype=object)[rows]
     paths = []
     for i, name in enumerate(classes):
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
@@ -78,5 +95,6 @@ def write_bedgraphs(
                 "autoScale=off viewLimits=0:1 graphType=bar\n"
             )
             body.to_csv(handle, sep="\t", header=False, index=False, float_format="%.6g", lineterminator="\n")
-        paths.append(path)
+        write_bigwig(path.with_suffix(".bw"), chroms, start, end, probs[rows, i], sizes)
+        paths += [path, path.with_suffix(".bw")]
     return paths

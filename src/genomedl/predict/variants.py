@@ -8,13 +8,15 @@ make ``L`` bp (an insertion takes less right flank, a deletion more). Bases beyo
 N, and such alleles get status ``near_end``.
 
 Statuses, per allele: ``ok``, ``near_end`` (scored), ``ref_mismatch`` (REF differs from the
-reference genome, whose bases are reported in ``genome_ref``; not scored), ``unknown_chrom``,
+reference genome, whose bases are reported in ``genome_ref``; not scored; more than
+``max_ref_mismatch`` of them stop the run; contigs not in the reference stop it too),
 ``symbolic`` (``<DEL>``, breakends, ``*``, missing ALT), ``invalid_allele`` (letters other than
 ACGTN) and ``long_indel`` (an allele longer than ``max_allele`` bp).
 """
 
 from __future__ import annotations
 
+import gzip
 import re
 import shutil
 import tempfile
@@ -25,14 +27,16 @@ import pandas as pd
 import pysam
 
 from .. import plotting
+from ..console import log
 from ..encode.tokens import bytes_to_tokens
 from ..errors import GenomedlError
+from ..integrity import quiet_htslib, require_bgzip
 from ..tables import write_tsv
-from .inputs import N_TOKEN, open_reference
+from .inputs import N_TOKEN, check_contigs, open_reference
 from .score import Progress, Scorer
 
 SCORED = ("ok", "near_end")
-STATUSES = SCORED + ("ref_mismatch", "unknown_chrom", "symbolic", "invalid_allele", "long_indel")
+STATUSES = SCORED + ("ref_mismatch", "symbolic", "invalid_allele", "long_indel")
 EPS = 1e-6  # probabilities are clipped to [EPS, 1 - EPS] before log-odds
 ALLELE = re.compile(r"^[ACGTNacgtn]+$")
 INFO_FIELDS = {
@@ -53,8 +57,10 @@ def read_variants(path: Path) -> tuple[str, list]:
     declares the contigs and keys that htslib added for records that use undeclared ones."""
     if not Path(path).exists():
         raise GenomedlError(f"{path}: VCF not found; fix the path")
+    require_bgzip(path, "the VCF")
+    check_vcf_header(path)
     try:
-        with pysam.VariantFile(str(path)) as handle:
+        with quiet_htslib(), pysam.VariantFile(str(path)) as handle:
             records = list(handle)
             header = str(handle.header)
     except (OSError, ValueError) as exc:
@@ -65,6 +71,39 @@ def read_variants(path: Path) -> tuple[str, list]:
         raise GenomedlError(f"{path}: already has GDL_ INFO fields from genomedl; score the original VCF")
     check_sorted(path, records)
     return header, records
+
+
+def check_vcf_header(path: Path) -> None:
+    """Refuse a text VCF (plain or bgzip) whose first line is not ``##fileformat=VCF...`` or ``#CHROM``."""
+    with open(path, "rb") as probe:
+        packed = probe.read(4)
+    if packed[:3] == b"BCF":
+        return
+    with gzip.open(path, "rb") if packed[:2] == b"\x1f\x8b" else open(path, "rb") as handle:
+        first = handle.readline(200)
+    if first[:3] == b"BCF" or first.startswith((b"##fileformat=VCF", b"#CHROM")):
+        return
+    raise GenomedlError(
+        f"{path}: no VCF header (the file begins {first[:40].decode('ascii', 'replace').rstrip()!r}); a VCF begins "
+        "with ##fileformat=VCFv4.2 and a #CHROM POS ID REF ALT QUAL FILTER INFO line: add them"
+    )
+
+
+def check_ref_mismatch(table: pd.DataFrame, path: Path, reference: Path, limit: float, log) -> None:
+    """Stop when more than ``limit`` of the checked alleles have a REF the reference does not (the VCF was
+    called against another reference); below that, count them in a warning."""
+    checked = int(table["status"].isin(SCORED + ("ref_mismatch", "long_indel")).sum())
+    wrong = int((table["status"] == "ref_mismatch").sum())
+    if not wrong:
+        return
+    first = table[table["status"] == "ref_mismatch"].iloc[0]
+    where = f"{wrong} of {checked} alleles ({wrong / checked:.1%}; the first {first['chrom']}:{first['pos']})"
+    if wrong / checked > limit:
+        raise GenomedlError(
+            f"{path}: REF differs from {reference} at {where}, above predict.max_ref_mismatch ({limit:g}); "
+            "the VCF was called against another reference: give that reference"
+        )
+    log(f"warning: {path}: REF differs from {reference} at {where}; those alleles are not scored")
 
 
 def check_sorted(path: Path, records: list) -> None:
@@ -90,9 +129,7 @@ def allele_table(records: list, sizes: dict[str, int]) -> pd.DataFrame:
     rows = []
     for index, rec in enumerate(records):
         for alt in rec.alts or (None,):
-            if rec.chrom not in sizes:
-                status = "unknown_chrom"
-            elif alt is None or alt in ("*", ".") or alt.startswith("<") or "[" in alt or "]" in alt:
+            if alt is None or alt in ("*", ".") or alt.startswith("<") or "[" in alt or "]" in alt:
                 status = "symbolic"
             elif not ALLELE.match(rec.ref) or not ALLELE.match(alt):
                 status = "invalid_allele"
@@ -197,7 +234,7 @@ def info_header(scorer: Scorer) -> list[str]:
         f"##genomedl_model=<ID={info_id(scorer.name)},arch={scorer.arch},window={scorer.length},"
         f"strands={'both' if scorer.both_strands else 'forward'}>",
         '##INFO=<ID=GDL_STATUS,Number=A,Type=String,Description="genomedl: scoring status of each ALT allele '
-        '(ok, near_end, ref_mismatch, unknown_chrom, symbolic, invalid_allele, long_indel)">',
+        '(ok, near_end, ref_mismatch, symbolic, invalid_allele, long_indel)">',
         "##INFO=<ID=GDL_GENOME_REF,Number=1,Type=String,Description=\"genomedl: the reference genome's bases "
         'at the position of REF, where they differ from REF">',
     ]
@@ -304,15 +341,19 @@ def score_variants(
     batch_size: int = 256,
     max_allele: int = 50,
     top: int = 10,
-    log=print,
+    *,
+    max_ref_mismatch: float,
+    log=log,
 ) -> dict:
     """Write variants.tsv, variants.vcf.gz (+ .tbi) and effects.png; returns the summary entries."""
     max_allele = min(max_allele, scorer.length // 2)
     header, records = read_variants(vcf)
     with open_reference(reference_path) as reference:
         sizes = dict(zip(reference.references, reference.lengths))
+        check_contigs([rec.chrom for rec in records], sizes, vcf, reference_path)
         table = allele_table(records, sizes)
         rows, ref_w, alt_w = check_and_window(table, reference, reference_path, scorer.length, max_allele)
+    check_ref_mismatch(table, vcf, reference_path, max_ref_mismatch, log)
     progress = Progress(2 * len(rows), f"variants {vcf.name}", log)
     both = scorer.proba(np.concatenate([ref_w, alt_w]), batch_size, progress)
     progress.close()

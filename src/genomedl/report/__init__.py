@@ -15,12 +15,13 @@ from ..atomic import atomic_write
 from ..config import stage_settings
 from ..config.sweep import sweep_winners
 from ..evaluate.compare import leaderboard as leaderboard_rows
-from ..evaluate.compare import leaderboard_table
+from ..evaluate.compare import leaderboard_table, versus_baseline
 from ..html import environment
 from ..lm.section import render_section
 from ..tables import read_json, read_tsv, write_tsv
 from .model_cards import card_entries
 from .predictions import prediction_entries
+from .qc import qc_entries
 
 EVAL_FIGURES = {"roc_pr": "ROC and precision-recall", "calibration": "calibration", "confusion": "confusion matrix"}
 INTERPRET_FIGURES = {
@@ -100,6 +101,7 @@ def build_context(
         .reset_index()
         .to_dict("records"),
         "leaderboard": rows,
+        "versus_baseline": versus_baseline(rows, evals, predictions, n_boot, seed),
         "sweep_winners": set(sweep_winners(runs).values()),
         "leaderboard_frame": leaderboard_table(rows),
         "overview": plotting.composition(stats, classes),
@@ -145,6 +147,7 @@ def run_report(
     lm_files=(),
     predict_dirs=(),
     model_cards=(),
+    qc: Path | None = None,
     log=print,
 ) -> None:
     """Write the dataset's report ``out`` (one self-contained HTML file), the leaderboard TSV and the overview
@@ -171,6 +174,8 @@ def run_report(
         context["predictions"] = prediction_entries(list(predict_dirs), out_html)
     if model_cards:  # exported models (report.model_cards)
         context["model_cards"] = card_entries(list(model_cards), out_html)
+    if qc:  # the quality gate (report.qc)
+        context["qc"] = qc_entries(qc, context["leaderboard"])
     if overview_out:
         plotting.save(context["overview"], overview_out)
     context["overview"] = plotting.data_uri(overview_out or context["overview"])

@@ -17,7 +17,8 @@ from ..choices import SPLIT_STRATEGIES, in_words
 from ..config import stage_settings
 from ..encode import load_tokens
 from ..errors import GenomedlError
-from ..tables import read_tsv, write_json, write_tsv
+from ..extract.dedupe import waived_guards
+from ..tables import natural_sorted, read_tsv, write_json, write_tsv
 from . import strategies
 from .guards import SPLITS, class_balance, leakage, merge_duplicate_groups, strand_hashes
 
@@ -48,8 +49,10 @@ def assign_splits(
     settings = stage_settings("split", settings, "datasets.<name>.split")
     strategy = resolve_strategy(labels, settings["strategy"])
     group_by = "chromosome" if strategy == "chromosome" else settings["group_by"]
-    column, keys = strategies.group_key(labels, group_by)
+    column, keys = strategies.group_key(labels, group_by, settings)
     info = {"strategy": strategy, "group_by": group_by, "group_key": column, "merged_groups": 0}
+    if group_by == "locus":  # what rebuilds the same groups from labels.tsv (strategies.group_key)
+        info.update(locus_flank=settings["locus_flank"], locus_bin=settings["locus_bin"])
     y = labels["label"].to_numpy(dtype=object)
     if fold and strategy != "kfold":
         raise GenomedlError(f"fold {fold} asked for, but split.strategy is {strategy}; set split.strategy: kfold")
@@ -97,8 +100,9 @@ def _violations(summary: dict, settings: dict) -> list[str]:
         "identical to a window of another split (e.g. "
         f"{', '.join(leak['examples']['reverse_complement'][:2])})",
     }
+    waived = waived_guards(settings["dedupe"], summary["strategy"])
     for guard, key in GUARDS.items():
-        if leak[key] and guard not in settings["allow"]:
+        if leak[key] and guard not in settings["allow"] and guard not in waived:
             found.append(names[guard])
     limit, deviation = settings["max_class_deviation"], summary["max_class_deviation"]
     if limit is not None and deviation["value"] > limit:
@@ -124,8 +128,8 @@ def run_split(
         raise GenomedlError(f"{tokens_path} has {len(tokens)} rows for {len(labels)} labels; rerun the encode stage")
     forward, canonical = strand_hashes(tokens)
     split, info = assign_splits(labels, settings, seed, canonical, fold, str(labels_path))
-    _, keys = strategies.group_key(labels, info["group_by"])
-    classes = sorted(labels["label"].unique())
+    _, keys = strategies.group_key(labels, info["group_by"], settings)
+    classes = natural_sorted(labels["label"].unique())
     summary = {
         **info,
         **class_balance(labels["label"].to_numpy(dtype=object), split, classes),
@@ -154,7 +158,8 @@ def run_split(
             "(split.group_by) or accept it explicitly with split.allow"
         )
     summary["leakage"].update(
-        ok=not any(summary["leakage"][k] for k in GUARDS.values()), allowed=sorted(settings["allow"])
+        ok=not any(summary["leakage"][k] for k in GUARDS.values()),
+        allowed=sorted(set(settings["allow"]) | waived_guards(settings["dedupe"], info["strategy"])),
     )
     write_tsv(pd.DataFrame({"id": labels["id"], "split": split}), out_split)
     write_json(summary, out_summary)

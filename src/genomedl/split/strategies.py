@@ -16,6 +16,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from ..choices import GROUP_BY, in_words
 from ..errors import GenomedlError
+from .loci import locus_keys
 
 PREDEFINED_NAMES = {
     "train": "train",
@@ -28,11 +29,14 @@ PREDEFINED_NAMES = {
 }
 
 
-def group_key(labels: pd.DataFrame, group_by: str) -> tuple[str, np.ndarray]:
-    """(description, key per row) for ``record`` / ``gene`` / ``group`` / ``chromosome``.
+def group_key(labels: pd.DataFrame, group_by: str, settings: dict | None = None) -> tuple[str, np.ndarray]:
+    """(description, key per row) for ``locus`` / ``record`` / ``gene`` / ``group`` / ``chromosome``.
 
-    ``chromosome`` uses a ``chrom`` column when labels.tsv has one, else the record accession.
+    ``locus`` (:mod:`.loci`) takes ``settings["locus_flank"]`` and ``settings["locus_bin"]`` (bp) from the
+    split section; ``chromosome`` uses a ``chrom`` column when labels.tsv has one, else the record accession.
     """
+    if group_by == "locus":
+        return "locus", locus_keys(labels, settings["locus_flank"], settings["locus_bin"])
     if group_by == "record":
         return "accession", labels["accession"].to_numpy(dtype=object)
     if group_by == "gene":

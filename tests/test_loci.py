@@ -1,0 +1,81 @@
+"""Locus-aware splits (split.group_by: locus, the default): windows that overlap, and genes that overlap, stay
+in one split; windows without a gene follow the nearest gene or a genomic bin. The default split works on a
+single chromosome-sized record."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from genomedl.encode import run_encode
+from genomedl.errors import GenomedlError
+from genomedl.extract import run_extract
+from genomedl.split import run_split
+from genomedl.split.loci import overlap_clusters, record_loci
+from genomedl.tables import read_json, read_tsv
+
+QUIET = {"log": lambda *a: None}
+
+
+def test_loci_join_overlaps_and_genes_and_place_gene_free_windows():
+    """Hand-made intervals (not real data): each rule of the grouping once."""
+    starts = np.array([0, 50, 100, 300, 1000, 1100, 20000, 20500, 50000, 50150, 60000])
+    ends = starts + 100
+    ends[-1] = 60100
+    genes = np.array(["g1", "g1", "", "g2", "", "g3", "", "", "g4", "g4b", "g4"], dtype=object)
+    assert overlap_clusters(starts, ends).tolist() == [0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]
+    assert record_loci(starts, ends, genes, flank=5000, bin_size=10000) == [
+        "locus0",
+        "locus0",
+        "locus0",  # overlapping windows, one with no gene: one locus
+        "locus1",  # g2 alone
+        "locus2",
+        "locus2",  # a gene-free window 0 bp from g3 joins it
+        "bin2",
+        "bin2",  # farther than the flank from every gene: a 10 kb bin
+        "locus3",
+        "locus3",
+        "locus3",  # g4's windows 10 kb apart are one locus, and g4b overlaps g4
+    ]
+
+
+def window_overlaps_across_splits(labels) -> int:
+    """Pairs of overlapping windows (same record) that sit in different splits."""
+    count = 0
+    for _, part in labels.sort_values("start").groupby("accession"):
+        starts, ends, split = part["start"].to_numpy(), part["end"].to_numpy(), part["split"].to_numpy()
+        for i in range(len(part)):
+            j = i + 1 + np.flatnonzero(starts[i + 1 :] < ends[i])  # later windows that start inside window i
+            count += int((split[j] != split[i]).sum())
+    return count
+
+
+@pytest.mark.parametrize("task", ["splice_site", "exon_intron", "promoter"])
+def test_default_split_of_a_real_chromosome_slice_keeps_loci_apart(arabidopsis_2mb, tmp_path, task):
+    """The first 2 Mb of A. thaliana chromosome 1 (one sequence, about 700 genes). By record it is one group
+    and cannot be split; the default (locus) splits it, and no window overlaps a window of another split."""
+    source = {"reference": {k: str(v) for k, v in arabidopsis_2mb.items()}}
+    settings = {"task": task, "window": {"length": 200, "stride": 400}, "source": source}
+    run_extract(tmp_path / "s.fa.gz", tmp_path / "labels.tsv", tmp_path / "x.json", settings, seed=1, **QUIET)
+    run_encode(tmp_path / "s.fa.gz", tmp_path / "labels.tsv", tmp_path / "t.npy", tmp_path / "m.json", **QUIET)
+    summary = run_split(
+        tmp_path / "labels.tsv", tmp_path / "t.npy", tmp_path / "split.tsv", tmp_path / "s.json", {}, seed=1, **QUIET
+    )
+    labels = read_tsv(tmp_path / "labels.tsv").merge(read_tsv(tmp_path / "split.tsv"), on="id")
+    assert labels["accession"].nunique() == 1 and summary["group_by"] == "locus"
+    assert min(summary["groups"].values()) >= 20
+    for part in ("train", "val", "test"):
+        assert set(labels.loc[labels["split"] == part, "label"]) == set(read_json(tmp_path / "x.json")["classes"])
+    assert window_overlaps_across_splits(labels) == 0
+    genic = labels[labels["gene"].fillna("") != ""]
+    assert (genic.groupby("gene")["split"].nunique() == 1).all()  # a gene never spans two splits
+    with pytest.raises(GenomedlError, match="only 1 group"):
+        run_split(
+            tmp_path / "labels.tsv",
+            tmp_path / "t.npy",
+            tmp_path / "r.tsv",
+            tmp_path / "r.json",
+            {"group_by": "record"},
+            seed=1,
+            **QUIET,
+        )

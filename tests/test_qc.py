@@ -1,0 +1,181 @@
+"""The qc stage (dataset quality gate): a planted shortcut fails it, a planted leak is counted, real data passes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genomedl.cli import main
+from genomedl.errors import GenomedlError
+from genomedl.qc import run_qc
+from genomedl.qc.leakage import reverse_complement
+from genomedl.tables import read_json, read_tsv, write_json, write_tsv
+from helpers import cli_args, report_of, write_inputs
+
+QUIET = dict(log=lambda *a: None)
+
+
+def write_dataset(folder: Path, tokens: np.ndarray, labels: list[str], split: list[str]) -> dict[str, Path]:
+    """tokens.npy, labels.tsv (one group per window), split.tsv and split_summary.json as the stages write them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = [f"w{i}" for i in range(len(tokens))]
+    np.save(folder / "tokens.npy", tokens)
+    frame = pd.DataFrame({"id": ids, "label": labels, "accession": ids, "gene": "", "group": ids})
+    write_tsv(frame, folder / "labels.tsv")
+    write_tsv(pd.DataFrame({"id": ids, "split": split}), folder / "split.tsv")
+    write_json({"group_by": "group"}, folder / "split_summary.json")
+    return {
+        "tokens": folder / "tokens.npy",
+        "labels": folder / "labels.tsv",
+        "split": folder / "split.tsv",
+        "split_summary": folder / "split_summary.json",
+    }
+
+
+def gc_shortcut(folder: Path, n: int = 600, length: int = 100) -> dict[str, Path]:
+    """SYNTHETIC: random windows whose two classes differ only in GC content (GC 0.6 vs 0.4, no motif)."""
+    rng = np.random.default_rng(1)
+    rich = np.arange(n) % 2 == 1
+    p_rich, p_poor = [0.2, 0.3, 0.3, 0.2], [0.3, 0.2, 0.2, 0.3]
+    tokens = np.where(
+        rich[:, None], rng.choice(4, size=(n, length), p=p_rich), rng.choice(4, size=(n, length), p=p_poor)
+    ).astype(np.uint8)
+    split = np.array(["train", "train", "train", "val", "test"])[np.arange(n) // 2 % 5]
+    return write_dataset(folder, tokens, np.where(rich, "gc_rich", "gc_poor").tolist(), split.tolist())
+
+
+def test_planted_gc_shortcut_fails_the_gate_with_one_line(tmp_path, capsys):
+    paths = gc_shortcut(tmp_path / "data")
+    out = tmp_path / "qc" / "qc.json"
+    code = main(cli_args("qc", dataset="synthetic", out=out, seed=0, **paths))
+    qc = read_json(out)
+    auroc = qc["probes"]["gc"]["auroc"]
+    assert code == 2 and auroc > 0.95 and qc["verdicts"]["gc"] == "fail"
+    assert capsys.readouterr().err == (
+        f"genomedl qc: error: dataset synthetic: qc probe gc fails: a GC content classifier alone reaches test "
+        f"AUROC {auroc:.3f} (fail at >= 0.9); fix the data or accept it with datasets.synthetic.qc.allow: [gc]\n"
+    )
+
+
+def test_an_allowed_fail_passes_and_is_marked(tmp_path):
+    paths = gc_shortcut(tmp_path / "data")
+    qc = run_qc(**paths, out=tmp_path / "qc.json", dataset="synthetic", settings={"allow": ["gc"]}, seed=0, **QUIET)
+    assert qc["verdicts"]["gc"] == "allowed" and qc["failed"] == [] and qc["verdicts"]["near_duplicates"] == "pass"
+
+
+def planted_leak(folder: Path, rng: np.random.Generator, length: int = 200) -> tuple[dict[str, Path], np.ndarray]:
+    """SYNTHETIC: 600 random train windows; test: 100 of them with 3% of bases mutated (every second one
+    reverse-complemented) and 100 unrelated windows; val: 100 unrelated windows. Returns paths, leaked rows."""
+    train = rng.integers(0, 4, size=(600, length), dtype=np.uint8)
+    sources = rng.choice(600, 100, replace=False)
+    leaked = train[sources].copy()
+    for row in leaked:
+        at = rng.choice(length, length * 3 // 100, replace=False)
+        row[at] = (row[at] + rng.integers(1, 4, len(at))) % 4
+    leaked[1::2] = reverse_complement(leaked[1::2])
+    others = rng.integers(0, 4, size=(200, length), dtype=np.uint8)
+    tokens = np.concatenate([train, leaked, others])
+    split = ["train"] * 600 + ["test"] * 200 + ["val"] * 100
+    labels = rng.choice(["a", "b"], len(tokens)).tolist()
+    return write_dataset(folder, tokens, labels, split), np.arange(600, 700)
+
+
+def test_planted_leak_is_found_on_both_strands_with_the_right_count(tmp_path):
+    paths, leaked = planted_leak(tmp_path / "data", np.random.default_rng(7))
+    with pytest.raises(GenomedlError, match=r"qc probe near_duplicates fails: 100 of 200 test windows \(50.0%\)"):
+        run_qc(**paths, out=tmp_path / "qc.json", dataset="leaky", settings={}, seed=0, **QUIET)
+    near = read_json(tmp_path / "qc.json")["near_duplicates"]
+    assert (near["test"]["above"], near["test"]["reverse_strand"], near["val"]["above"]) == (100, 50, 0)
+    assert {e["identity"] for e in near["test"]["examples"]} == {0.97}
+    assert near["test"]["histogram"]["counts"][-2] == 100  # every leaked window in [0.95, 0.99)
+
+
+def test_dedupe_near_moves_the_leaked_test_windows_to_train(tmp_path):
+    paths, leaked = planted_leak(tmp_path / "data", np.random.default_rng(8))
+    qc = run_qc(
+        **paths,
+        out=tmp_path / "qc.json",
+        dataset="leaky",
+        settings={"allow": ["near_duplicates"]},
+        seed=0,
+        split_out=tmp_path / "split.tsv",
+        split_settings={"dedupe": "near"},
+        **QUIET,
+    )
+    moved = read_tsv(tmp_path / "split.tsv")
+    assert qc["dedupe"] == {"val": 0, "test": 100} and qc["verdicts"]["near_duplicates"] == "allowed"
+    assert (moved["split"].to_numpy()[leaked] == "train").all() and (moved["split"] == "test").sum() == 100
+
+
+def test_disabled_gate_is_skipped_and_copies_the_split(tmp_path):
+    paths = gc_shortcut(tmp_path / "data", n=100)
+    qc = run_qc(
+        **paths,
+        out=tmp_path / "qc.json",
+        dataset="d",
+        settings={"enabled": False},
+        seed=0,
+        split_out=tmp_path / "s.tsv",
+    )
+    assert qc["verdict"] == "skipped" and "probes" not in qc
+    assert read_tsv(tmp_path / "s.tsv").equals(read_tsv(paths["split"]))
+
+
+def test_clean_real_dataset_passes(shared_data, tmp_path):
+    """Real GenBank records (RefSeqGene and clone records, yeast chromosome I, chicken avidin) through the
+    fetch, extract, encode and split stages, exon vs intron windows grouped by record."""
+    from genomedl.encode import run_encode
+    from genomedl.extract import run_extract
+    from genomedl.fetch import run_fetch
+    from genomedl.split import run_split
+
+    names = ["NG_012772.1", "NG_008939.1", "NG_009105.1", "NG_012337.1", "AL449423.14", "sc_chrom1", "gg_avidin"]
+    source = {"local": [str(shared_data / "genbank" / f"{n}.gb") for n in names]}
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    run_fetch(raw / "records.gb.gz", raw / "manifest.tsv", raw / "genes.json", {"source": source}, **QUIET)
+    window = {"length": 200, "mode": "tiled", "stride": 100}
+    settings = {"task": "exon_intron", "window": window, "source": source}
+    run_extract(
+        out / "w.fa.gz", out / "labels.tsv", out / "x.json", settings, seed=42, records=raw / "records.gb.gz", **QUIET
+    )
+    run_encode(out / "w.fa.gz", out / "labels.tsv", out / "tokens.npy", out / "meta.json")
+    run_split(out / "labels.tsv", out / "tokens.npy", out / "split.tsv", out / "split.json", {}, seed=42, **QUIET)
+    qc = run_qc(
+        out / "tokens.npy",
+        out / "labels.tsv",
+        out / "split.tsv",
+        out / "split.json",
+        out / "qc.json",
+        "real",
+        {},
+        42,
+        **QUIET,
+    )
+    assert qc["verdict"] in ("pass", "warn") and qc["failed"] == []
+    assert set(qc["verdicts"]) == {"gc", "length_n", "kmer", "position", "near_duplicates"}
+    assert all(0.0 <= p["auroc"] <= 1.0 and len(p["ci"]) == 2 for p in qc["probes"].values())
+    assert sum(qc["class_balance"]["splits"]["test"].values()) == qc["near_duplicates"]["test"]["windows"]
+
+
+def test_report_shows_every_probe_with_its_verdict_beside_the_best_model(tmp_path):
+
+    paths = gc_shortcut(tmp_path / "data")
+    run_qc(**paths, out=tmp_path / "qc.json", dataset="demo", settings={"allow": ["gc"]}, seed=0, **QUIET)
+    out = report_of(tmp_path, write_inputs(tmp_path), settings={"bootstrap": 20}, qc=tmp_path / "qc.json")
+    section = out.read_text().split('<h2 id="qc">', 1)[1].split("<h2", 1)[0]
+    for title in ("GC content", "length / N content", "k-mer spectrum", "per-position base composition"):
+        assert title in section
+    assert "(<b>good</b>, test AUROC" in section and section.count(">allowed</td>") == 1
+    assert "near-duplicate test windows" in section and "Class balance: train" in section
+
+
+@pytest.mark.parametrize("dedupe, split", [("near", "results/d/qc/split.tsv"), ("collapse", "results/d/split.tsv")])
+def test_model_stages_read_the_qc_split_under_dedupe_near(dedupe, split):
+    from genomedl.config import resolve, validate_config
+
+    dataset = {"source": {"local": ["x.gb"]}, "task": "exon_intron", "split": {"dedupe": dedupe}}
+    plan = resolve(validate_config({"datasets": {"d": dataset}}))
+    assert plan.split_file("d") == split

@@ -1,0 +1,29 @@
+# Dataset quality gate between split and training (genomedl.qc): shortcut probes, near-duplicate
+# leakage on either strand and class balance. Every training job reads qc.json, so a fail stops the
+# workflow before any training. qc/split.tsv is the split the model stages read under split.dedupe near.
+
+
+rule qc:
+    input:
+        tokens="results/{dataset}/encoded/tokens.npy",
+        labels="results/{dataset}/labels.tsv",
+        split="results/{dataset}/split.tsv",
+        split_summary="results/{dataset}/split_summary.json",
+    output:
+        qc="results/{dataset}/qc/qc.json",
+        split="results/{dataset}/qc/split.tsv",
+    log:
+        "logs/{dataset}/qc.log",
+    benchmark:
+        "results/{dataset}/benchmarks/qc.tsv"
+    conda:
+        "../../envs/genomedl.yaml"
+    params:
+        settings=lambda w: as_json(dataset_config(w)["qc"]),
+        split=lambda w: as_json(dataset_config(w)["split"]),
+        seed=config["seed"],
+    shell:
+        "genomedl qc --dataset {wildcards.dataset} --tokens {input.tokens} --labels {input.labels}"
+        " --split {input.split} --split-summary {input.split_summary} --out {output.qc}"
+        " --split-out {output.split} --split-settings {params.split:q} --settings {params.settings:q}"
+        " --seed {params.seed} > {log} 2>&1"
