@@ -1,5 +1,5 @@
 # Two commands on a fresh machine:
-#   make demo   virtual environment + package, then the whole workflow on the demo dataset
+#   make demo   virtual environment + package, then the whole workflow on the demo (config/demo.yaml)
 #   make test   virtual environment + package + test tools, then the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(BIN)/snakemake --profile profiles/local
+	$(BIN)/snakemake --profile profiles/local --configfile config/demo.yaml
 	@echo "Report: $(abspath results/demo/report/index.html)"
 
 test: $(VENV)/.installed

@@ -18,9 +18,12 @@ include: "workflow/rules/qc.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/baseline.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/transfer.smk"
 include: "workflow/rules/interpret.smk"
 include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/finetune.smk"
+include: "workflow/rules/ensemble.smk"
+include: "workflow/rules/search.smk"
 include: "workflow/rules/gan.smk"
 include: "workflow/rules/predict.smk"
 include: "workflow/rules/export.smk"
@@ -37,6 +40,10 @@ rule all:
             model=EXPORTED,
         ),
         "results/index.html" if len(DATASETS) > 1 else [],
+        expand(
+            "results/{dataset}/evaluation/ensemble.json",
+            dataset=PLAN.ensemble_datasets,
+        ),
 
 
 # at the end of a run: the warnings of finished jobs that changed the data, and a failed job's genomedl line

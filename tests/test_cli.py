@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from helpers import cli_args
 
 
@@ -52,3 +54,13 @@ def test_missing_input_file_is_named(tmp_path):
     )
     assert done.returncode == 2
     assert "none.tsv: file not found" in done.stderr
+
+
+def test_every_stage_prints_its_help(capsys):
+    """Help texts come from the schema's descriptions, which may hold '%' (argparse formats help with %)."""
+    from genomedl.cli import STAGES, build_parser
+
+    for name in STAGES:
+        with pytest.raises(SystemExit) as done:
+            build_parser().parse_args([name, "--help"])
+        assert done.value.code == 0 and name in capsys.readouterr().out

@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from genomedl.config import validate_config
+from genomedl.config import resolve, validate_config
 from genomedl.errors import GenomedlError
 
 
@@ -30,6 +30,20 @@ def check(config, schema):
         assert "\n" not in message
         return message
     return None
+
+
+@pytest.mark.parametrize("name", ["config", "demo", "arabidopsis", "modern", "reference_gff", "ncbi_example"])
+def test_every_shipped_config_validates_and_resolves(repo_root, schema, name):
+    """The configs users are told to run: valid, and planned without a config error; the A. thaliana configs take
+    their reference from the demo_data rule, indexed, so their extraction is scattered by sequence group."""
+    with open(repo_root / "config" / f"{name}.yaml") as handle:
+        plan = resolve(validate_config(yaml.safe_load(handle), schema))
+    assert plan.datasets and plan.model_names
+    if name in ("demo", "arabidopsis"):
+        assert plan.scattered == plan.datasets
+        assert "kmer_logreg" in plan.baselines and "cnn" in plan.neural
+    if name == "arabidopsis":
+        assert plan.transfer_targets == {"thaliana_splice_site": {"arenosa_splice_site": "all"}}
 
 
 def test_shipped_config_is_valid_and_defaults_are_filled(config, schema):

@@ -100,6 +100,19 @@ def test_every_metric_matches_sklearn_binary_and_multiclass():
             assert np.isclose(m[name], expected, atol=1e-6), (n_classes, name)
 
 
+def test_bootstrap_draws_the_resamples_of_resample_weights_chunk_by_chunk():
+    """Synthetic scores: drawn CHUNK resamples at a time (memory CHUNK x N), the distribution is the one of
+    resample_weights' resamples."""
+    from genomedl.evaluate.bootstrap import CHUNK
+
+    rng = np.random.default_rng(2)
+    y, probs = rng.integers(0, 2, 300), rng.dirichlet([1, 1], 300)
+    dist = bootstrap_distribution(y, probs, CHUNK + 7, seed=4)
+    whole = weighted_metrics(y, probs, resample_weights(300, CHUNK + 7, seed=4))
+    for metric, values in dist.items():
+        np.testing.assert_allclose(values, whole[metric], rtol=1e-12)  # the same resamples (BLAS blocks differ)
+
+
 def test_resample_weights_equal_metrics_of_the_repeated_sample():
     """A bootstrap row of counts must score exactly like the resample written out with repeats."""
     y, probs = _random_case(3, n=120, seed=4)
@@ -188,3 +201,19 @@ def test_the_verdict_compares_the_best_neural_model_with_the_baseline(neural_noi
     low, high = result["delta_ci"]
     assert low <= result["delta"] <= high
     assert versus_baseline([r for r in rows if r["model"] != "kmer"], evals, predictions, 300, 1) is None
+
+
+def test_a_forward_strand_model_is_scored_as_trained(tmp_path):
+    """rc_augment false: the model learnt one strand (oriented windows such as splice sites), so evaluation scores
+    the forward strand only; rc_augment true: both strands averaged. Untrained tiny CNNs with scaled weights."""
+    from genomedl.evaluate import model_proba, trained_strands
+    from helpers import model_probs, save_tiny_cnn, tokens_of
+
+    rng = np.random.default_rng(5)
+    windows = ["".join(rng.choice(list("ACGT"), 60)) for _ in range(40)]
+    for rc_augment, strands in ((False, "forward"), (True, "both")):
+        folder = save_tiny_cnn(tmp_path / str(rc_augment), rc_augment=rc_augment)
+        assert trained_strands(folder) == strands
+        expected = model_probs(folder, windows, both_strands=rc_augment)
+        assert np.allclose(model_proba(folder, tokens_of(windows)), expected, atol=1e-6)
+    assert np.abs(model_probs(folder, windows, both_strands=False) - expected).max() > 0.01  # the choice matters

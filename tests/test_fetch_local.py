@@ -71,11 +71,10 @@ def test_missing_file_is_named(tmp_path):
 
 
 def test_protein_record_is_refused(tmp_path, biopython_genbank):
-    from genomedl.demo_data import extract_test_files
+    from genomedl.demo_data import run_demo_data
     from helpers import demo_settings
 
-    settings = demo_settings()
-    target = tmp_path / "protein_refseq.gb"
-    extract_test_files(settings["version"], settings["sha256"], ["GenBank/protein_refseq.gb"], [target])
+    run_demo_data(demo_settings() | {"files": ["GenBank/protein_refseq.gb"], "out_dir": str(tmp_path)}, log=print)
+    target = tmp_path / "GenBank" / "protein_refseq.gb"
     with pytest.raises(GenomedlError, match="protein record"):
         fetch(tmp_path, [target])

@@ -4,6 +4,7 @@ fine-tuning own and published encoders offline, embeddings and cluster purity.""
 from __future__ import annotations
 
 import os
+import re
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # never touch the network (read when huggingface_hub is first imported)
 
@@ -314,7 +315,8 @@ def test_report_section_shows_pretraining_finetuning_and_clusters(pretrained, lm
         ("b1", "from scratch", 0.72),
     ]
     html = str(render_section([pretrained[0] / "history.tsv", tmp_path / "embeddings" / "clusters.json"], runs, evals))
-    assert "BERT pretraining" in html and "Unsupervised view" in html and "GAN" not in html
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)  # figure bytes may spell anything
+    assert "BERT pretraining" in text and "Unsupervised view" in text and "GAN" not in text
     assert html.count("data:image/png;base64,") == 2 and "0.910" in html and "kmer4_spectrum" in html
 
 

@@ -50,6 +50,20 @@ def window_overlaps_across_splits(labels) -> int:
     return count
 
 
+def test_a_gene_symbol_used_twice_far_apart_is_two_loci():
+    """Gene symbols repeat along a genome (A. thaliana chromosome 1 has PS1 at 2.77 Mb and 12.54 Mb): windows of one
+    name more than locus_bin apart are two genes, so the chromosome between them is not one locus. Coordinates are
+    planted (synthetic) at those positions; two genes, one between them."""
+    starts = np.array([2_770_824, 2_771_000, 7_000_000, 7_000_300, 12_541_378, 12_541_500])
+    genes = np.array(["PS1", "PS1", "OTHER", "OTHER", "PS1", "PS1"], dtype=object)
+    names = record_loci(starts, starts + 200, genes, flank=5000, bin_size=1_000_000)
+    assert names[0] == names[1] and names[4] == names[5] and names[2] == names[3]
+    assert len({names[0], names[2], names[4]}) == 3
+    # within bin_size, one name is one gene: its windows stay together across a long intron
+    names = record_loci(starts[:2] + [0, 400_000], starts[:2] + [200, 400_200], genes[:2], 5000, 1_000_000)
+    assert names[0] == names[1]
+
+
 @pytest.mark.parametrize("task", ["splice_site", "exon_intron", "promoter"])
 def test_default_split_of_a_real_chromosome_slice_keeps_loci_apart(arabidopsis_2mb, tmp_path, task):
     """The first 2 Mb of A. thaliana chromosome 1 (one sequence, about 700 genes). By record it is one group

@@ -12,7 +12,7 @@ import torch
 from genomedl.config.sweep import LIST_VALUED, expand_sweeps, sweep_winners
 from genomedl.errors import GenomedlError
 from genomedl.models import available, build_model, model_class
-from genomedl.models.layers import RCConv1d, kmer_frequencies, one_hot, reverse_complement_tokens
+from genomedl.models.layers import Concat, RCConv1d, Residual, kmer_frequencies, one_hot, reverse_complement_tokens
 from helpers import train, write_synthetic
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -83,13 +83,40 @@ def test_rc_equivariant_first_layer_and_strand_invariant_cnn():
 
 
 def test_cnn_block_options_change_the_feature_map():
-    base = dict(length=100, n_classes=2, filters=[4, 4], kernels=[5, 3], pools=[2, 2], hidden=[4])
+    base = dict(length=100, n_classes=2, filters=[4, 4], kernels=[5, 3], pools=[2, 2], hidden=[4], head="flatten")
     same = build_model("cnn", **base)
     strided = build_model("cnn", **base, strides=[2, 1], padding="valid", dilations=[1, 2], pool_type="avg")
     assert same.head[1][0].in_features == 4 * 25
     # stride 2: (100 - 5) // 2 + 1 = 48, pool -> 24; dilation 2, valid: 24 - 2 * 2 = 20, pool -> 10
     assert strided.head[1][0].in_features == 4 * 10
     assert any(isinstance(m, torch.nn.AvgPool1d) for m in strided.modules())
+
+
+def test_cnn_residual_blocks_and_mixed_head():
+    model = build_model(
+        "cnn",
+        length=40,
+        n_classes=2,
+        filters=[6, 6, 8],
+        kernels=[5, 3, 3],
+        pools=[1, 2, 1],
+        dilations=[1, 2, 1],
+        residual=True,
+        head="mixed",
+        hidden=[4],
+    ).eval()
+    blocks = [m for m in model.features if isinstance(m, Residual)]
+    assert len(blocks) == 1  # 4 -> 6 and 6 -> 8 filters change the shape: plain blocks
+    conv = blocks[0].body[0]
+    assert conv.dilation == (2,)
+    x = torch.randn(3, 6, 40)
+    with torch.no_grad():
+        conv.weight.zero_(), conv.bias.zero_()
+        torch.testing.assert_close(blocks[0](x), x)  # a silent body leaves the input through unchanged
+    features = model.features(one_hot(random_tokens(3, 40)))  # [3, 8, 20]
+    pooled = model.head[0](features)
+    assert model.head[1][0].in_features == 8 * (20 + 2) == pooled.shape[1]
+    torch.testing.assert_close(pooled[:, -16:], torch.cat([features.amax(-1), features.mean(-1)], 1))
 
 
 def test_bad_model_settings_name_the_key():
@@ -156,3 +183,26 @@ def test_every_architecture_declares_exactly_its_constructor_keywords():
     for arch, keys in HYPERPARAMETERS.items():
         taken = set(inspect.signature(model_class(arch)).parameters) - {"length", "n_classes"}
         assert set(keys) == taken, arch
+
+
+def test_checkpoint_keeps_every_constructor_argument(tmp_path, monkeypatch):
+    """A checkpoint stores each hyperparameter, given or default, so a later change of a default (issue 'Defaults
+    that win' changes them) still rebuilds the saved model. Untrained CNN."""
+    import inspect
+
+    from genomedl.engine import SequenceClassifier
+    from genomedl.inference import load_model
+    from genomedl.models.cnn import CNN
+    from genomedl.train import save_model
+
+    module = SequenceClassifier("cnn", 60, 2, {"filters": [8, 8], "kernels": [7, 3], "pools": [4, 2]}, [1.0, 1.0])
+    save_model(tmp_path / "model.ckpt", module, ["a", "b"])
+    payload = torch.load(tmp_path / "model.ckpt", map_location="cpu", weights_only=True)
+    assert set(payload["hyper"]) == set(inspect.signature(CNN).parameters) - {"length", "n_classes"}
+    assert payload["hyper"]["filters"] == [8, 8] and payload["hyper"]["head"] == "mixed"
+    other = {"mixed": "flatten"}  # another default head: other layer shapes
+    defaults = tuple(other.get(d, d) if isinstance(d, str) else d for d in CNN.__init__.__defaults__)
+    monkeypatch.setattr(CNN.__init__, "__defaults__", defaults)
+    assert CNN(60, 2, filters=[8, 8], kernels=[7, 3], pools=[4, 2]).head[0].__class__ is not Concat
+    model, _ = load_model(tmp_path / "model.ckpt")  # the saved head wins over the changed default
+    assert isinstance(model.head[0], Concat)

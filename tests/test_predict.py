@@ -119,6 +119,46 @@ def test_bed_regions_take_genome_flanks_and_tracks_tile_them(tmp_path, model_dir
     assert all(round(v, 6) in values[o] for v, o in zip(track["value"], owner))
 
 
+def test_whole_chromosome_is_tiled_in_memory_bounded_by_the_chunk(tmp_path, model_dir, arabidopsis_2mb):
+    """A BED region spanning the whole real 2-Mb chromosome slice, scored 1000 windows at a time: its windows
+    score as those of a 400-kb region and as windows cut independently; numpy's peak memory (tracemalloc) is
+    that of the 400-kb run, below the 2 MB the chromosome's tokens alone would take; the tracks tile it."""
+    import tracemalloc
+
+    from genomedl.predict import predict_regions
+    from genomedl.predict.score import load_scorer
+
+    fasta = tmp_path / "chr1.fa"
+    shutil.copy(arabidopsis_2mb["fasta"], fasta)
+    pysam.faidx(str(fasta))
+    with pysam.FastaFile(str(fasta)) as reference:
+        chrom, size = reference.references[0], reference.lengths[0]
+    scorer, quiet = load_scorer(model_dir, device="cpu"), lambda _: None
+    peaks, tables = {}, {}
+    for name, end in (("part", 400_000), ("whole", size)):
+        (tmp_path / f"{name}.bed").write_text(f"{chrom}\t0\t{end}\n")
+        tracemalloc.start()
+        predict_regions(scorer, "bed", tmp_path / f"{name}.bed", fasta, LENGTH, 256, tmp_path / name, quiet, 1000)
+        peaks[name] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        tables[name] = read_tsv(tmp_path / name / "windows.tsv").drop(columns="name")
+    whole, part = tables["whole"], tables["part"].iloc[:-1]  # the part's last window ends flush with its end
+    assert len(whole) == -(-(size - LENGTH) // LENGTH) + 1 and whole["end"].iloc[-1] == size
+    pd.testing.assert_frame_equal(whole.iloc[: len(part)], part)
+    picked = whole.iloc[np.r_[np.random.default_rng(0).choice(len(whole), 40, replace=False), len(whole) - 1]]
+    with pysam.FastaFile(str(fasta)) as reference:
+        windows = [cut(reference, chrom, s, s + LENGTH) for s in picked["start"]]
+    np.testing.assert_allclose(picked[["p_bg", "p_site"]], model_probs(model_dir, windows), atol=1e-6)
+    assert peaks["whole"] < min(1.25 * peaks["part"], size), peaks
+    _, track = read_bedgraph(tmp_path / "whole" / "tracks" / "site.bedgraph")
+    assert track["start"].iloc[0] == 0 and track["end"].iloc[-1] == size and len(track) == len(whole)
+    assert (track["start"].to_numpy()[1:] == track["end"].to_numpy()[:-1]).all()
+    with closing(pyBigWig.open(str(tmp_path / "whole" / "tracks" / "site.bw"))) as bigwig:
+        intervals = np.array(bigwig.intervals(chrom))
+    np.testing.assert_array_equal(intervals[:, :2], track[["start", "end"]])
+    np.testing.assert_allclose(intervals[:, 2], whole["p_site"], atol=1e-6)
+
+
 def test_forward_strand_on_request(tmp_path):
     folder = save_tiny_cnn(tmp_path / "fwd", rc_augment=False, seed=1)
     fasta = tmp_path / "in.fa"

@@ -135,16 +135,22 @@ def test_chromosome_holdout(tmp_path):
         split(tmp_path, {"strategy": "chromosome", "val_chromosomes": ["chr9"], "test_chromosomes": ["chr1"]})
 
 
-def test_kfold_folds_partition_the_rows(tmp_path):
+def test_kfold_folds_rotate_val_around_one_test_split(tmp_path):
     labels, _ = write_inputs(tmp_path)
-    tests = []
+    vals = []
     for fold in range(4):
         assigned, summary = split(tmp_path, {"strategy": "kfold", "k": 4}, fold=fold, out=f"fold{fold}")
         per_record = labels.assign(split=assigned).groupby("accession")["split"].nunique()
         assert (per_record == 1).all() and set(assigned) == {"train", "val", "test"}
         assert summary["fold"] == fold and summary["k"] == 4
-        tests.append(assigned == "test")
-    assert (np.sum(tests, axis=0) == 1).all()  # every window is test in exactly one fold
+        vals.append(assigned == "val")
+        if fold == 0:
+            test = assigned == "test"
+        assert ((assigned == "test") == test).all()  # one outer test split, whatever the fold
+    # every window outside the test split is val in exactly one fold
+    assert (np.sum(vals, axis=0) == ~test).all()
+    stratified, _ = split(tmp_path, {"strategy": "stratified_group"}, out="sg")
+    assert ((stratified == "test") == test).all()  # the same test rows as the default strategy
     with pytest.raises(GenomedlError, match="fold 4 does not exist"):
         split(tmp_path, {"strategy": "kfold", "k": 4}, fold=4)
     with pytest.raises(GenomedlError, match="set split.strategy: kfold"):

@@ -70,7 +70,7 @@ init = L.Trainer.__init__
 L.Trainer.__init__ = lambda self, *a, callbacks=(), **k: init(self, *a, callbacks=[Kill(), *callbacks], **k)
 sys.exit(main(sys.argv[1:]))
 """
-NOISY = {**SETTINGS, "epochs": 5, "patience": 5, "lr": 0.05, "batch_size": 16, "dropout": 0.2}
+NOISY = {**SETTINGS, "epochs": 5, "patience": 5, "lr": 0.05, "batch_size": 16, "dropout": 0.2, "schedule": "none"}
 
 
 def test_kill_after_a_non_improving_epoch_loses_no_epoch_and_ends_with_the_unbroken_weights(tmp_path):

@@ -3,6 +3,8 @@ variant at the contig end, REF mismatches, unknown chromosomes, symbolic and lon
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pysam
@@ -151,3 +153,76 @@ def test_bcf_input_scores_the_same(vcf, scored, model_dir, reference, tmp_path):
     pd.testing.assert_frame_equal(
         read_effects(tmp_path / "out" / "variants.tsv"), expected[expected["id"] != "symbolic"].reset_index(drop=True)
     )
+
+
+class FetchSpy:
+    """An open reference that records the span of every ``fetch``."""
+
+    def __init__(self, reference):
+        self.reference, self.spans = reference, []
+
+    def fetch(self, *args):
+        self.spans.append(args)
+        return self.reference.fetch(*args)
+
+    def __getattr__(self, name):
+        return getattr(self.reference, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.reference.close()
+
+
+def test_alleles_read_their_own_bases_not_whole_contigs(tmp_path, model_dir, arabidopsis_2mb, monkeypatch):
+    """SNVs, insertions and deletions spread over the real 2-Mb A. thaliana slice, one at each end: every read
+    of the reference spans one allele's window (or its REF), and the scores equal those of windows cut from the
+    whole contig held in memory, as scoring did before."""
+    from genomedl.predict import variants
+
+    fasta = tmp_path / "chr1.fa"
+    shutil.copy(arabidopsis_2mb["fasta"], fasta)
+    pysam.faidx(str(fasta))
+    with pysam.FastaFile(str(fasta)) as reference:
+        chrom, seq = reference.references[0], reference.fetch(reference.references[0]).upper()
+    rng = np.random.default_rng(5)
+    positions = np.r_[1, np.sort(rng.choice(np.arange(100, len(seq) - 100), 30, replace=False)), len(seq) - 3]
+    lines = [
+        "##fileformat=VCFv4.2",
+        f"##contig=<ID={chrom},length={len(seq)}>",
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+    ]
+    for k, pos in enumerate(positions):
+        base = seq[pos - 1]
+        ref, alt = [(base, "C" if base != "C" else "G"), (base, base + "GATT"), (seq[pos - 1 : pos + 3], base)][k % 3]
+        lines.append(f"{chrom}\t{pos}\tv{k}\t{ref}\t{alt}\t50\tPASS\t.")
+    (tmp_path / "v.vcf").write_text("\n".join(lines) + "\n")
+    opened = []
+    monkeypatch.setattr(
+        variants, "open_reference", lambda path: opened.append(FetchSpy(pysam.FastaFile(str(path)))) or opened[-1]
+    )
+    run_predict(
+        model_dir,
+        tmp_path / "out",
+        "vcf",
+        tmp_path / "v.vcf",
+        {"max_ref_mismatch": 0.0},
+        reference=fasta,
+        log=lambda m: None,
+    )
+    spans = opened[0].spans
+    assert len(spans) == 2 * len(positions) and all(len(a) == 3 and a[2] - a[1] <= LENGTH + 3 for a in spans)
+    table = read_effects(tmp_path / "out" / "variants.tsv")
+    assert table["status"].tolist() == ["near_end"] + ["ok"] * 30 + ["near_end"]
+    padded = "N" * LENGTH + seq + "N" * LENGTH
+    cut_whole = lambda start, end: padded[start + LENGTH : end + LENGTH]  # noqa: E731
+    pairs = []
+    for pos, ref, alt in zip(table["pos"], table["ref"], table["alt"]):
+        begin = pos - 1 - (LENGTH // 2 - max(len(ref), len(alt)) // 2)
+        left = cut_whole(begin, pos - 1)
+        right = cut_whole(pos - 1 + len(ref), pos - 1 + len(ref) + LENGTH - len(left) - len(alt))
+        pairs.append((cut_whole(begin, begin + LENGTH), left + alt + right))
+    p_ref, p_alt = model_probs(model_dir, [r for r, _ in pairs]), model_probs(model_dir, [a for _, a in pairs])
+    np.testing.assert_allclose(table[["ref_p_bg", "ref_p_site"]], p_ref, atol=1e-6)
+    np.testing.assert_allclose(table[["alt_p_bg", "alt_p_site"]], p_alt, atol=1e-6)

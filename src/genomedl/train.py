@@ -28,6 +28,7 @@ from .engine import MONITOR_MODE, NonFiniteLoss, SequenceClassifier
 from .errors import GenomedlError
 from .imbalance import make_train_sampler
 from .loaders import loader
+from .models import full_hyperparameters
 from .placement import cluster_layout, native_bf16, precision_for
 from .provenance import config_hash, git_commit, hardware, model_record, utc_now, versions
 from .tables import read_json, write_json, write_tsv
@@ -152,7 +153,8 @@ def save_model(path: Path, module: SequenceClassifier, classes: list[str]) -> No
     """Save weights + everything needed to rebuild the model, as tensors and primitives only."""
     hp = module.hparams
     state = {k.replace("_orig_mod.", ""): v.detach().cpu() for k, v in module.model.state_dict().items()}
-    payload = {"arch": hp.arch, "length": hp.length, "classes": classes, "hyper": dict(hp.hyper), "state_dict": state}
+    hyper = full_hyperparameters(hp.arch, dict(hp.hyper))
+    payload = {"arch": hp.arch, "length": hp.length, "classes": classes, "hyper": hyper, "state_dict": state}
     atomic_torch_save(payload, path)
 
 
@@ -184,6 +186,14 @@ def nan_message(name: str, error: NonFiniteLoss, rows: list[dict], ckpt_dir: Pat
     )
 
 
+def global_batch_size(setting: int | str, n_train: int) -> int:
+    """A models entry's ``batch_size``: an int as given, or "auto": ``n_train / 4`` rounded down to a power
+    of two, clipped to 8..64 (106 promoter sequences get 16, 1,700 splice windows 64)."""
+    if setting != "auto":
+        return int(setting)
+    return min(64, max(8, 1 << max(n_train // 4, 1).bit_length() - 1))
+
+
 def run_train(
     tokens: Path, meta: Path, labels: Path, split: Path, out_dir: Path, name: str, settings: dict, seed: int, log=print
 ) -> dict:
@@ -196,9 +206,10 @@ def run_train(
     train, val = data.parts["train"], data.parts["val"]
     if len(train.labels) == 0 or len(val.labels) == 0:
         raise GenomedlError(f"{split}: the train or val split is empty; adjust split fractions")
-    if settings["batch_size"] > len(train.labels):
+    batch_size = global_batch_size(settings["batch_size"], len(train.labels))
+    if batch_size > len(train.labels):
         log(
-            f"warning: model {model_name}: batch_size {settings['batch_size']} is larger than the {len(train.labels)} "
+            f"warning: model {model_name}: batch_size {batch_size} is larger than the {len(train.labels)} "
             f"training windows, so every epoch is one step; lower models.{model_name}.batch_size"
         )
     hyper = {k: v for k, v in settings.items() if k not in ENGINE_KEYS}
@@ -223,7 +234,7 @@ def run_train(
     on_gpu = layout["accelerator"] == "gpu"
     precision = precision_for(str(settings["precision"]), on_gpu, on_gpu and native_bf16())
     world = layout["devices"] * layout["num_nodes"]
-    batch = max(int(settings["batch_size"]) // world, 1)  # batch_size is global: split over ranks
+    batch = max(batch_size // world, 1)  # batch_size is global: split over ranks
     workers = int(settings["num_workers"])
     # compiled models: every batch one shape (full training batches, a padded last validation batch), no recompiles
     shapes = {"pin_memory": on_gpu, "num_workers": workers, "fixed_shape": bool(settings["compile"])}
@@ -288,6 +299,7 @@ def run_train(
         "class_weights": [round(w, 6) for w in loss_weights],
         "imbalance": imbalance,
         "epoch_class_counts": {c: epoch_counts[i] for i, c in enumerate(data.classes)},
+        "batch_size": batch_size,
         "epochs_run": trainer.current_epoch,
         "best_epoch": int(best_ckpt["epoch"]) + 1,
         "monitor": monitor,

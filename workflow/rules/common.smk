@@ -8,6 +8,7 @@ from snakemake.utils import min_version
 
 from genomedl.choices import KMER_STRIDES
 from genomedl.config import resolve, validate_config
+from genomedl.config.resolve import EXTRACT_PART_FILES, demo_outputs
 from genomedl.errors import GenomedlError
 from genomedl.runlog import data_warnings, failed_lines, print_at_exit
 
@@ -68,6 +69,19 @@ def dataset_config(wildcards):
     return config["datasets"][wildcards.dataset]
 
 
+def source_files(wildcards):
+    """The local files a dataset's source reads (GenBank files, reference FASTA + annotation, labelled files):
+    fetch records their provenance, so it waits for the demo_data rule when that writes them.
+    """
+    source = dataset_config(wildcards)["source"]
+    reference = source.get("reference") or {}
+    return (
+        source.get("local", [])
+        + [reference[k] for k in ("fasta", "annotation") if k in reference]
+        + source.get("labelled", [])
+    )
+
+
 def as_json(value):
     return json.dumps(value, sort_keys=True)
 
@@ -90,7 +104,29 @@ def figure(path, caption, category, label=None, subcategory="{model}"):
 
 
 def extract_inputs(wildcards):
-    return PLAN.extract_inputs[wildcards.dataset]
+    """The extract stage's inputs; a scattered reference's also every extract_part job's files (known once the
+    extract_groups checkpoint has read the .fai)."""
+    files = dict(PLAN.extract_inputs[wildcards.dataset])
+    if wildcards.dataset in PLAN.scattered:
+        groups = checkpoints.extract_groups.get(dataset=wildcards.dataset).output.groups
+        with open(groups) as handle:
+            parts = range(len(json.load(handle)))
+        files["parts"] = [
+            f"results/{wildcards.dataset}/extract_parts/{i}/{name}"
+            for i in parts
+            for name in EXTRACT_PART_FILES
+        ]
+    return files
+
+
+def reference_files(wildcards):
+    """The indexed reference FASTA and the annotation that the extract_part jobs read."""
+    reference = PLAN.extract_settings[wildcards.dataset]["source"]["reference"]
+    return {
+        "fasta": reference["fasta"],
+        "fai": reference["fasta"] + ".fai",
+        "annotation": reference["annotation"],
+    }
 
 
 def model_file(wildcards):
@@ -100,6 +136,11 @@ def model_file(wildcards):
 def pretrained_encoder(wildcards):
     """The pretrain stage's folder for a BERT model on 'encoder: pretrain'; published models are loaded by name."""
     return PLAN.pretrained_encoder(wildcards.dataset, wildcards.model)
+
+
+def fold_inputs(wildcards):
+    """What training a model on fold {fold} of a kfold dataset reads (ensemble.smk)."""
+    return PLAN.fold_inputs(wildcards.dataset, wildcards.model, int(wildcards.fold))
 
 
 def gan_classifier(wildcards):

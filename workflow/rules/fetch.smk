@@ -2,27 +2,20 @@ if "demo_data" in config:
 
     rule demo_data:
         output:
-            expand(
-                "{out_dir}/{file}",
-                out_dir=config["demo_data"]["out_dir"],
-                file=config["demo_data"]["files"],
-            ),
+            demo_outputs(config["demo_data"]),
         log:
             "logs/demo_data.log",
         conda:
             "../../envs/genomedl.yaml"
         params:
-            version=config["demo_data"]["version"],
-            sha256=config["demo_data"]["sha256"],
-            files=config["demo_data"]["files"],
+            settings=as_json(config["demo_data"]),
         shell:
-            "genomedl demo-data --version {params.version} --sha256 {params.sha256}"
-            " --members {params.files} --outputs {output} > {log} 2>&1"
+            "genomedl demo-data --settings {params.settings:q} > {log} 2>&1"
 
 
 rule fetch:
     input:
-        local=lambda w: dataset_config(w)["source"].get("local", []),
+        local=source_files,
     output:
         records="results/{dataset}/raw/records.gb.gz",
         manifest="results/{dataset}/raw/manifest.tsv",

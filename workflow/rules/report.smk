@@ -21,6 +21,22 @@ rule report:
         cards=expand(
             "results/{{dataset}}/export/{model}/model_card.json", model=EXPORTED
         ),
+        # the models on other datasets (transfer.smk), k-fold ensembles (ensemble.smk), searches (search.smk)
+        transfer=lambda w: (
+            [f"results/{w.dataset}/evaluation/transfer.json"]
+            if w.dataset in PLAN.transfer_datasets
+            else []
+        ),
+        ensemble=lambda w: (
+            [f"results/{w.dataset}/evaluation/ensemble.json"]
+            if w.dataset in PLAN.ensemble_datasets
+            else []
+        ),
+        search=lambda w: [
+            f"results/{w.dataset}/search/{m}/{name}"
+            for m in PLAN.searched.get(w.dataset, ())
+            for name in ("trials.tsv", "best.json")
+        ],
     output:
         html=figure(
             "results/{dataset}/report/index.html",
@@ -51,6 +67,9 @@ rule report:
         eval_dirs=lambda w, input: [os.path.dirname(p) for p in input.metrics],
         interpret_dirs=lambda w, input: [os.path.dirname(p) for p in input.interpret],
         predict_dirs=lambda w, input: [os.path.dirname(p) for p in input.predict],
+        search_dirs=lambda w, input: list(
+            dict.fromkeys(os.path.dirname(p) for p in input.search)
+        ),
         # the settings shown under "run information" (never the NCBI API key)
         run_config=lambda w: as_json(PLAN.run_information[w.dataset]),
         bootstrap=config["evaluate"]["bootstrap"],
@@ -64,12 +83,16 @@ rule report:
         " --bootstrap {params.bootstrap} --seed {params.seed}"
         " --lm-files {input.lm} --predict-dirs {params.predict_dirs}"
         " --model-cards {input.cards} --qc {input.qc}"
+        " --transfer {input.transfer} --ensemble {input.ensemble} --search-dirs {params.search_dirs}"
         " --out {output.html} --leaderboard {output.leaderboard} --overview {output.overview} > {log} 2>&1"
 
 
 rule report_index:
     input:
-        expand("results/{dataset}/report/index.html", dataset=DATASETS),
+        reports=expand("results/{dataset}/report/index.html", dataset=DATASETS),
+        leaderboards=expand(
+            "results/{dataset}/report/leaderboard.tsv", dataset=DATASETS
+        ),
     output:
         "results/index.html",
     log:
@@ -77,4 +100,5 @@ rule report_index:
     conda:
         "../../envs/genomedl.yaml"
     shell:
-        "genomedl report-index --reports {input} --out {output} > {log} 2>&1"
+        "genomedl report-index --reports {input.reports} --leaderboards {input.leaderboards}"
+        " --out {output} > {log} 2>&1"

@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import os
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..choices import PREDICT_KINDS, REGION_KINDS, VARIANT_KINDS
 from ..errors import GenomedlError
 from ..models.hyperparameters import check_hyperparameters
+from .search import check_search
 from .sweep import expand_sweeps
 from .validate import load_schema, stage_settings
 
 EXTRACT_KEYS = ("source", "task", "task_options", "window")  # a dataset's keys that the extract stage reads
+EXTRACT_PART_FILES = ("summary.json", "labels.tsv", "windows.npy")  # what each extract_part job writes
 EXTRACT_SPLIT_KEYS = ("strategy", "dedupe")  # ... and of its split section (duplicates: collapsed or reported)
 PREDICT_INPUT_KEYS = ("inputs", "models")  # keys of a predict section that say what to score, not how
 RUN_INFORMATION_KEYS = ("seed", "models", "baselines", "evaluate", "interpret")
@@ -50,6 +52,12 @@ class Plan:
     run_information: dict[str, dict]  # dataset -> the settings the report shows (never the NCBI API key)
     notices: tuple[str, ...] = ()  # suspicious but valid settings, announced once by the Snakefile
     near_dedupe: tuple[str, ...] = ()  # datasets on split.dedupe near: the model stages read the qc stage's split
+    transfer_datasets: tuple[str, ...] = ()  # datasets whose models are evaluated on other datasets (transfer.json)
+    transfer_targets: dict[str, dict[str, str]] = field(default_factory=dict)  # dataset -> {target: test or all}
+    ensemble_datasets: tuple[str, ...] = ()  # datasets on split.strategy kfold: fold models and ensemble
+    searched: dict[str, tuple[str, ...]] = field(default_factory=dict)  # dataset -> models of a hyperparameter search
+    folds: dict[str, int] = field(default_factory=dict)  # ensemble dataset -> split.k
+    scattered: tuple[str, ...] = ()  # datasets whose indexed reference is extracted per group of sequences
 
     @property
     def model_names(self) -> tuple[str, ...]:
@@ -63,6 +71,90 @@ class Plan:
     def model_file(self, dataset: str, model: str) -> str:
         kind = "model.npz" if model in self.baselines else "model.ckpt"
         return f"results/{dataset}/models/{model}/{kind}"
+
+    def dataset_files(self, dataset: str) -> dict[str, str]:
+        """What the model stages read of ``dataset``: tokens ``[N, L]``, their meta, labels and split."""
+        return {
+            "tokens": f"results/{dataset}/encoded/tokens.npy",
+            "meta": f"results/{dataset}/encoded/meta.json",
+            "labels": f"results/{dataset}/labels.tsv",
+            "split": self.split_file(dataset),
+        }
+
+    def transfer_files(self, dataset: str) -> dict[str, list[str]]:
+        """The transfer stage's inputs: every model and baseline of ``dataset`` with its run.json and the
+        evaluate stage's metrics.json, and the files of each target in ``transfer_targets``."""
+        names = self.model_names
+        files = {
+            "models": [self.model_file(dataset, m) for m in names],
+            "runs": [f"results/{dataset}/models/{m}/run.json" for m in names],
+            "metrics": [f"results/{dataset}/eval/{m}/metrics.json" for m in names],
+        }
+        return files | {"targets": [f for t in self._targets(dataset).values() for f in t["files"].values()]}
+
+    def _targets(self, dataset: str) -> dict[str, dict]:
+        """{target: {"split": test or all, "files": its dataset_files (no split file for all)}}."""
+        return {
+            target: {
+                "split": split,
+                "files": {k: v for k, v in self.dataset_files(target).items() if split == "test" or k != "split"},
+            }
+            for target, split in self.transfer_targets[dataset].items()
+        }
+
+    def transfer_args(self, dataset: str) -> str:
+        """--model-dirs ... --eval-dirs ... --targets JSON of the transfer stage, shell-quoted."""
+        names = self.model_names
+        return shlex.join(
+            ["--model-dirs", *(f"results/{dataset}/models/{m}" for m in names)]
+            + ["--eval-dirs", *(f"results/{dataset}/eval/{m}" for m in names)]
+            + ["--targets", json.dumps(self._targets(dataset), sort_keys=True)]
+        )
+
+    def fold_dir(self, dataset: str, model: str, fold: int) -> str:
+        """Folder of ``model`` trained on fold ``fold`` of a kfold dataset: fold 0 (split.tsv) is the model itself."""
+        return f"results/{dataset}/models/{model}" + (f"/fold{fold}" if fold else "")
+
+    def fold_inputs(self, dataset: str, model: str, fold: int) -> dict[str, str]:
+        """What training ``model`` on fold ``fold`` reads: the dataset with the fold's split, the pretrained
+        encoder (bert on encoder 'pretrain') and, for a searched model, its best trial's settings."""
+        files = self.dataset_files(dataset) | {"split": f"results/{dataset}/splits/fold{fold}/split.tsv"}
+        if model in self.searched.get(dataset, ()):
+            files["searched"] = f"results/{dataset}/search/{model}/settings.json"
+        return files | self.pretrained_encoder(dataset, model)
+
+    def training_settings(self, dataset: str, model: str, encoder: str | None = None) -> str:
+        """--settings of a fold's train job: :meth:`entry_settings`, or for a searched model ``@`` its best
+        trial's settings file (written by the search_pick rule)."""
+        if model in self.searched.get(dataset, ()):
+            return f"@results/{dataset}/search/{model}/settings.json"
+        return self.entry_settings(model, encoder)
+
+    def entry_settings(self, model: str, encoder: str | None = None) -> str:
+        """The models entry of ``model`` as JSON; arch bert: with its encoder (see encoder_arg)."""
+        settings = self.models[model] | ({"encoder": self.encoder_arg(model, encoder)} if model in self.bert else {})
+        return json.dumps(settings, sort_keys=True)
+
+    def ensemble_files(self, dataset: str) -> list[str]:
+        """The model file and run.json of every fold of every model and baseline of a kfold dataset."""
+        return [
+            f"{self.fold_dir(dataset, m, f)}/{name}"
+            for m in self.model_names
+            for f in range(self.folds[dataset])
+            for name in (os.path.basename(self.model_file(dataset, m)), "run.json")
+        ]
+
+    def ensemble_args(self, dataset: str) -> str:
+        """--models ... --model-dirs ... --k of the ensemble stage, shell-quoted."""
+        k = self.folds[dataset]
+        dirs = [self.fold_dir(dataset, m, f) for m in self.model_names for f in range(k)]
+        return shlex.join(["--models", *self.model_names, "--model-dirs", *dirs, "--k", str(k)])
+
+    def search_trials(self, dataset: str, model: str, before: int | None = None) -> list[str]:
+        """value.json of every trial of ``model``'s search, or (``before``: a trial) of the batches before its."""
+        search = self.models[model]["search"]
+        last = search["budget"] if before is None else before - before % search["parallel"]
+        return [f"results/{dataset}/search/{model}/trial{t}/value.json" for t in range(last)]
 
     def pretrained_encoder(self, dataset: str, model: str) -> dict[str, str]:
         """{"encoder": the pretrain stage's folder} for a bert model on encoder 'pretrain', else {}."""
@@ -145,8 +237,11 @@ def _exportable(name: str, models: dict[str, dict], bert: tuple[str, ...]) -> bo
     )
 
 
-def _extract_inputs(dataset: str, source: dict) -> dict[str, str | list[str]]:
-    """GenBank sources read fetch's records; reference and labelled sources their own files."""
+def _extract_inputs(dataset: str, source: dict, scattered: bool) -> dict[str, str | list[str]]:
+    """GenBank sources read fetch's records; reference and labelled sources their own files; a scattered
+    reference the groups of the extract_groups checkpoint (the extract_part jobs are added by the workflow)."""
+    if scattered:
+        return {"groups": f"results/{dataset}/extract_parts/groups.json"}
     if source.get("reference"):
         return {"fasta": source["reference"]["fasta"], "annotation": source["reference"]["annotation"]}
     if source.get("labelled"):
@@ -165,6 +260,9 @@ def resolve(config: dict) -> Plan:
     for name, entry in config["models"].items():
         check_hyperparameters(name, entry, engine_keys)
     models = expand_sweeps(config["models"])
+    for name, entry in models.items():
+        if "search" in entry:
+            check_search(name, entry, engine_keys)
     datasets = tuple(sorted(config["datasets"]))
     neural = tuple(sorted(models))
     baselines = tuple(sorted(config["baselines"]))
@@ -206,6 +304,11 @@ def resolve(config: dict) -> Plan:
                     "has an input of that name of another kind; rename one"
                 )
 
+    transfer = {d: _transfer_targets(config, d) for d in datasets}
+    demo = set(demo_outputs(config["demo_data"])) if "demo_data" in config else set()
+    scattered = tuple(d for d in datasets if _indexed_reference(config["datasets"][d]["source"], demo))
+    folds = {d: _split(config, d)["k"] for d in datasets if _kfold(config, d)}
+    searched = tuple(m for m in neural if "search" in models[m])
     gan = config.get("gan")
     interpret = config["interpret"]
     ncbi = {k: v for k, v in config["ncbi"].items() if k != "api_key"}  # the key reaches fetch by the environment
@@ -229,7 +332,7 @@ def resolve(config: dict) -> Plan:
         interpreted=tuple(
             m for m in neural if interpret["enabled"] and (interpret["models"] is None or m in interpret["models"])
         ),
-        extract_inputs={d: _extract_inputs(d, config["datasets"][d]["source"]) for d in datasets},
+        extract_inputs={d: _extract_inputs(d, config["datasets"][d]["source"], d in scattered) for d in datasets},
         fetch_settings={d: {"source": config["datasets"][d]["source"], "ncbi": ncbi} for d in datasets},
         extract_settings={
             d: {k: config["datasets"][d][k] for k in EXTRACT_KEYS}
@@ -239,7 +342,86 @@ def resolve(config: dict) -> Plan:
         run_information={d: shown | {"dataset": config["datasets"][d]} for d in datasets},
         notices=tuple(_notices(config, datasets)),
         near_dedupe=tuple(d for d in datasets if config["datasets"][d].get("split", {}).get("dedupe") == "near"),
+        transfer_datasets=tuple(d for d in datasets if transfer[d]),
+        transfer_targets={d: targets for d, targets in transfer.items() if targets},
+        ensemble_datasets=tuple(folds),
+        searched={d: searched for d in datasets} if searched else {},
+        folds=folds,
+        scattered=scattered,
     )
+
+
+FASTA_SUFFIXES = (".fa", ".fna", ".fasta")
+
+
+def is_fasta(name: str) -> bool:
+    return name.lower().removesuffix(".gz").endswith(FASTA_SUFFIXES)
+
+
+def demo_outputs(settings: dict) -> list[str]:
+    """Every file the demo-data stage writes: each of ``files`` under ``out_dir``; a FASTA also gets its
+    ``.fai`` index (and ``.gzi`` when bgzip-compressed)."""
+    out = []
+    for name in settings["files"]:
+        target = f"{settings['out_dir']}/{name}"
+        out.append(target)
+        if is_fasta(name):
+            out += [f"{target}.fai"] + ([f"{target}.gzi"] if name.endswith(".gz") else [])
+    return out
+
+
+def _indexed_reference(source: dict, demo: set[str]) -> bool:
+    """A reference FASTA with a .fai index, there now or written by the demo_data rule: extracted per group of
+    sequences (source.reference.group_bp), the groups known once the index exists (a checkpoint)."""
+    reference = source.get("reference")
+    fai = f"{reference['fasta']}.fai" if reference else None
+    return bool(reference) and (os.path.isfile(fai) or fai in demo)
+
+
+def _window_length(dataset: dict) -> int | None:
+    """bp per window; None for a labelled source's longest sequence (known after extraction)."""
+    window = dataset["window"]
+    if window["length"] is None and "labelled" not in dataset["source"]:
+        return window["default_length"]
+    return window["length"]
+
+
+def _transfer_targets(config: dict, dataset: str) -> dict[str, str]:
+    """{target: split} of ``datasets.<dataset>.evaluate_on``: other datasets of the same task and window length
+    (labelled classes and a labelled source's longest sequence are checked by the transfer stage)."""
+    key, own, targets = f"config key datasets.{dataset}.evaluate_on", config["datasets"][dataset], {}
+    for entry in own["evaluate_on"]:
+        target, other = entry["dataset"], config["datasets"].get(entry["dataset"])
+        if other is None or target == dataset or target in targets:
+            problem = "is not a dataset" if other is None else "is this dataset" if target == dataset else "repeats"
+            raise GenomedlError(
+                f"{key}: {target!r} {problem}; name each other dataset once ({', '.join(sorted(config['datasets']))})"
+            )
+        if other["task"] != own["task"]:
+            raise GenomedlError(
+                f"{key}: {target} has task {other['task']}, {dataset} {own['task']}; "
+                "models are evaluated only on datasets of their task (the same classes)"
+            )
+        lengths = _window_length(own), _window_length(other)
+        if None not in lengths and lengths[0] != lengths[1]:
+            raise GenomedlError(
+                f"{key}: {target} has {lengths[1]} bp windows, {dataset} {lengths[0]} bp; "
+                "give both datasets the same window.length"
+            )
+        targets[target] = entry["split"]
+    return targets
+
+
+def _kfold(config: dict, dataset: str) -> bool:
+    """Whether ``dataset`` is split k-fold (fold models and their ensemble); refuses split.dedupe near, whose
+    moved near duplicates exist for split.tsv (fold 0) only."""
+    split = _split(config, dataset)
+    if split["strategy"] == "kfold" and split["dedupe"] == "near":
+        raise GenomedlError(
+            f"config key datasets.{dataset}.split.dedupe: near moves windows of fold 0 only; with strategy kfold "
+            "use collapse (or auto)"
+        )
+    return split["strategy"] == "kfold"
 
 
 def _split(config: dict, dataset: str) -> dict:

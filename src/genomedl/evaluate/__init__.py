@@ -15,15 +15,22 @@ from ..tables import read_json, write_json, write_tsv
 from .bootstrap import bootstrap_distribution, interval
 from .metrics import SCALARS, calibration_bins, weighted_metrics
 
-__all__ = ["compute_metrics", "model_proba", "run_evaluate", "metrics_table"]
+__all__ = ["compute_metrics", "model_proba", "prediction_table", "run_evaluate", "metrics_table"]
 
 
 def model_proba(model_dir: Path, tokens: np.ndarray) -> np.ndarray:
     """Probabilities ``[N, C]`` from whatever kind of model ``model_dir`` holds (neural: on the CPU, both
-    strands averaged)."""
+    strands averaged when it was trained on both (rc_augment), else the forward strand as trained)."""
     from ..predict.score import load_scorer
 
-    return load_scorer(model_dir, device="cpu", strands="both").proba(tokens, batch_size=512)
+    return load_scorer(model_dir, device="cpu", strands=trained_strands(model_dir)).proba(tokens, batch_size=512)
+
+
+def trained_strands(model_dir: Path) -> str:
+    """ "forward" for a model trained without reverse-complement augmentation (run.json), else "both"."""
+    run = Path(model_dir) / "run.json"
+    settings = (read_json(run).get("settings") or {}) if run.exists() else {}
+    return "forward" if settings.get("rc_augment") is False else "both"
 
 
 def curve_points(y: np.ndarray, scores: np.ndarray) -> dict:
@@ -97,6 +104,15 @@ def metrics_table(result: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def prediction_table(ids, y: np.ndarray, probs: np.ndarray, classes: list[str]) -> pd.DataFrame:
+    """predictions.tsv: id, label, p_<class> per class (6 decimals), predicted; ``y [N]``, ``probs [N, C]``."""
+    table = pd.DataFrame({"id": ids, "label": [classes[i] for i in y]})
+    for i, name in enumerate(classes):
+        table[f"p_{name}"] = probs[:, i].round(6)
+    table["predicted"] = [classes[i] for i in probs.argmax(axis=1)]
+    return table
+
+
 def run_evaluate(
     model_dir: Path,
     tokens: Path,
@@ -115,11 +131,7 @@ def run_evaluate(
     test = data.parts["test"]
     probs = model_proba(model_dir, test.tokens)
     run = read_json(model_dir / "run.json")
-    predictions = pd.DataFrame({"id": test.ids, "label": [data.classes[i] for i in test.labels]})
-    for i, name in enumerate(data.classes):
-        predictions[f"p_{name}"] = probs[:, i].round(6)
-    predictions["predicted"] = [data.classes[i] for i in probs.argmax(axis=1)]
-    write_tsv(predictions, out_dir / "predictions.tsv")
+    write_tsv(prediction_table(test.ids, test.labels, probs, data.classes), out_dir / "predictions.tsv")
     result = {
         "model": run["model"],
         "arch": run["arch"],

@@ -13,18 +13,25 @@ from .metrics import SCALARS, weighted_metrics
 CHUNK = 250  # resamples scored at once (bounds memory at CHUNK x N floats per array)
 
 
+def _draw(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
+    return rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(float)
+
+
 def resample_weights(n: int, n_boot: int, seed: int) -> np.ndarray:
     """Draw counts ``[n_boot, n]``: how often each of ``n`` samples appears in each resample."""
-    rng = np.random.default_rng(seed)
-    return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
+    return _draw(np.random.default_rng(seed), n, n_boot)
 
 
 def bootstrap_distribution(
     y: np.ndarray, probs: np.ndarray, n_boot: int, seed: int, n_bins: int = 15
 ) -> dict[str, np.ndarray]:
-    """Scalar metrics ``[n_boot]`` on each resample of the test set (NaN where a metric is undefined)."""
-    weights = resample_weights(len(y), n_boot, seed)
-    parts = [weighted_metrics(y, probs, weights[i : i + CHUNK], n_bins) for i in range(0, n_boot, CHUNK)]
+    """Scalar metrics ``[n_boot]`` on each resample of the test set (NaN where a metric is undefined).
+
+    The resamples of :func:`resample_weights`, drawn CHUNK at a time: memory CHUNK x N, not n_boot x N."""
+    rng = np.random.default_rng(seed)
+    parts = [
+        weighted_metrics(y, probs, _draw(rng, len(y), min(CHUNK, n_boot - i)), n_bins) for i in range(0, n_boot, CHUNK)
+    ]
     return {k: np.concatenate([p[k] for p in parts]) for k in SCALARS}
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pysam
 
+from ..atomic import atomic_path
 from ..choices import TASKS
 from ..config import stage_settings
 from ..console import log as console_log
@@ -25,14 +26,23 @@ from ..fasta_io import write_windows_fasta
 from ..fetch.genbank_text import parse_record, split_records
 from ..integrity import check_fai, closest, quiet_htslib, require_bgzip
 from ..sequence import normalise
-from ..tables import natural_sorted, write_json, write_tsv
+from ..sequence_groups import sequence_groups
+from ..tables import natural_sorted, read_json, read_tsv, write_json, write_tsv
 from .annotation import annotation_format, check_bed_columns, check_bounds, from_genbank, read_annotation
 from .dedupe import apply_dedupe
 from .labelled import read_labelled
 from .tasks import TASK_CLASSES, TaskOptions, task_anchors
 from .windows import WindowPolicy, cut_windows, jitter, tile_centres
 
-__all__ = ["run_extract", "WindowPolicy", "TaskOptions", "TASK_CLASSES", "LABEL_COLUMNS"]
+__all__ = [
+    "run_extract",
+    "run_extract_groups",
+    "run_extract_part",
+    "WindowPolicy",
+    "TaskOptions",
+    "TASK_CLASSES",
+    "LABEL_COLUMNS",
+]
 
 LABEL_COLUMNS = ["id", "label", "accession", "gene", "group", "start", "end", "strand"]
 GENBANK_KEYS = ("local", "accessions", "genes", "query")
@@ -80,8 +90,9 @@ def genbank_records(path: Path, log):
         yield record.id, bytes(record.seq), ann
 
 
-def reference_records(reference: dict, log, task: str):
-    """(id, sequence bytes, Annotation) of every annotated sequence of a reference FASTA."""
+def reference_records(reference: dict, log, task: str, wanted: list[str] | None = None):
+    """(id, sequence bytes, Annotation) of every annotated sequence of a reference FASTA (of those named in
+    ``wanted``: one group of an indexed FASTA, see :mod:`genomedl.sequence_groups`)."""
     fasta, annotation = Path(reference["fasta"]), Path(reference["annotation"])
     for path, key in ((fasta, "fasta"), (annotation, "annotation")):
         if not path.exists():
@@ -98,13 +109,13 @@ def reference_records(reference: dict, log, task: str):
         if indexed:
             with quiet_htslib():
                 reader = pysam.FastaFile(str(fasta))
-            names = list(reader.references)
+            names = list(reader.references) if wanted is None else list(wanted)
             entries = ((name, lambda name=name: reader.fetch(name)) for name in names)
         else:
             reader = pysam.FastxFile(str(fasta))
             entries = ((e.name, lambda e=e: e.sequence or "") for e in reader)
             names = None
-        annotations = {} if tabix else read_annotation(annotation, fmt, names or [], log)
+        annotations = {} if tabix else read_annotation(annotation, fmt, names or [], log, only=wanted)
         seen, found = set(), 0
         with reader:
             for name, fetch in entries:
@@ -122,7 +133,7 @@ def reference_records(reference: dict, log, task: str):
             f"{fasta}: not a readable FASTA file ({' '.join(str(exc).split())[:160]}); "
             "give a plain or bgzip-compressed FASTA"
         ) from None
-    missing = sorted(set(annotations) - seen)
+    missing = sorted(set(annotations) - seen) if wanted is None else []
     if not found:
         raise GenomedlError(
             f"{fasta}: no sequence has annotation in {annotation} (its sequence ids: "
@@ -281,21 +292,18 @@ def distinct(log, warned: list[str]):
     return once
 
 
-def run_extract(
-    fasta: Path, labels: Path, summary: Path, settings: dict, seed: int, records: Path | None = None, log=console_log
-) -> int:
-    """Extract labelled windows from the dataset's source; returns the number of windows written.
+def annotated_policy(settings: dict) -> WindowPolicy:
+    """The window policy of a GenBank or reference source (window.length, else window.default_length)."""
+    policy = WindowPolicy.from_config(settings["window"])
+    return replace(policy, length=policy.length or policy.default_length)
 
-    ``settings``: schema section ``extract`` (source, task, task_options, window). ``records`` is the
-    fetched GenBank file (GenBank sources); reference and labelled sources are read from the paths in
-    the source. Writes ``fasta`` (bgzipped, indexed), ``labels`` (TSV) and ``summary`` (JSON); nothing
-    is written unless every input was read without error.
-    """
-    settings = stage_settings("extract", settings, "datasets.<name>")
+
+def collect_windows(settings: dict, seed: int, records: Path | None, log, wanted: list[str] | None = None):
+    """Windows of the dataset's source before dedupe: (labels, windows ``[n, L]`` uint8, base counts, records
+    read, outcome per labelled row or None, policy, origin). ``settings``: schema section ``extract``;
+    ``wanted``: only these sequences of a reference source."""
     source = settings.get("source") or {}  # none: the GenBank records of ``records``
-    warned: list[str] = []
-    task, options, log = settings["task"], settings["task_options"], distinct(log, warned)
-    records_path, out_fasta, out_labels, out_summary = records, fasta, labels, summary
+    task, options = settings["task"], settings["task_options"]
     kind = source_kind(source)
     policy = WindowPolicy.from_config(settings["window"])
     if (kind == "labelled") != (task == "labelled"):
@@ -307,24 +315,115 @@ def run_extract(
         raise GenomedlError(
             f"unknown task {task!r} (config key datasets.<name>.task); choose one of {', '.join(TASKS)}"
         )
-    origin, outcome = records_path, None
     if kind == "labelled":
         labels, windows, totals, n_records, outcome, policy = labelled_windows(source["labelled"], policy, seed)
-        origin = ", ".join(source["labelled"])
+        return labels, windows, totals, n_records, outcome, policy, ", ".join(source["labelled"])
+    policy = annotated_policy(settings)
+    if kind == "genbank" and records is None:
+        raise GenomedlError("extract needs --records (the fetched GenBank file) for a GenBank source")
+    rows = (
+        genbank_records(Path(records), log)
+        if kind == "genbank"
+        else reference_records(source["reference"], log, task, wanted)
+    )
+    labels, windows, totals, n_records = annotated_windows(
+        rows, task, policy, TaskOptions.from_config(options), seed, log
+    )
+    return (
+        labels,
+        windows,
+        totals,
+        n_records,
+        None,
+        policy,
+        source["reference"]["fasta"] if kind == "reference" else records,
+    )
+
+
+def run_extract_groups(groups: Path, settings: dict, log=console_log) -> int:
+    """Write the groups of sequences (JSON list of name lists) that the extract_part jobs of an indexed reference
+    take, from its .fai and source.reference.group_bp; returns their number."""
+    settings = stage_settings("extract", settings, "datasets.<name>")
+    reference = _indexed_source(settings)
+    found = sequence_groups(reference["fasta"], reference["group_bp"])
+    write_json(found, groups)
+    log(f"extract groups: {sum(map(len, found))} sequences of {reference['fasta']} in {len(found)} groups")
+    return len(found)
+
+
+def _indexed_source(settings: dict) -> dict:
+    reference = (settings.get("source") or {}).get("reference")
+    if not reference:
+        raise GenomedlError("extract-part reads a reference source (config key datasets.<name>.source.reference)")
+    return reference
+
+
+def run_extract_part(
+    windows: Path, labels: Path, summary: Path, settings: dict, seed: int, part: int, log=console_log
+) -> int:
+    """Windows of group ``part`` (0-based, see :mod:`genomedl.sequence_groups`) of an indexed reference's sequences
+    before dedupe: ``windows`` (.npy uint8 ``[n, L]``), ``labels`` (TSV) and ``summary`` (JSON: base counts,
+    records, window length), gathered by :func:`run_extract`; returns the number of windows."""
+    settings = stage_settings("extract", settings, "datasets.<name>")
+    warned: list[str] = []
+    log = distinct(log, warned)
+    reference = _indexed_source(settings)
+    groups = sequence_groups(reference["fasta"], reference["group_bp"])
+    if not 0 <= part < len(groups):
+        raise GenomedlError(f"{reference['fasta']}: part {part} does not exist; its index gives {len(groups)} groups")
+    found, arrays, totals, n_records, _, policy, _ = collect_windows(settings, seed, None, log, groups[part])
+    write_tsv(found[LABEL_COLUMNS], labels)
+    with atomic_path(windows) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, arrays)
+    write_json({"bases": totals, "records": n_records, "window_length": policy.length, "warnings": warned}, summary)
+    log(f"extract part {part}: {len(found)} windows from {n_records} of {len(groups[part])} sequences")
+    return len(found)
+
+
+def gather_parts(parts: list[Path], length: int):
+    """The windows of :func:`run_extract_part` folders ``parts`` in order: (labels, windows, base counts,
+    records, warnings)."""
+    frames, arrays, totals, n_records, warned = [], [], dict.fromkeys(BASE_COUNTS, 0), 0, []
+    for folder in map(Path, parts):
+        summary = read_json(folder / "summary.json")
+        frames.append(read_tsv(folder / "labels.tsv"))
+        arrays.append(np.load(folder / "windows.npy"))
+        totals = {k: totals[k] + summary["bases"][k] for k in totals}
+        n_records += summary["records"]
+        warned += summary["warnings"]
+    windows = np.concatenate(arrays) if arrays else np.zeros((0, length), np.uint8)
+    return pd.concat(frames, ignore_index=True), windows, totals, n_records, warned
+
+
+def run_extract(
+    fasta: Path,
+    labels: Path,
+    summary: Path,
+    settings: dict,
+    seed: int,
+    records: Path | None = None,
+    parts: list[Path] | None = None,
+    log=console_log,
+) -> int:
+    """Extract labelled windows from the dataset's source; returns the number of windows written.
+
+    ``settings``: schema section ``extract`` (source, task, task_options, window). ``records`` is the
+    fetched GenBank file (GenBank sources); reference and labelled sources are read from the paths in
+    the source. ``parts``: the folders of :func:`run_extract_part` to gather instead (a scattered
+    reference). Writes ``fasta`` (bgzipped, indexed), ``labels`` (TSV) and ``summary`` (JSON); nothing
+    is written unless every input was read without error.
+    """
+    settings = stage_settings("extract", settings, "datasets.<name>")
+    warned: list[str] = []
+    task, log = settings["task"], distinct(log, warned)
+    out_fasta, out_labels, out_summary = fasta, labels, summary
+    kind = source_kind(settings.get("source") or {})
+    if parts:
+        policy, outcome, origin = annotated_policy(settings), None, settings["source"]["reference"]["fasta"]
+        labels, windows, totals, n_records, part_warnings = gather_parts(parts, policy.length)
+        warned += part_warnings
     else:
-        policy = replace(policy, length=policy.length or policy.default_length)
-        if kind == "genbank" and records_path is None:
-            raise GenomedlError("extract needs --records (the fetched GenBank file) for a GenBank source")
-        records = (
-            genbank_records(Path(records_path), log)
-            if kind == "genbank"
-            else reference_records(source["reference"], log, task)
-        )
-        if kind == "reference":
-            origin = source["reference"]["fasta"]
-        labels, windows, totals, n_records = annotated_windows(
-            records, task, policy, TaskOptions.from_config(options), seed, log
-        )
+        labels, windows, totals, n_records, outcome, policy, origin = collect_windows(settings, seed, records, log)
     before = len(labels)
     predefined = "split" in labels.columns and settings["split"]["strategy"] in ("auto", "predefined")
     labels, windows, duplicates = apply_dedupe(labels, windows, settings["split"]["dedupe"], predefined)

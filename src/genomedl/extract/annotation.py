@@ -7,6 +7,7 @@ sorted by start. A transcript's ``cds`` is the genomic span of its coding sequen
 from __future__ import annotations
 
 import gzip
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,8 +178,9 @@ def annotation_format(path: Path, declared: str | None) -> str:
     )
 
 
-def _rows(path: Path, parser, contigs: list[str]):
-    """Rows parsed by pysam: through the tabix index when there is one, else streamed."""
+def _rows(path: Path, parser, contigs: list[str], only: set[str] | None = None):
+    """Rows parsed by pysam: through the tabix index when there is one (of ``contigs``), else streamed (of the
+    sequences in ``only``; all when None)."""
     if Path(f"{path}.tbi").exists() or Path(f"{path}.csi").exists():
         with quiet_htslib(), pysam.TabixFile(str(path), parser=parser) as tabix:
             present = set(tabix.contigs)
@@ -189,7 +191,8 @@ def _rows(path: Path, parser, contigs: list[str]):
     with open(path, "rb") as probe:
         packed = probe.read(2) == b"\x1f\x8b"
     with gzip.open(path, "rt") if packed else open(path) as handle:
-        yield from pysam.tabix_iterator(UpToFasta(handle), parser)
+        rows = pysam.tabix_iterator(UpToFasta(handle), parser)
+        yield from rows if only is None else (row for row in rows if row.contig in only)
 
 
 class UpToFasta:
@@ -207,20 +210,30 @@ class UpToFasta:
         return line
 
 
-def _attrs(row) -> dict:
-    return {key: str(value) for key, value in row.to_dict().items()}
+ATTRIBUTES = {  # the attributes the annotation model reads, by format (GFF3 key=value; GTF key "value")
+    "gff3": re.compile(r"(?:^|;)\s*(ID|Parent|gene|Name)=([^;]*)"),
+    "gtf": re.compile(r'(?:^|;)\s*(transcript_id|gene_name|gene_id)\s+"?([^";]*)"?'),
+}
+
+
+def _attrs(row, fmt: str) -> dict:
+    """The attributes of a GFF3 or GTF row that the annotation model reads (see ATTRIBUTES)."""
+    return dict(ATTRIBUTES[fmt].findall(row.attributes))
 
 
 def _strand(symbol: str) -> int:
     return -1 if symbol == "-" else 1
 
 
-def read_annotation(path: Path, fmt: str, contigs: list[str], log=console_log) -> dict[str, Annotation]:
-    """Annotations by sequence id from a GFF3, GTF or BED file (plain, gzip or bgzip + tabix index)."""
+def read_annotation(
+    path: Path, fmt: str, contigs: list[str], log=console_log, only: list[str] | None = None
+) -> dict[str, Annotation]:
+    """Annotations by sequence id from a GFF3, GTF or BED file (plain, gzip or bgzip + tabix index); ``only``:
+    keep just these sequences' rows while streaming (one group of a scattered reference)."""
     readers = {"gff3": (_from_gff, pysam.asGFF3), "gtf": (_from_gff, pysam.asGTF), "bed": (_from_bed, pysam.asBed)}
     read, parser = readers[fmt]
     try:
-        return read(_rows(path, parser(), contigs), fmt, str(path), log)
+        return read(_rows(path, parser(), contigs, None if only is None else set(only)), fmt, str(path), log)
     except (ValueError, KeyError, IndexError, OSError, UnicodeDecodeError) as exc:
         problem = " ".join(str(exc).split())[:160] or type(exc).__name__
         raise GenomedlError(
@@ -262,7 +275,7 @@ def _gff_rows(rows, fmt: str, origin: str) -> list[tuple]:
     GTF: a row's id is its transcript_id on transcript rows, its parent that transcript on exon/CDS
     rows. GFF3: ID and Parent; the gene name is the ``gene`` attribute, else the parent's name.
     """
-    table = [(r.contig, r.feature, int(r.start), int(r.end), _strand(r.strand), _attrs(r)) for r in rows]
+    table = [(r.contig, r.feature, int(r.start), int(r.end), _strand(r.strand), _attrs(r, fmt)) for r in rows]
     if fmt == "gtf":
         orphans = [(c, k, s) for c, k, s, _, _, a in table if k in ("exon", "CDS") and not a.get("transcript_id")]
         if orphans:
@@ -294,6 +307,10 @@ def _gff_rows(rows, fmt: str, origin: str) -> list[tuple]:
     return out
 
 
+def _single(start: int, end: int, strand: int, gene: str, kind: str) -> Feature:
+    return Feature(np.array([[start, end]], np.int64), strand, gene, kind)
+
+
 def _from_gff(rows, fmt, origin, log) -> dict[str, Annotation]:
     """GFF3 (ID/Parent) or GTF (transcript_id): transcripts are assembled from their exon rows; exons
     of no transcript (GFF3 ``Parent=gene``) stay explicit exon features."""
@@ -302,7 +319,6 @@ def _from_gff(rows, fmt, origin, log) -> dict[str, Annotation]:
     tx_rows = {(c, i): (k, s, e, t, g) for c, k, s, e, t, i, _, g in table if is_transcript(k) and i}
     exon_rows, cds_rows = defaultdict(list), defaultdict(list)
     for contig, kind, start, end, strand, ident, parents, gene in table:
-        single = Feature(np.array([[start, end]], np.int64), strand, gene, kind)
         if kind == "exon":
             linked = [(contig, p) for p in parents]
             for parent in linked:
@@ -310,14 +326,14 @@ def _from_gff(rows, fmt, origin, log) -> dict[str, Annotation]:
                 if fmt == "gtf":  # GTF files need no transcript rows
                     tx_rows.setdefault(parent, ("transcript", start, end, strand, gene))
             if not any(parent in tx_rows for parent in linked):
-                out[contig].exons.append(single)
+                out[contig].exons.append(_single(start, end, strand, gene, kind))
         elif kind == "CDS":
             cds_rows[contig, ident or ",".join(parents) or str(start)].append((start, end, strand, gene, parents))
         elif kind in ("intron", "gene") or kind in UTR_TYPES:
             target = (
                 out[contig].introns if kind == "intron" else out[contig].genes if kind == "gene" else out[contig].utrs
             )
-            target.append(single)
+            target.append(_single(start, end, strand, gene, kind))
     transcripts = {}
     for (contig, tx_id), (kind, start, end, strand, gene) in tx_rows.items():
         parts = sorted(exon_rows.get((contig, tx_id)) or [(start, end)])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from ..config import stage_settings
 from ..errors import GenomedlError
@@ -120,18 +121,29 @@ def _runs(rows: list[tuple], n_classes: int, length: int, occupied: list[Feature
     if background is not None:
         empty = ~covered.any(axis=0)
         code[empty] = background * 2
-    genes = np.full(len(code), "", dtype=object)
-    for gene in sorted({r[4] for r in rows if r[4]}):
-        mine = np.array([r[4] == gene for r in rows])
-        hit = np.zeros(len(bounds), np.int64)
-        np.add.at(hit, np.searchsorted(bounds, starts[mine]), 1)
-        np.add.at(hit, np.searchsorted(bounds, ends[mine]), -1)
-        inside = np.cumsum(hit)[:-1] > 0
-        genes[inside] = np.where(genes[inside] == "", gene, genes[inside] + "," + gene)
+    genes = _segment_genes(rows, np.searchsorted(bounds, starts), np.searchsorted(bounds, ends), len(code))
     change = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
     run_start, run_end, run_code = bounds[change], bounds[np.r_[change[1:], len(code)]], code[change]
     keep = run_code >= 0
     return run_start[keep], run_end[keep], run_code[keep], bounds, genes
+
+
+def _segment_genes(rows: list[tuple], lo: np.ndarray, hi: np.ndarray, n_segments: int) -> np.ndarray:
+    """Genes of each segment between bounds, object ``[n_segments]``: the sorted, comma-joined names of the
+    genes whose rows (segments ``lo[i]`` up to ``hi[i]``) cover it; "" where none does."""
+    names, code = np.unique(np.array([r[4] for r in rows], dtype=object).astype(str), return_inverse=True)
+    widths = hi - lo
+    segment = np.repeat(lo, widths) + np.arange(widths.sum()) - np.repeat(np.cumsum(widths) - widths, widths)
+    pairs = pd.DataFrame({"segment": segment, "gene": np.repeat(code, widths)})
+    pairs = pairs[names[pairs["gene"]] != ""].drop_duplicates().sort_values(["segment", "gene"])
+    segment, gene = pairs["segment"].to_numpy(), names[pairs["gene"].to_numpy()].astype(object)
+    genes = np.full(n_segments, "", dtype=object)
+    genes[segment] = gene  # one gene per segment; segments with several are joined below
+    first = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
+    size = np.diff(np.r_[first, len(segment)])
+    for at, n in zip(first[size > 1], size[size > 1]):
+        genes[segment[at]] = ",".join(gene[at : at + n])
+    return genes
 
 
 def region_anchors(ann: Annotation, task: str, length: int, policy: WindowPolicy, rng: np.random.Generator) -> Anchors:
@@ -164,6 +176,12 @@ def _sample(candidates: np.ndarray, n: int, rng: np.random.Generator) -> np.ndar
     if n >= len(candidates):
         return candidates
     return candidates[np.sort(rng.choice(len(candidates), size=n, replace=False))]
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """bool ``[n]``: each of ``values`` is in ``sorted_set`` (sorted int64; binary search, no table)."""
+    at = np.searchsorted(sorted_set, values).clip(0, max(len(sorted_set) - 1, 0))
+    return sorted_set[at] == values if len(sorted_set) else np.zeros(len(values), bool)
 
 
 def _dinucleotides(sequence: np.ndarray, plus: str, minus: str) -> np.ndarray:
@@ -202,13 +220,13 @@ def splice_anchors(
     label = np.array([r[2] for r in rows], np.int64)
     gene = np.array([r[3] for r in rows], dtype=object)
     length, upstream = policy.length, policy.length // 2
-    annotated = boundary * 2 + (strand < 0)
+    annotated = np.sort(boundary * 2 + (strand < 0))
     wanted = int(round(options.negatives * len(rows) / 2))
     decoys = []
     for candidates in (_dinucleotides(sequence, "GT", "AC"), _dinucleotides(sequence, "AG", "CT")):
         starts = anchored_start(candidates[:, 0], candidates[:, 1], length, upstream)
         fits = (starts >= 0) & (starts + length <= len(sequence))
-        novel = ~np.isin(candidates[:, 0] * 2 + (candidates[:, 1] < 0), annotated)
+        novel = ~_member(candidates[:, 0] * 2 + (candidates[:, 1] < 0), annotated)
         decoys.append(_sample(candidates[fits & novel], wanted, rng))
     decoys = np.concatenate(decoys)
     boundary = np.concatenate([boundary, decoys[:, 0]])

@@ -114,12 +114,17 @@ def cut_windows(
     inside = (start >= lo) & (start + length <= hi)
     keep = inside if policy.off_edge == "drop" else np.ones(len(start), bool)
     counts = {"dropped_off_edge": int((~keep).sum())}
-    index = start[keep, None] + np.arange(length)
-    outside = (index < lo[keep, None]) | (index >= hi[keep, None])
-    windows = (
-        sequence[np.clip(index, 0, max(len(sequence) - 1, 0))] if len(sequence) else np.full(index.shape, N, np.uint8)
-    )
-    windows[outside] = N
+    windows = np.full((int(keep.sum()), length), N, np.uint8)
+    whole = inside[keep]
+    if whole.any():  # a view of every window of the sequence: copies only the windows taken
+        windows[whole] = np.lib.stride_tricks.sliding_window_view(sequence, length)[start[keep][whole]]
+    if (~whole).any() and len(sequence):  # windows that leave their record: N outside it
+        edge = np.flatnonzero(keep)[~whole]
+        index = start[edge, None] + np.arange(length)
+        outside = (index < lo[edge, None]) | (index >= hi[edge, None])
+        cut = sequence[np.clip(index, 0, len(sequence) - 1)]
+        cut[outside] = N
+        windows[~whole] = cut
     minus = np.asarray(strand)[keep] < 0
     windows[minus] = reverse_complement(windows[minus])
     n_fraction = (windows == N).mean(axis=1) if len(windows) else np.zeros(0)

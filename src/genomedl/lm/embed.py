@@ -73,7 +73,7 @@ def run_embed(
     n_clusters = len(data.classes)
     views = {
         "bert_encoder": encoder_embeddings(encoder, test.tokens),
-        f"kmer{kmer_k}_spectrum": kmer_frequencies(torch.from_numpy(test.tokens), kmer_k).numpy(),
+        f"kmer{kmer_k}_spectrum": kmer_frequencies(torch.from_numpy(np.asarray(test.tokens)), kmer_k).numpy(),
     }
     counts = np.bincount(test.labels, minlength=n_clusters)
     result = {

@@ -6,6 +6,7 @@ Models register themselves by name with :func:`register`; hyperparameters come f
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Callable
 
 from ..errors import GenomedlError
@@ -43,6 +44,15 @@ def build_model(arch: str, *, length: int, n_classes: int, **hyper):
         return _REGISTRY[arch](length=length, n_classes=n_classes, **hyper)
     except TypeError as exc:
         raise GenomedlError(f"model {arch}: {exc} (check models.<name> hyperparameters)") from None
+
+
+def full_hyperparameters(arch: str, hyper: dict) -> dict:
+    """``hyper`` with every other constructor argument of ``arch`` at its current default: what a checkpoint
+    stores, so that a later change of a default does not change the model it rebuilds."""
+    _load_builtins()
+    bound = inspect.signature(_REGISTRY[arch]).bind_partial(**hyper)
+    bound.apply_defaults()
+    return {k: v for k, v in bound.arguments.items() if k not in ("length", "n_classes", "kwargs")}
 
 
 def available() -> list[str]:

@@ -1,5 +1,7 @@
-"""Convolutional classifier (Basset/DeepSEA-like): conv blocks, then a dense head over the
-flattened feature map, so that the model knows *where* in the window a signal sits."""
+"""Convolutional classifier: conv blocks (by default a motif layer, then residual dilated blocks), then a
+dense head over the flattened feature map, so that the model knows *where* in the window a signal sits,
+and (head "mixed", the default) over the max and mean of each feature, for signals anywhere in the window
+and for composition."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import torch
 import torch.nn as nn
 
 from . import register
-from .layers import RCConv1d, as_list, dense_stack, one_hot
+from .layers import Concat, RCConv1d, Residual, as_list, dense_stack, one_hot
 
 
 def conv_blocks(
@@ -15,21 +17,26 @@ def conv_blocks(
     kernels,
     pools,
     strides=1,
-    dilations=1,
+    dilations=None,
     padding: str = "same",
     pool_type: str = "max",
     batch_norm: bool = True,
     dropout: float = 0.2,
     rc_equivariant: bool = False,
+    residual: bool = False,
 ) -> nn.Sequential:
     """Conv -> [BatchNorm] -> ReLU -> Pool -> Dropout blocks on one-hot ``[B, 4, L]``.
 
     filters/kernels/pools: one entry per block (pool 1 = no pooling); strides/dilations: one per block or
-    one for all; padding "same" (keeps length at stride 1) or "valid"; pool_type "max" or "avg";
-    rc_equivariant: the first convolution scans both strands (:class:`~.layers.RCConv1d`).
+    one for all (dilations None: 1 for the first block, then doubling from 1: 1, 1, 2, 4, ...); padding
+    "same" (keeps length at stride 1) or "valid"; pool_type "max" or "avg";
+    rc_equivariant: the first convolution scans both strands (:class:`~.layers.RCConv1d`);
+    residual: a block that keeps the shape (as many filters as its input, odd kernel, stride 1, "same")
+    adds its input to its output before pooling (:class:`~.layers.Residual`).
     """
     n = len(filters)
     kernels, pools = as_list(kernels, n, "kernels"), as_list(pools, n, "pools")
+    dilations = [1] + [2**i for i in range(n - 1)] if dilations is None else dilations
     strides, dilations = as_list(strides, n, "strides"), as_list(dilations, n, "dilations")
     if padding not in ("same", "valid") or pool_type not in ("max", "avg"):
         raise TypeError("padding must be 'same' or 'valid' and pool_type 'max' or 'avg'")
@@ -40,11 +47,13 @@ def conv_blocks(
     for i, (width, kernel, pool, stride, dilation) in enumerate(zip(filters, kernels, pools, strides, dilations)):
         conv_cls = RCConv1d if (rc_equivariant and i == 0) else nn.Conv1d
         pad = dilation * (kernel - 1) // 2 if padding == "same" else 0
-        blocks += [
+        body = [
             conv_cls(channels, width, kernel, stride=stride, padding=pad, dilation=dilation),
             nn.BatchNorm1d(width) if batch_norm else nn.Identity(),
             nn.ReLU(),
         ]
+        keeps_shape = width == channels and kernel % 2 == 1 and stride == 1 and padding == "same"
+        blocks += [Residual(nn.Sequential(*body))] if residual and keeps_shape else body
         if pool > 1:
             blocks.append(pool_cls(pool, ceil_mode=True))
         blocks.append(nn.Dropout(dropout))
@@ -65,12 +74,33 @@ def feature_shape(features: nn.Module, length: int) -> tuple[int, int]:
     return shape[1], shape[2]
 
 
+def pooling(head: str, positions: int) -> nn.Module:
+    """Feature map ``[B, C, L]`` -> head input: "flatten" ``[B, C * L]`` (where each feature sits), "global"
+    ``[B, C]`` (max over positions), "mixed" ``[B, C * (L + 2)]`` (flattened, plus the max and the mean over
+    positions: position-bound and position-free signals, and composition). Built from standard pooling layers
+    (``L`` = ``positions``), so attribution methods see layers they know."""
+    if head == "flatten":
+        return nn.Flatten()
+    if head == "global":
+        return nn.Sequential(nn.AdaptiveMaxPool1d(1), nn.Flatten())
+    return Concat(
+        nn.Flatten(),
+        nn.Sequential(nn.MaxPool1d(positions), nn.Flatten()),
+        nn.Sequential(nn.AvgPool1d(positions), nn.Flatten()),
+    )
+
+
 @register("cnn")
 class CNN(nn.Module):
     """tokens ``[B, L]`` uint8 -> logits ``[B, n_classes]``.
 
-    Defaults follow Basset (3 conv blocks of 300/200/200 filters, two dense layers of 1000).
-    head: "flatten" (position-aware, default) or "global" (max over positions, position-blind).
+    Defaults (chosen on benchmarks/QUALITY.md, "Recipe selection"): a 15-bp motif layer of 128 filters, three
+    residual blocks of 128 filters (kernel 5, dilations 1, 2, 4; max pool 2 after each), one dense layer of 256,
+    dropout 0.1.
+    The Basset layout is ``filters=[300, 200, 200], kernels=[19, 11, 7], pools=[3, 4, 4], hidden=[1000, 1000],
+    dilations=1, dropout=0.3, head="flatten", residual=False``.
+    head: "flatten" (position-aware), "global" (max over positions, position-blind) or "mixed" (default:
+    both, plus the mean over positions; :func:`pooling`).
     hidden: widths of the dense layers (a single int = one layer).
     """
 
@@ -78,30 +108,42 @@ class CNN(nn.Module):
         self,
         length: int,
         n_classes: int,
-        filters=(300, 200, 200),
-        kernels=(19, 11, 7),
-        pools=(3, 4, 4),
+        filters=(128, 128, 128, 128),
+        kernels=(15, 5, 5, 5),
+        pools=(1, 2, 2, 2),
         strides=1,
-        dilations=1,
+        dilations=None,
         padding: str = "same",
         pool_type: str = "max",
-        hidden=(1000, 1000),
-        dropout: float = 0.3,
+        hidden=(256,),
+        dropout: float = 0.1,
         batch_norm: bool = True,
         rc_equivariant: bool = False,
-        head: str = "flatten",
+        head: str = "mixed",
+        residual: bool = True,
     ):
         super().__init__()
-        if head not in ("flatten", "global"):
-            raise TypeError("head must be 'flatten' or 'global'")
+        if head not in ("flatten", "global", "mixed"):
+            raise TypeError("head must be 'flatten', 'global' or 'mixed'")
         self.features = conv_blocks(
-            filters, kernels, pools, strides, dilations, padding, pool_type, batch_norm, dropout, rc_equivariant
+            filters,
+            kernels,
+            pools,
+            strides,
+            dilations,
+            padding,
+            pool_type,
+            batch_norm,
+            dropout,
+            rc_equivariant,
+            residual,
         )
         channels, positions = feature_shape(self.features, length)
-        pool = nn.Flatten() if head == "flatten" else nn.Sequential(nn.AdaptiveMaxPool1d(1), nn.Flatten())
         widths = [hidden] if isinstance(hidden, int) else list(hidden)
-        n_in = channels * positions if head == "flatten" else channels
-        self.head = nn.Sequential(pool, dense_stack(n_in, widths, n_classes, dropout, batch_norm=False))
+        n_in = {"flatten": channels * positions, "global": channels, "mixed": channels * (positions + 2)}[head]
+        self.head = nn.Sequential(
+            pooling(head, positions), dense_stack(n_in, widths, n_classes, dropout, batch_norm=False)
+        )
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(one_hot(tokens)))

@@ -21,6 +21,7 @@ HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
         "batch_norm",
         "rc_equivariant",
         "head",
+        "residual",
     ),
     "dnn": ("features", "k", "hidden", "dropout", "batch_norm"),
     "rnn": _RECURRENT,

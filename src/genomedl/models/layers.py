@@ -52,6 +52,27 @@ class RCConv1d(nn.Conv1d):
         return torch.maximum(forward, reverse)
 
 
+class Residual(nn.Module):
+    """``x + body(x)`` for a ``body`` that keeps the shape ``[B, C, L]`` (a residual block)."""
+
+    def __init__(self, body: nn.Module):
+        super().__init__()
+        self.body = body
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class Concat(nn.ModuleList):
+    """The outputs ``[B, F_i]`` of its modules on the same input, side by side: ``[B, sum F_i]``."""
+
+    def __init__(self, *modules: nn.Module):
+        super().__init__(modules)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([module(x) for module in self], 1)
+
+
 class TimeBins(nn.Module):
     """Position-aware pooling: mean over ``bins`` equal stretches of the sequence, then flatten.
 

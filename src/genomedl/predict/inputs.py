@@ -1,18 +1,19 @@
-"""Inputs to predict on, read into one flat token array and tiled into windows of the model's length.
+"""Inputs to predict on, as regions whose tokens are fetched on demand (windows: :mod:`.tiling`).
 
-* FASTA (plain or gzip; pysam) and CSV (column ``sequence``, optional ``id``): each sequence is tiled
-  on its own; bases outside it are N.
-* BED regions on an indexed reference FASTA (pysam): each region is tiled on its contig, so that
+* FASTA (plain or gzip; pysam) and CSV (column ``sequence``, optional ``id``): each sequence is a region
+  of its own, held in RAM; bases outside it are N.
+* BED regions on an indexed reference FASTA (pysam): each region lies on its contig, whose bases are read
+  from the reference a chunk of windows at a time (so a whole chromosome is tiled in bounded memory);
   windows take their flanks from the genome; only bases beyond a contig end are N.
 
-Coordinates are 0-based, half-open. Tiling (:func:`tile`): windows start at the region start and every
-``stride`` bp after it; when the last one falls short of the region end, one more window ends exactly
-at the end. A region shorter than the window gets one window centred on it. ``n_padded`` counts a
-window's N bases that lie outside its sequence or contig.
+Coordinates are 0-based, half-open. ``n_padded`` counts a window's N bases that lie outside its sequence or
+contig.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,33 +30,15 @@ N_TOKEN = 4
 
 @dataclass
 class Regions:
-    """Regions to tile, with the tokens around them.
-
-    Region ``i`` is ``chrom[i]:begin[i]-end[i]``; coordinate ``x`` of its contig sits at
-    ``flat[base[i] + x]`` for ``x`` in ``[begin - pad, end + pad)``; ``limit[i]`` is the contig length.
-    """
+    """Regions to tile: region ``i`` is ``chrom[i]:begin[i]-end[i]``, on a sequence of ``limit[i]`` bp;
+    ``fetch(i, lo, hi)`` returns the tokens ``[hi - lo]`` of ``[lo, hi)`` on it (N beyond its ends)."""
 
     names: list[str]
     chrom: list[str]
     begin: np.ndarray
     end: np.ndarray
     limit: np.ndarray
-    base: np.ndarray
-    flat: np.ndarray  # uint8 tokens
-
-
-def tile(begin: np.ndarray, end: np.ndarray, length: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
-    """Windows of ``length`` bp over regions ``[begin, end)``: (owning region ``[W]``, start ``[W]``)."""
-    span = end - begin
-    n = np.where(span <= length, 1, -(-(span - length) // stride) + 1)
-    owner = np.repeat(np.arange(len(span)), n)
-    k = np.arange(len(owner)) - np.repeat(np.cumsum(n) - n, n)
-    starts = begin[owner] + k * stride
-    last = (k == n[owner] - 1) & (span[owner] > length)
-    starts[last] = end[owner][last] - length
-    short = span[owner] < length
-    starts[short] = begin[owner][short] + span[owner][short] // 2 - length // 2
-    return owner, starts
+    fetch: Callable[[int, int, int], np.ndarray]
 
 
 def _pack(pieces: list[np.ndarray], pad: int) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +66,8 @@ def _sequences(names: list[str], raws: list[bytes], origins: list[str], pad: int
         pieces.append(bytes_to_tokens(raw, origin))
     flat, first = _pack(pieces, pad)
     lengths = np.array([len(p) for p in pieces], dtype=np.int64)
-    return Regions(names, list(names), np.zeros(len(pieces), np.int64), lengths, lengths, first, flat)
+    fetch = lambda i, lo, hi: flat[first[i] + lo : first[i] + hi]  # noqa: E731  (windows reach <= pad beyond)
+    return Regions(names, list(names), np.zeros(len(pieces), np.int64), lengths, lengths, fetch)
 
 
 def read_fasta(path: Path, pad: int) -> Regions:
@@ -197,15 +181,14 @@ def parse_bed(path: Path, reference: pysam.FastaFile, ref_path: Path) -> pd.Data
     return pd.DataFrame(rows, columns=["name", "chrom", "start", "end"])
 
 
-def read_bed(path: Path, reference_path: Path, pad: int) -> Regions:
-    """BED regions with ``pad`` bp of reference context on each side (N beyond contig ends)."""
+@contextmanager
+def bed_regions(path: Path, reference_path: Path) -> Iterator[Regions]:
+    """BED regions on the open reference, their bases fetched from it while the block runs."""
     with open_reference(reference_path) as reference:
         bed = parse_bed(path, reference, reference_path)
+        chrom = bed["chrom"].tolist()
+        limit = np.array([reference.get_reference_length(c) for c in chrom], dtype=np.int64)
+        origin = f"{reference_path}: "
+        fetch = lambda i, lo, hi: fetch_tokens(reference, chrom[i], lo, hi, origin + chrom[i])  # noqa: E731
         begin, end = bed["start"].to_numpy(np.int64), bed["end"].to_numpy(np.int64)
-        pieces = [
-            fetch_tokens(reference, c, s - pad, e + pad, f"{reference_path}: {c}")
-            for c, s, e in zip(bed["chrom"], begin, end)
-        ]
-        limit = np.array([reference.get_reference_length(c) for c in bed["chrom"]], dtype=np.int64)
-    flat, first = _pack(pieces, 0)
-    return Regions(bed["name"].tolist(), bed["chrom"].tolist(), begin, end, limit, first - (begin - pad), flat)
+        yield Regions(bed["name"].tolist(), chrom, begin, end, limit, fetch)

@@ -135,18 +135,3 @@ class Progress:
             self.bar.close()
         else:
             self._line()
-
-
-def score_windows(
-    scorer: Scorer, flat: np.ndarray, starts: np.ndarray, batch_size: int, label: str, log=print, chunk: int = 1 << 14
-) -> np.ndarray:
-    """Probabilities ``[N, C]`` of the windows ``flat[s:s + L]`` for each ``s`` in ``starts`` (gathered
-    ``chunk`` windows at a time, so memory stays bounded on long inputs)."""
-    progress = Progress(len(starts), label, log)
-    offsets = np.arange(scorer.length)
-    parts = [
-        scorer.proba(flat[starts[i : i + chunk, None] + offsets], batch_size, progress)
-        for i in range(0, len(starts), chunk)
-    ]
-    progress.close()
-    return np.concatenate(parts) if parts else np.zeros((0, len(scorer.classes)))

@@ -32,7 +32,7 @@ from ..encode.tokens import bytes_to_tokens
 from ..errors import GenomedlError
 from ..integrity import quiet_htslib, require_bgzip
 from ..tables import write_tsv
-from .inputs import N_TOKEN, check_contigs, open_reference
+from .inputs import check_contigs, fetch_tokens, open_reference
 from .score import Progress, Scorer
 
 SCORED = ("ok", "near_end")
@@ -140,27 +140,22 @@ def allele_table(records: list, sizes: dict[str, int]) -> pd.DataFrame:
 
 
 def variant_windows(
-    contig: np.ndarray, pos0: np.ndarray, ref_len: np.ndarray, alts: list[str], length: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Reference and alternative windows ``[n, L]`` (tokens) of alleles on one contig, and whether each
-    window runs past a contig end (see the module docstring for the layout)."""
+    flat: np.ndarray, at: np.ndarray, ref_len: np.ndarray, alts: list[str], length: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reference and alternative windows ``[n, L]`` (tokens) of alleles whose genome from their window start
+    (``pos0 - i0``) on lies at ``flat[at:]`` (see the module docstring for the layout)."""
     alt_tok = [bytes_to_tokens(a.encode(), "ALT allele") for a in alts]
     alt_len = np.array([len(a) for a in alt_tok], dtype=np.int64)
     i0 = length // 2 - np.maximum(ref_len, alt_len) // 2
-    begin = pos0 - i0
-    reach = length + np.maximum(ref_len - alt_len, 0)
-    pad = int(reach.max()) + length if len(alts) else 0
-    padded = np.concatenate([np.full(pad, N_TOKEN, np.uint8), contig, np.full(pad, N_TOKEN, np.uint8)])
     j = np.arange(length)
-    ref_w = padded[pad + begin[:, None] + j]
+    ref_w = flat[at[:, None] + j]
     after = j >= (i0 + alt_len)[:, None]
-    alt_w = padded[pad + begin[:, None] + j + np.where(after, (ref_len - alt_len)[:, None], 0)]
+    alt_w = flat[at[:, None] + j + np.where(after, (ref_len - alt_len)[:, None], 0)]
     inside = (j >= i0[:, None]) & ~after
-    flat = np.concatenate(alt_tok) if alt_tok else np.zeros(0, np.uint8)
+    alleles = np.concatenate(alt_tok) if alt_tok else np.zeros(0, np.uint8)
     first = np.cumsum(alt_len) - alt_len
-    alt_w[inside] = flat[(first[:, None] + j - i0[:, None])[inside]]
-    edge = (begin < 0) | (begin + reach > len(contig))
-    return ref_w, alt_w, edge
+    alt_w[inside] = alleles[(first[:, None] + j - i0[:, None])[inside]]
+    return ref_w, alt_w
 
 
 def logit(p: np.ndarray) -> np.ndarray:
@@ -170,37 +165,36 @@ def logit(p: np.ndarray) -> np.ndarray:
 
 def check_and_window(table: pd.DataFrame, reference, ref_path: Path, length: int, max_allele: int):
     """Fill the status and genome_ref of every allele; windows of the scorable ones:
-    (row indices, reference windows, alternative windows)."""
+    (row indices, reference windows, alternative windows).
+
+    Each allele reads its own bases from the indexed reference (its REF, then its window span): memory and
+    reading grow with the number of alleles, never with a contig."""
     table["genome_ref"] = ""
-    rows, ref_parts, alt_parts = [], [], []
-    for chrom in pd.unique(table.loc[table["status"] == "", "chrom"]):
-        ascii_seq = reference.fetch(chrom).upper().encode()
-        contig = bytes_to_tokens(ascii_seq, f"{ref_path}: {chrom}")
-        here = table.index[(table["chrom"] == chrom) & (table["status"] == "")]
-        pos0 = table.loc[here, "pos"].to_numpy(np.int64) - 1
-        genome = [ascii_seq[p : p + len(r)].decode() if p >= 0 else "" for p, r in zip(pos0, table.loc[here, "ref"])]
-        mismatch = np.array([g != r.upper() for g, r in zip(genome, table.loc[here, "ref"])], dtype=bool)
-        table.loc[here[mismatch], "status"] = "ref_mismatch"
-        table.loc[here[mismatch], "genome_ref"] = np.array(genome, dtype=object)[mismatch]
-        longest = np.maximum(table.loc[here, "ref"].str.len(), table.loc[here, "alt"].str.len()).to_numpy()
-        table.loc[here[(table.loc[here, "status"] == "").to_numpy() & (longest > max_allele)], "status"] = "long_indel"
-        todo = here[(table.loc[here, "status"] == "").to_numpy()]
-        if len(todo) == 0:
-            continue
-        ref_w, alt_w, edge = variant_windows(
-            contig,
-            table.loc[todo, "pos"].to_numpy(np.int64) - 1,
-            table.loc[todo, "ref"].str.len().to_numpy(np.int64),
-            table.loc[todo, "alt"].tolist(),
-            length,
-        )
-        table.loc[todo, "status"] = np.where(edge, "near_end", "ok")
-        rows.append(todo.to_numpy())
-        ref_parts.append(ref_w)
-        alt_parts.append(alt_w)
-    if not rows:
+    here = table.index[table["status"] == ""]
+    chrom, pos0 = table.loc[here, "chrom"].tolist(), table.loc[here, "pos"].to_numpy(np.int64) - 1
+    ref, alt = table.loc[here, "ref"].tolist(), table.loc[here, "alt"].tolist()
+    genome = [reference.fetch(c, p, p + len(r)).upper() if p >= 0 else "" for c, p, r in zip(chrom, pos0, ref)]
+    mismatch = np.array([g != r.upper() for g, r in zip(genome, ref)], dtype=bool)
+    table.loc[here[mismatch], "status"] = "ref_mismatch"
+    table.loc[here[mismatch], "genome_ref"] = np.array(genome, dtype=object)[mismatch]
+    longest = np.array([max(len(r), len(a)) for r, a in zip(ref, alt)], dtype=np.int64)
+    table.loc[here[~mismatch & (longest > max_allele)], "status"] = "long_indel"
+    keep = np.flatnonzero(~mismatch & (longest <= max_allele))
+    if not len(keep):
         return np.zeros(0, np.int64), np.zeros((0, length), np.uint8), np.zeros((0, length), np.uint8)
-    return np.concatenate(rows), np.concatenate(ref_parts), np.concatenate(alt_parts)
+    ref_len = np.array([len(ref[i]) for i in keep], dtype=np.int64)
+    alt_len = np.array([len(alt[i]) for i in keep], dtype=np.int64)
+    begin = pos0[keep] - (length // 2 - np.maximum(ref_len, alt_len) // 2)
+    reach = length + np.maximum(ref_len - alt_len, 0)
+    spans = [
+        fetch_tokens(reference, chrom[i], int(b), int(b + r), f"{ref_path}: {chrom[i]}")
+        for i, b, r in zip(keep, begin, reach)
+    ]
+    at = np.cumsum(reach) - reach
+    ref_w, alt_w = variant_windows(np.concatenate(spans), at, ref_len, [alt[i] for i in keep], length)
+    size = np.array([reference.get_reference_length(chrom[i]) for i in keep], dtype=np.int64)
+    table.loc[here[keep], "status"] = np.where((begin < 0) | (begin + reach > size), "near_end", "ok")
+    return here[keep].to_numpy(), ref_w, alt_w
 
 
 def effect_columns(

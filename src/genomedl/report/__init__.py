@@ -19,17 +19,12 @@ from ..evaluate.compare import leaderboard_table, versus_baseline
 from ..html import environment
 from ..lm.section import render_section
 from ..tables import read_json, read_tsv, write_tsv
+from .experiments import ensemble_table, search_entries, transfer_table
+from .matrix import metric_matrix
 from .model_cards import card_entries
+from .models import interpretation, model_entries
 from .predictions import prediction_entries
 from .qc import qc_entries
-
-EVAL_FIGURES = {"roc_pr": "ROC and precision-recall", "calibration": "calibration", "confusion": "confusion matrix"}
-INTERPRET_FIGURES = {
-    "attributions": "Attribution logos of the top-scoring test windows of each class",
-    "motifs": "Motifs found in the attributions (seqlets clustered), with their best JASPAR match",
-    "filters": "First-layer convolution filters as PWMs, with their best JASPAR match",
-    "attention": "Mean attention map",
-}
 
 
 def composition(tokens: Path, labels: Path) -> pd.DataFrame:
@@ -51,19 +46,6 @@ def plot_training(history: Path, run: Path, out: Path) -> None:
     """training.png of one model from its history.tsv and run.json."""
     run_info = read_json(run)
     plotting.save(plotting.training_curves(run_info["model"], read_tsv(history), run_info), out)
-
-
-def _interpretation(folder: Path, labels: pd.DataFrame) -> dict:
-    summary = read_json(folder / "interpretation.json")
-    shown = [k for k in INTERPRET_FIGURES if k != "attention" or summary["attention"]]
-    with np.load(folder / "attributions.npz") as saved:
-        ids = [str(i) for i in saved["ids"]]
-    genes = labels.set_index("id")["gene"].reindex(ids).fillna("").tolist()
-    return {
-        **summary,
-        "figures": {k: plotting.data_uri(folder / f"{k}.png") for k in shown},
-        "windows": list(zip(ids, genes))[:12],
-    }
 
 
 def build_context(
@@ -89,6 +71,7 @@ def build_context(
     label_table = read_tsv(labels)
     rows = leaderboard_rows(evals, predictions, n_boot=n_boot, seed=seed)
     stats = composition(tokens, labels)
+    interpretations = {d.name: interpretation(d, label_table) for d in interpret_dirs}
     return {
         "dataset": dataset,
         "manifest": read_tsv(manifest).to_dict("records"),
@@ -105,21 +88,11 @@ def build_context(
         "sweep_winners": set(sweep_winners(runs).values()),
         "leaderboard_frame": leaderboard_table(rows),
         "overview": plotting.composition(stats, classes),
-        "evals": evals,
+        "models": model_entries(rows, evals, runs, eval_dirs, model_dirs, interpretations),
         "runs": runs,
+        "evals": evals,
         "run_config": yaml.safe_dump(run_config or {}, sort_keys=False),
-        "interpretations": {d.name: _interpretation(d, label_table) for d in interpret_dirs},
-        "figures": {
-            "curves": plotting.roc_pr(evals, classes),
-            "calibration": plotting.calibration(evals),
-            "training": {
-                d.name: plotting.data_uri(d / "training.png") for d in model_dirs if (d / "training.png").exists()
-            },
-            "eval": {
-                d.name: {k: plotting.data_uri(d / f"{k}.png") for k in EVAL_FIGURES if (d / f"{k}.png").exists()}
-                for d in eval_dirs
-            },
-        },
+        "figures": {"curves": plotting.roc_pr(evals, classes), "calibration": plotting.calibration(evals)},
     }
 
 
@@ -148,10 +121,15 @@ def run_report(
     predict_dirs=(),
     model_cards=(),
     qc: Path | None = None,
+    transfer: Path | None = None,
+    ensemble: Path | None = None,
+    search_dirs=(),
     log=print,
 ) -> None:
     """Write the dataset's report ``out`` (one self-contained HTML file), the leaderboard TSV and the overview
-    PNG. ``settings``: schema section ``evaluate`` (resamples of the paired bootstrap test, seeded by ``seed``)."""
+    PNG. ``settings``: schema section ``evaluate`` (resamples of the paired bootstrap test, seeded by ``seed``).
+    Optional sections: ``transfer`` (transfer.json), ``ensemble`` (ensemble.json), ``search_dirs`` (folders with
+    trials.tsv and best.json)."""
     n_boot = stage_settings("evaluate", settings)["bootstrap"]
     out_html, leaderboard_out, overview_out = out, leaderboard, overview
     context = build_context(
@@ -176,6 +154,10 @@ def run_report(
         context["model_cards"] = card_entries(list(model_cards), out_html)
     if qc:  # the quality gate (report.qc)
         context["qc"] = qc_entries(qc, context["leaderboard"])
+    # models across datasets, k-fold ensembles and hyperparameter searches (report.experiments)
+    context["transfer"] = transfer_table(transfer) if transfer else None
+    context["ensemble"] = ensemble_table(ensemble) if ensemble else None
+    context["search"] = search_entries(list(search_dirs))
     if overview_out:
         plotting.save(context["overview"], overview_out)
     context["overview"] = plotting.data_uri(overview_out or context["overview"])
@@ -187,13 +169,19 @@ def run_report(
     log(f"report: {out_html}")
 
 
-def run_index(reports: list[Path], out: Path) -> None:
-    """Index page ``out`` linking each dataset's report (relative links; dataset = the report's grandparent folder)."""
+def run_index(reports: list[Path], out: Path, leaderboards=()) -> None:
+    """Index page ``out`` linking each dataset's report (relative links; dataset = the report's grandparent folder)
+    and, given their ``leaderboards`` (leaderboard.tsv in the same folders), the dataset x model matrix of each
+    dataset's ranking metric with its winner marked."""
     out_html = out
     entries = [
         {"dataset": Path(r).parent.parent.name, "href": Path(os.path.relpath(r, Path(out_html).parent)).as_posix()}
         for r in reports
     ]
-    html = environment().get_template("index.html.j2").render(entries=entries)
+    matrix = metric_matrix({Path(p).parent.parent.name: Path(p) for p in leaderboards})
+    hrefs = {e["dataset"]: e["href"] for e in entries}
+    for row in matrix["rows"]:
+        row["href"] = hrefs.get(row["dataset"])
+    html = environment().get_template("index.html.j2").render(entries=entries, matrix=matrix)
     with atomic_write(out_html, encoding="utf-8") as handle:
         handle.write(html)

@@ -69,7 +69,7 @@ def assign_splits(
         groups, info["merged_groups"] = merge_duplicate_groups(keys, canonical)
     if strategy == "kfold":
         info.update(k=settings["k"], fold=fold)
-        return strategies.kfold(y, groups, settings["k"], fold, settings["val"], seed), info
+        return strategies.kfold(y, groups, settings["k"], fold, settings["test"], seed), info
     if strategy == "stratified_group":
         return strategies.stratified_group(y, groups, settings["val"], settings["test"], seed), info
     raise GenomedlError(f"unknown split.strategy {strategy!r}; use {in_words(SPLIT_STRATEGIES)}")

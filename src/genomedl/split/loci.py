@@ -1,7 +1,8 @@
 """Loci: groups of windows that a split must keep together on a genome (``split.group_by: locus``).
 
 On each record (accession), windows that overlap form one cluster (a sweep over starts). Clusters that
-share a gene, or whose genes overlap, form one locus. Clusters without a gene (splice decoys, promoter
+share a gene, or whose genes overlap, form one locus (windows of one gene name more than ``bin_size`` bp apart
+are two genes: gene symbols repeat along a genome). Clusters without a gene (splice decoys, promoter
 background, intergenic windows) join the nearest locus within ``flank`` bp, else a genomic bin of
 ``bin_size`` bp. A locus is a union of whole clusters, so no window overlaps a window of another locus,
 and a split by locus never puts overlapping windows on both sides. Coordinates: 0-based, end-exclusive, bp.
@@ -50,7 +51,11 @@ def record_loci(starts: np.ndarray, ends: np.ndarray, genes: np.ndarray, flank: 
     n_clusters = int(cluster.max()) + 1
     frame = pd.DataFrame({"cluster": cluster, "start": starts, "end": ends, "gene": genes})
     span = frame.groupby("cluster").agg(start=("start", "min"), end=("end", "max"))
-    genic = frame[frame["gene"] != ""]
+    genic = frame[frame["gene"] != ""].sort_values(["gene", "start"])
+    # one gene name, windows more than bin_size apart: two genes that share a symbol (PS1, ARF1 on A. thaliana chr1)
+    reach = genic.groupby("gene")["end"].cummax().groupby(genic["gene"]).shift()
+    apart = (genic["gene"] != genic["gene"].shift()) | (genic["start"] - reach > bin_size)
+    genic = genic.assign(gene=genic["gene"] + "#" + apart.cumsum().astype(str))
     gene_span = genic.groupby("gene").agg(start=("start", "min"), end=("end", "max"))
     # genes whose spans overlap are one locus; a cluster joins the loci of all its genes
     gene_group = pd.Series(

@@ -1,7 +1,8 @@
 """Split strategies: each returns ``train``/``val``/``test`` per row of ``labels.tsv`` (object array ``[N]``).
 
 - stratified_group: scikit-learn's StratifiedGroupKFold holds out test, then val from the rest.
-- kfold: StratifiedGroupKFold assigns k folds; fold f is test, val is held out of the other folds.
+- kfold: one outer test split (as stratified_group); StratifiedGroupKFold cuts the other rows into k folds,
+  fold f is val and the rest train (cross-validation and ensembles, all evaluated on the same test rows).
 - chromosome: named chromosomes (or records) form val and test.
 - predefined: the labels' own ``split`` column (train / val|valid|validation|dev / test).
 """
@@ -82,21 +83,22 @@ def stratified_group(y: np.ndarray, groups: np.ndarray, val: float, test: float,
     return split
 
 
-def kfold(y: np.ndarray, groups: np.ndarray, k: int, fold: int, val: float, seed: int) -> np.ndarray:
-    """Fold ``fold`` (0-based) of ``k`` stratified group folds is test; val is ``val`` of the remaining rows."""
+def kfold(y: np.ndarray, groups: np.ndarray, k: int, fold: int, test: float, seed: int) -> np.ndarray:
+    """The outer test split of about ``test`` of the rows (the same for every fold); fold ``fold`` (0-based) of
+    ``k`` stratified group folds of the other rows is val, the rest train."""
     if not 0 <= fold < k:
         raise GenomedlError(f"fold {fold} does not exist; split.k is {k} (folds 0...{k - 1})")
-    n_groups = len(np.unique(groups))
+    split = np.full(len(y), "train", dtype=object)
+    is_test = hold_out(y, groups, test, seed)
+    split[is_test] = "test"
+    rest = np.flatnonzero(~is_test)
+    n_groups = len(np.unique(groups[rest]))
     if n_groups < k:
         raise GenomedlError(
-            f"split.k is {k} but there are only {n_groups} groups; lower split.k or group "
+            f"split.k is {k} but only {n_groups} groups are left beside the test split; lower split.k or group "
             "by a finer key (split.group_by)"
         )
-    held = held_out_folds(k, seed, y, groups)[fold]
-    split = np.full(len(y), "train", dtype=object)
-    split[held] = "test"
-    rest = np.flatnonzero(split == "train")
-    split[rest[hold_out(y[rest], groups[rest], val / (1 - 1 / k), seed + 1)]] = "val"
+    split[rest[held_out_folds(k, seed + 1, y[rest], groups[rest])[fold]]] = "val"
     return split
 
 

@@ -1,0 +1,205 @@
+"""Recipe selection for the default ``cnn`` (a benchmark, not a test): train named variants of a models entry
+with the package's own train stage (:func:`genomedl.train.run_train`) on the harness's data and splits, score
+the test split as the evaluate stage does (both strands averaged) and against the k-mer baseline (paired bootstrap).
+
+    .venv/bin/python benchmarks/quality/recipes.py RECIPE[:key=value;...] ... [--seeds 42] [--datasets promoters]
+
+(``residual:rc_augment=false;batch_size=16``: the recipe ``residual`` with two keys changed.)
+
+Needs the harness's extracted data (run ``benchmarks/quality/run.py`` once): the encoded tokens, labels and
+predefined splits under ~/.cache/genomedl/quality/work/results/ and the baseline's test predictions there.
+Every result is appended as one JSON line to ~/.cache/genomedl/quality/recipes.jsonl and printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from public_sets import CACHE  # noqa: E402
+
+from genomedl.data import load_dataset  # noqa: E402
+from genomedl.engine import macro_auroc  # noqa: E402
+from genomedl.evaluate import model_proba  # noqa: E402
+from genomedl.evaluate.bootstrap import bootstrap_distribution, paired_test  # noqa: E402
+from genomedl.inference import load_model, predict_proba  # noqa: E402
+from genomedl.tables import read_tsv  # noqa: E402
+from genomedl.train import run_train  # noqa: E402
+
+RESULTS = CACHE / "work" / "results"
+LOG = CACHE / "recipes.jsonl"
+DATASETS = {"statlog_dna": ["statlog_dna"], "promoters": [f"promoters_fold{i}" for i in range(10)]}
+# the cnn entry as the harness ran it before recipe selection (Basset-like, schema defaults of 2026-11-26, epochs 10)
+BASSET = {
+    "arch": "cnn",
+    "filters": [300, 200, 200],
+    "kernels": [19, 11, 7],
+    "pools": [3, 4, 4],
+    "dilations": 1,
+    "hidden": [1000, 1000],
+    "dropout": 0.3,
+    "head": "flatten",
+    "epochs": 10,
+    "batch_size": 64,
+    "lr": 0.001,
+    "weight_decay": 0.01,
+    "schedule": "none",
+    "warmup_epochs": 0,
+    "monitor": "val_loss",
+    "patience": 5,
+    "rc_augment": True,
+}
+RECIPES = {
+    "default": {"arch": "cnn"},  # whatever the schema and the model code give now
+    "basset_e10": BASSET,
+}
+SCHEDULE = {"epochs": 30, "schedule": "cosine", "warmup_epochs": 1, "monitor": "val_auroc", "patience": 10}
+RESIDUAL = {
+    "arch": "cnn",
+    "filters": [128, 128, 128, 128],
+    "kernels": [15, 5, 5, 5],
+    "dilations": [1, 1, 2, 4],
+    "pools": [1, 2, 2, 2],
+    "residual": True,
+    "hidden": [256],
+    "dropout": 0.2,
+    "head": "flatten",
+    "batch_size": 64,
+    "lr": 0.001,
+    "weight_decay": 0.01,
+    "rc_augment": True,
+    **SCHEDULE,
+}
+RECIPES.update({"basset_schedule": {**BASSET, **SCHEDULE}, "residual": RESIDUAL})
+RECIPES["residual_mixed"] = {**RESIDUAL, "monitor": "val_loss", "head": "mixed", "batch_size": "auto"}
+
+
+def evaluate(model_dir: Path, part) -> dict[str, np.ndarray]:
+    """Test probabilities ``[N, C]``: both strands averaged (the evaluate stage) and the forward strand only."""
+    model, _ = load_model(model_dir / "model.ckpt")
+    return {
+        "both": model_proba(model_dir, part.tokens),
+        "forward": predict_proba(model, part.tokens, both_strands=False),
+    }
+
+
+def scores(y: np.ndarray, probs: np.ndarray, baseline: np.ndarray, seed: int) -> dict:
+    """Accuracy, macro AUROC, and the paired bootstrap (1000 resamples) of AUROC against the baseline's."""
+    model_dist = bootstrap_distribution(y, probs, 1000, seed)
+    base_dist = bootstrap_distribution(y, baseline, 1000, seed)
+    auroc = float(macro_auroc(y, probs))
+    test = paired_test(model_dist["auroc"], base_dist["auroc"])
+    return {
+        "accuracy": round(float((probs.argmax(1) == y).mean()), 4),
+        "auroc": round(auroc, 4),
+        "kmer_auroc": round(float(macro_auroc(y, baseline)), 4),
+        "delta_ci": test["delta_ci"],
+        "p": test["p"],
+    }
+
+
+def run(recipe: str, dataset: str, seed: int) -> dict:
+    """Train ``recipe`` on every part of ``dataset`` (the 10 folds of promoters: test predictions pooled)."""
+    name, _, changes = recipe.partition(":")
+    settings = {
+        **RECIPES[name],
+        **{k: yaml.safe_load(v) for k, v in (c.split("=", 1) for c in changes.split(";") if c)},
+    }
+    ys, probs, baselines, epochs = [], {"both": [], "forward": []}, [], []
+    started = time.perf_counter()
+    for part in DATASETS[dataset]:
+        root = RESULTS / part
+        files = (
+            root / "encoded" / "tokens.npy",
+            root / "encoded" / "meta.json",
+            root / "labels.tsv",
+            root / "split.tsv",
+        )
+        data = load_dataset(*files)
+        test = data.parts["test"]
+        with tempfile.TemporaryDirectory() as out:
+            record = run_train(*files, Path(out), "cnn", dict(settings), seed, log=lambda *a: None)
+            for strands, p in evaluate(Path(out), test).items():
+                probs[strands].append(p)
+        epochs.append(record["best_epoch"])
+        kmer = read_tsv(root / "eval" / "kmer_logreg" / "predictions.tsv").set_index("id").loc[test.ids]
+        baselines.append(kmer[[f"p_{c}" for c in data.classes]].to_numpy(float))
+        ys.append(test.labels)
+    y, baseline = np.concatenate(ys), np.concatenate(baselines)
+    result = {
+        "recipe": recipe,
+        "dataset": dataset,
+        "seed": seed,
+        "settings": settings,
+        "best_epochs": epochs,
+        "minutes": round((time.perf_counter() - started) / 60, 2),
+    }
+    for strands, p in probs.items():
+        result[strands] = scores(y, np.concatenate(p), baseline, seed)
+    return result
+
+
+def table() -> str:
+    """Markdown table of every result in LOG (the latest per recipe, dataset and seed)."""
+    latest = {}
+    for line in LOG.read_text().splitlines():
+        r = json.loads(line)
+        latest[r["recipe"], r["dataset"], r["seed"]] = r
+    rows = [
+        "| dataset | recipe | seed | accuracy (both strands) | AUROC (both strands) | AUROC - k-mer [95 % CI], p "
+        "| forward strand: accuracy, AUROC | best epochs |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for (recipe, dataset, seed), r in sorted(latest.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2])):
+        both, fwd, ci = r["both"], r["forward"], r["both"]["delta_ci"]
+        rows.append(
+            f"| {dataset} | `{recipe}` | {seed} | {both['accuracy']:.4f} | {both['auroc']:.4f} | "
+            f"{both['auroc'] - both['kmer_auroc']:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}], {both['p']:.3f} | "
+            f"{fwd['accuracy']:.4f}, {fwd['auroc']:.4f} | {', '.join(map(str, r['best_epochs']))} |"
+        )
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "recipes",
+        nargs="+",
+        help=f"recipe[:key=value;...] (keys of a models entry), or 'table' (the results so far as markdown); "
+        f"recipes: {', '.join(RECIPES)}",
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    args = parser.parse_args()
+    if args.recipes == ["table"]:
+        return print(table())
+    torch.set_num_threads(1)
+    for recipe in args.recipes:
+        for dataset in args.datasets:
+            for seed in args.seeds:
+                result = run(recipe, dataset, seed)
+                with open(LOG, "a") as handle:
+                    handle.write(json.dumps(result) + "\n")
+                both, fwd = result["both"], result["forward"]
+                print(
+                    f"{recipe:24s} {dataset:12s} seed {seed}: both strands acc {both['accuracy']:.4f} "
+                    f"AUROC {both['auroc']:.4f} (k-mer {both['kmer_auroc']:.4f}, p {both['p']}); forward acc "
+                    f"{fwd['accuracy']:.4f} AUROC {fwd['auroc']:.4f}; best epochs {result['best_epochs']}; "
+                    f"{result['minutes']} min",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()

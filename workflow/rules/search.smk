@@ -1,0 +1,95 @@
+# Hyperparameter search (models.<name>.search, genomedl.search): trial t's parameters are asked of Optuna's
+# seeded TPE sampler told the trials of the earlier batches (search.parallel trials per batch), each trial is an
+# ordinary train job, and search_pick writes the study (an Optuna journal file), trials.tsv and best.json and
+# makes the best trial on validation AUROC the model itself (results/{dataset}/models/{model}/).
+
+SEARCHED = sorted({m for models in PLAN.searched.values() for m in models})
+
+
+localrules:
+    search_suggest,
+    search_pick,
+
+
+rule search_suggest:
+    input:
+        trials=lambda w: PLAN.search_trials(w.dataset, w.model, int(w.trial)),
+    output:
+        "results/{dataset}/search/{model}/trial{trial}/params.json",
+    log:
+        "logs/{dataset}/search/{model}/suggest{trial}.log",
+    wildcard_constraints:
+        model=one_of(SEARCHED),
+        trial=r"\d+",
+    conda:
+        "../../envs/genomedl.yaml"
+    params:
+        settings=lambda w: as_json(PLAN.models[w.model]),
+        seed=config["seed"],
+    shell:
+        "genomedl search-suggest --out {output} --name {wildcards.model} --trial {wildcards.trial}"
+        " --trials {input.trials} --settings {params.settings:q} --seed {params.seed} > {log} 2>&1"
+
+
+rule train_trial:
+    input:
+        unpack(pretrained_encoder),
+        **DATASET_FILES,
+        qc=QC_FILE,
+        params="results/{dataset}/search/{model}/trial{trial}/params.json",
+    output:
+        value="results/{dataset}/search/{model}/trial{trial}/value.json",
+        model=directory("results/{dataset}/search/{model}/trial{trial}/model"),
+    log:
+        "logs/{dataset}/search/{model}/trial{trial}.log",
+    benchmark:
+        "results/{dataset}/benchmarks/search/{model}/trial{trial}.tsv"
+    wildcard_constraints:
+        model=one_of(SEARCHED),
+        trial=r"\d+",
+    conda:
+        "../../envs/genomedl.yaml"
+    threads: 2
+    resources:
+        **gpu_resources(),
+    params:
+        settings=lambda w, input: PLAN.entry_settings(w.model, input.get("encoder")),
+        seed=config["seed"],
+    shell:
+        "genomedl search-trial --params {input.params} --tokens {input.tokens} --meta {input.meta}"
+        " --labels {input.labels} --split {input.split} --out-dir {output.model} --value {output.value}"
+        " --name {wildcards.model} --settings {params.settings:q} --seed {params.seed} > {log} 2>&1"
+
+
+rule search_pick:
+    input:
+        trials=lambda w: PLAN.search_trials(w.dataset, w.model),
+        models=lambda w: [
+            os.path.join(os.path.dirname(t), "model")
+            for t in PLAN.search_trials(w.dataset, w.model)
+        ],
+    output:
+        trials="results/{dataset}/search/{model}/trials.tsv",
+        best="results/{dataset}/search/{model}/best.json",
+        study="results/{dataset}/search/{model}/study.journal",
+        settings="results/{dataset}/search/{model}/settings.json",
+        model="results/{dataset}/models/{model}/model.ckpt",
+        history="results/{dataset}/models/{model}/history.tsv",
+        run="results/{dataset}/models/{model}/run.json",
+    log:
+        "logs/{dataset}/search/{model}/pick.log",
+    wildcard_constraints:
+        model=one_of(SEARCHED),
+    conda:
+        "../../envs/genomedl.yaml"
+    params:
+        out_dir=lambda w, output: os.path.dirname(output.best),
+        model_dir=lambda w, output: os.path.dirname(output.model),
+        settings=lambda w: as_json(PLAN.models[w.model]),
+        seed=config["seed"],
+    shell:
+        "genomedl search-pick --trials {input.trials} --out-dir {params.out_dir} --model-dir {params.model_dir}"
+        " --name {wildcards.model} --settings {params.settings:q} --seed {params.seed} > {log} 2>&1"
+
+
+ruleorder: search_pick > finetune > train
