@@ -105,6 +105,12 @@ def test_sweep_winner_and_epoch_counts_are_shown(tmp_path):
     assert "windows seen per epoch: 7 exon, 3 intron" in html
 
 
+def transfer_row(model: str, on: str, split: str, n: int, auroc: list, mcc: list, accuracy: list) -> dict:
+    """One row of transfer.json for a model trained on "demo" (values: [value, low, high])."""
+    where = {"model": model, "trained_on": "demo", "evaluated_on": on, "split": split, "n": n}
+    return where | {"in_dataset": on == "demo", "auroc": auroc, "mcc": mcc, "accuracy": accuracy}
+
+
 def test_transfer_ensemble_and_search_renderers(tmp_path):
     """Renderer tests: small transfer.json, ensemble.json, trials.tsv and best.json written here (agreed formats)
     appear as tables with their numbers in the right cells."""
@@ -113,39 +119,9 @@ def test_transfer_ensemble_and_search_renderers(tmp_path):
         {
             "metric": "auroc",
             "rows": [
-                {
-                    "model": "good",
-                    "trained_on": "demo",
-                    "evaluated_on": "demo",
-                    "split": "test",
-                    "n": 40,
-                    "in_dataset": True,
-                    "auroc": [0.91, 0.85, 0.96],
-                    "mcc": [0.6, 0.4, 0.7],
-                    "accuracy": [0.8, 0.7, 0.9],
-                },
-                {
-                    "model": "good",
-                    "trained_on": "demo",
-                    "evaluated_on": "fly",
-                    "split": "all",
-                    "n": 120,
-                    "in_dataset": False,
-                    "auroc": [0.72, 0.65, 0.79],
-                    "mcc": [0.3, 0.2, 0.4],
-                    "accuracy": [0.6, 0.5, 0.7],
-                },
-                {
-                    "model": "weak",
-                    "trained_on": "demo",
-                    "evaluated_on": "demo",
-                    "split": "test",
-                    "n": 40,
-                    "in_dataset": True,
-                    "auroc": [0.55, 0.45, 0.66],
-                    "mcc": [0.1, 0.0, 0.2],
-                    "accuracy": [0.5, 0.4, 0.6],
-                },
+                transfer_row("good", "demo", "test", 40, [0.91, 0.85, 0.96], [0.6, 0.4, 0.7], [0.8, 0.7, 0.9]),
+                transfer_row("good", "fly", "all", 120, [0.72, 0.65, 0.79], [0.3, 0.2, 0.4], [0.6, 0.5, 0.7]),
+                transfer_row("weak", "demo", "test", 40, [0.55, 0.45, 0.66], [0.1, 0.0, 0.2], [0.5, 0.4, 0.6]),
             ],
         },
         extra / "transfer.json",
