@@ -28,7 +28,20 @@ from results_md import machine, publish
 REPO = Path(__file__).resolve().parents[1]
 CHROMOSOME_MBP = 30.427671  # NC_003070.9, A. thaliana chromosome 1
 GENOME_MBP = 3100.0
-STAGES = ("extract", "extract_part", "encode", "split", "qc", "baseline", "train", "evaluate", "interpret", "report")
+STAGES = (
+    "extract",
+    "extract_part",
+    "encode",
+    "split",
+    "qc",
+    "baseline",
+    "train",
+    "evaluate",
+    "interpret",
+    "transfer",
+    "export",
+    "report",
+)
 SCATTERED = {"extract", "extract_part"}  # one job per sequence group on a genome
 
 

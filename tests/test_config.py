@@ -58,3 +58,23 @@ def test_shipped_config_is_valid_and_defaults_are_filled(config, schema):
 def test_names_cannot_escape_results(config, schema, name):
     config["datasets"][name] = copy.deepcopy(config["datasets"]["demo"])
     assert "may use only letters, digits" in check(config, schema)
+
+
+def test_lstm_and_gru_get_their_own_learning_rate(config, schema):
+    """x-arch-defaults: lstm and gru default to lr 0.005, the others to the generic 0.001; a given lr wins; a sweep
+    over arch gives each member its architecture's default (validation leaves it out while arch is a list)."""
+    from genomedl.config.sweep import expand_sweeps
+
+    config["models"] = {
+        "lstm": {"arch": "lstm"},
+        "rnn": {"arch": "rnn"},
+        "set": {"arch": "gru", "lr": 0.01},
+        "swept": {"arch": ["cnn", "gru"]},
+    }
+    validate_config(config, schema)
+    models = config["models"]
+    assert (models["lstm"]["lr"], models["rnn"]["lr"], models["set"]["lr"]) == (0.005, 0.001, 0.01)
+    assert "lr" not in models["swept"]
+    members = expand_sweeps(models)
+    assert (members["swept__arch-cnn"]["lr"], members["swept__arch-gru"]["lr"]) == (0.001, 0.005)
+    assert members["swept__arch-gru"]["epochs"] == models["rnn"]["epochs"]  # the other defaults are there too

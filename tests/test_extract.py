@@ -137,6 +137,7 @@ def test_duplicates_and_reverse_complements_collapse_and_conflicts_drop():
     assert (rows == windows[[0, 2, 6]]).all()
     assert counts["exact"] == 2 and counts["reverse_complement"] == 1
     assert counts["conflicting_groups"] == 1 and counts["dropped_conflicting"] == 2
+    assert counts["conflict_examples"] == ["w4 a = w5 b"]  # the group's members side by side
 
 
 def test_real_records_give_indexed_fasta(tmp_path, biopython_genbank):

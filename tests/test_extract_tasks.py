@@ -206,3 +206,21 @@ def test_gtf_and_bed12_describe_the_same_transcripts_as_genbank(tmp_path):
             )
             got = read_tsv(out / "l.tsv")
             assert got[["id", "label", "gene"]].equals(expected[["id", "label", "gene"]].astype(str)), (task, name)
+
+
+def test_real_gff3_features_of_one_gene_share_its_name_and_decoys_match_sites(arabidopsis_2mb):
+    """A. thaliana RefSeq GFF3 (real): mRNAs of genes without a symbol have no ``gene=``; their CDS rows must still
+    take the gene's name (AT1G...), not the mRNA's Name (NM_...), or every splice site is counted once per name
+    and twice as many decoys are drawn as ``negatives: 1.0`` asks."""
+    from genomedl.extract import reference_records
+
+    (_, sequence, ann), *_ = reference_records(arabidopsis_2mb, log=lambda *a: None, task="splice_site")
+    names = {f.gene for f in ann.cds + ann.transcripts}
+    assert "NAC001" in names and "AT1G01080" in names  # a gene with a symbol (gene=) and one without
+    assert not [n for n in names if n.startswith(("NM_", "NR_", "NP_", "rna-", "cds-"))]  # no transcript/protein ids
+    records = [("chr1", sequence, ann)]
+    labels, _, _, _ = annotated_windows(records, "splice_site", WindowPolicy(length=100), TaskOptions(), 0, **QUIET)
+    sites = labels[labels["label"] != "none"]
+    distinct_sites = len(sites.drop_duplicates(["start", "strand", "label"]))
+    assert len(sites) - distinct_sites < 0.01 * distinct_sites  # one row per site (overlapping genes aside)
+    assert abs((labels["label"] == "none").sum() - distinct_sites) <= 1

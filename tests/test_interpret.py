@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import torch
@@ -34,6 +36,29 @@ def test_models_accept_one_hot_and_attributions_are_exact_for_a_linear_model():
     with torch.no_grad():
         change = model(x)[:, 1] - model(torch.zeros_like(x))[:, 1]
     assert np.allclose(ig.sum((1, 2)), change.numpy(), atol=1e-2)
+
+
+def test_deeplift_shap_is_exact_on_the_default_cnn():
+    """The default cnn (residual blocks, mixed head: Residual and Concat modules) gets DeepLIFT/SHAP, and its
+    attributions sum to the logit change from the shuffled references (a global max head, whose
+    AdaptiveMaxPool1d has no rule, breaks that sum). It also works after training turned deterministic
+    algorithms on in the same process (tangermeme's max-pool rule unpools, which torch lists as nondeterministic)."""
+    torch.manual_seed(0)
+    model = build_model("cnn", length=60, n_classes=3)
+    tokens = np.random.default_rng(0).integers(0, 4, (64, 60)).astype(np.uint8)
+    model.train()(torch.from_numpy(tokens))  # batch-norm statistics away from their initial values
+    model.eval()
+    assert deeplift_unsupported(model) == []
+    before = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message="Convergence deltas")  # tangermeme only warns: make it fail
+            values = attribute(model, one_hot_inputs(tokens[:4]), np.array([1, 1, 2, 2]), "deeplift_shap")
+        assert torch.are_deterministic_algorithms_enabled()  # the setting is restored
+    finally:
+        torch.use_deterministic_algorithms(before)
+    assert values.shape == (4, 4, 60) and np.abs(values).sum() > 0
 
 
 def test_filter_pwm_recovers_the_filter_motif():

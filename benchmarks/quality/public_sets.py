@@ -75,6 +75,14 @@ def _validation(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     return mask
 
 
+def write_if_changed(frame: pd.DataFrame, path: Path) -> None:
+    """``frame`` as CSV at ``path``, left untouched when it already holds the same text (snakemake, which reruns on
+    newer inputs, then reruns nothing for an unchanged dataset)."""
+    text = frame.to_csv(index=False)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
 def statlog_dna(out: Path, seed: int) -> Path:
     """StatLog DNA as ``out``/statlog_dna.csv with the standard split; returns the path."""
     frame = r_data("mlbench", "DNA")
@@ -86,7 +94,7 @@ def statlog_dna(out: Path, seed: int) -> Path:
     split[train[_validation(labels[train], 0.15, seed)]] = "val"
     path = out / "statlog_dna.csv"
     ids = [f"dna{i + 1}" for i in range(len(frame))]
-    pd.DataFrame({"id": ids, "sequence": sequences, "label": labels, "split": split}).to_csv(path, index=False)
+    write_if_changed(pd.DataFrame({"id": ids, "sequence": sequences, "label": labels, "split": split}), path)
     return path
 
 
@@ -106,6 +114,6 @@ def promoters(out: Path, folds: int, seed: int) -> list[Path]:
         split[test] = "test"
         split[rest[_validation(labels[rest], 0.15, seed + fold)]] = "val"
         path = out / f"promoters_fold{fold}.csv"
-        pd.DataFrame({"id": ids, "sequence": sequences, "label": labels, "split": split}).to_csv(path, index=False)
+        write_if_changed(pd.DataFrame({"id": ids, "sequence": sequences, "label": labels, "split": split}), path)
         paths.append(path)
     return paths

@@ -29,6 +29,7 @@ sys.path.insert(0, str(HERE))
 
 from public_sets import CACHE  # noqa: E402
 
+from genomedl.choices import ARCHITECTURES  # noqa: E402
 from genomedl.data import load_dataset  # noqa: E402
 from genomedl.engine import macro_auroc  # noqa: E402
 from genomedl.evaluate import model_proba  # noqa: E402
@@ -83,6 +84,8 @@ RESIDUAL = {
 }
 RECIPES.update({"basset_schedule": {**BASSET, **SCHEDULE}, "residual": RESIDUAL})
 RECIPES["residual_mixed"] = {**RESIDUAL, "monitor": "val_loss", "head": "mixed", "batch_size": "auto"}
+# the other architectures as `arch: <name>` gives them (bert needs a pretrain stage: the harness workflow runs it)
+RECIPES.update({arch: {"arch": arch} for arch in ARCHITECTURES if arch not in ("cnn", "bert")})
 
 
 def evaluate(model_dir: Path, part) -> dict[str, np.ndarray]:

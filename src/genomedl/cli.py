@@ -17,7 +17,9 @@ import argparse
 import importlib
 import inspect
 import json
+import os
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -411,8 +413,18 @@ def dispatch(args: argparse.Namespace) -> None:
     runner(**stage_arguments(args), **logs)
 
 
+def quiet_irrelevant_warnings() -> None:
+    """Silence library warnings that say nothing about the user's run but fill every training log: Lightning's
+    hint to launch with srun on any machine that has SLURM installed (outside a SLURM job), and a deprecation
+    inside Lightning itself."""
+    if "SLURM_JOB_ID" not in os.environ:
+        warnings.filterwarnings("ignore", message="The `srun` command is available on your system")
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    quiet_irrelevant_warnings()
     try:
         dispatch(args)
     except GenomedlError as exc:

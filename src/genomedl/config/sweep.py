@@ -12,6 +12,7 @@ import math
 import re
 
 from ..errors import GenomedlError
+from .validate import arch_defaults
 
 LIST_VALUED = frozenset({"filters", "kernels", "pools", "strides", "dilations", "hidden", "k"})
 SEP = "__"
@@ -54,7 +55,10 @@ def expand_sweeps(models: dict[str, dict]) -> dict[str, dict]:
                     f"config key models.{name}: sweep value {bad[0]!r} cannot be part of a model "
                     "name; use letters, digits, '.', '+' and '-' only"
                 )
-            out[SEP.join([name, *labels])] = {**settings, **params, "sweep": {"group": name, "params": params}}
+            member = {**settings, **params, "sweep": {"group": name, "params": params}}
+            if "arch" in params:  # the defaults that depend on the architecture (left out while arch was a list)
+                member = {**arch_defaults(params["arch"]), **member}
+            out[SEP.join([name, *labels])] = member
     return out
 
 

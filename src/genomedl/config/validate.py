@@ -19,6 +19,27 @@ import yaml
 
 from ..errors import GenomedlError
 
+ARCH_DEFAULTS = "x-arch-defaults"  # schema keyword of $defs/model: architecture -> defaults that replace the generic
+
+
+def _defaults(props: dict, schema: dict, instance: dict) -> dict:
+    """The defaults of an object's properties; in a models entry, those of its ``arch`` (``x-arch-defaults``)
+    replace the generic ones. With several architectures (a sweep over ``arch``) a default that depends on the
+    architecture is left out here and filled per sweep member (:func:`arch_defaults`)."""
+    out = {name: sub["default"] for name, sub in props.items() if "default" in sub}
+    by_arch, arch = schema.get(ARCH_DEFAULTS, {}), instance.get("arch")
+    if isinstance(arch, str):
+        out.update(by_arch.get(arch, {}))
+    elif isinstance(arch, list):
+        for key in {key for name in arch if isinstance(name, str) for key in by_arch.get(name, {})}:
+            out.pop(key, None)
+    return out
+
+
+def arch_defaults(arch: str) -> dict:
+    """Every default of a models entry of architecture ``arch`` (generic, replaced by its x-arch-defaults)."""
+    return stage_settings("model", {"arch": arch})
+
 
 def _with_defaults(validator_class):
     """A validator that also writes each property's ``default`` into the instance."""
@@ -26,9 +47,9 @@ def _with_defaults(validator_class):
 
     def properties(validator, props, instance, schema):
         if isinstance(instance, dict):
-            for name, sub in props.items():
-                if "default" in sub and name not in instance:
-                    instance[name] = yaml.safe_load(yaml.safe_dump(sub["default"]))
+            for name, value in _defaults(props, schema, instance).items():
+                if name not in instance:
+                    instance[name] = yaml.safe_load(yaml.safe_dump(value))
         yield from check_properties(validator, props, instance, schema)
 
     return jsonschema.validators.extend(validator_class, {"properties": properties})

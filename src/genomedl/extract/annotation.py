@@ -298,13 +298,32 @@ def _gff_rows(rows, fmt: str, origin: str) -> list[tuple]:
             )
             for c, k, s, e, t, a in table
         ]
-    names = {a["ID"]: a.get("gene") or a.get("Name") or a["ID"] for *_, a in table if a.get("ID")}
+    names = _gene_names({a["ID"]: a for *_, a in table if a.get("ID")})
     out = []
     for c, k, s, e, t, a in table:
         parents = [p for p in a.get("Parent", "").split(",") if p]
         gene = a.get("gene") or next((names[p] for p in parents if p in names), "") or a.get("Name", "")
         out.append((c, k, s, e, t, a.get("ID", ""), parents, gene))
     return out
+
+
+def _gene_names(rows: dict[str, dict]) -> dict[str, str]:
+    """Gene name of every GFF3 ID: its own ``gene`` attribute, else its parent's gene name (followed up the
+    Parent chain: CDS -> mRNA -> gene), else its ``Name``, else the ID. An mRNA without ``gene=`` thus takes its
+    gene's name, not its own transcript Name, so every feature of one gene carries one name."""
+    names: dict[str, str] = {}
+
+    def name(ident: str, path: tuple[str, ...]) -> str:
+        if ident not in names:
+            attrs = rows[ident]
+            parent = next((p for p in attrs.get("Parent", "").split(",") if p in rows and p not in path), None)
+            inherited = name(parent, (*path, ident)) if parent else ""
+            names[ident] = attrs.get("gene") or inherited or attrs.get("Name") or ident
+        return names[ident]
+
+    for ident in rows:
+        name(ident, ())
+    return names
 
 
 def _single(start: int, end: int, strand: int, gene: str, kind: str) -> Feature:

@@ -50,8 +50,11 @@ def collapse_duplicates(labels: pd.DataFrame, windows: np.ndarray) -> tuple[pd.D
     keep = np.zeros(len(windows), bool)
     keep[first] = True
     keep &= ~conflicting
-    clash = labels[conflicting].head(6)
-    examples = [f"{i} {label}" for i, label in zip(clash["id"], clash["label"])]
+    ids, names = labels["id"].to_numpy(), labels["label"].to_numpy()
+    examples = [  # the first three conflicting groups, each as "id label = id label" (at most three members)
+        " = ".join(f"{ids[row]} {names[row]}" for row in np.flatnonzero(group == g)[:3])
+        for g in np.flatnonzero(n_labels > 1)[:3]
+    ]
     counts = {
         "exact": int(len(windows) - n_exact_unique),
         "reverse_complement": int(n_exact_unique - len(first)),

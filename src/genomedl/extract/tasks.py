@@ -221,7 +221,7 @@ def splice_anchors(
     gene = np.array([r[3] for r in rows], dtype=object)
     length, upstream = policy.length, policy.length // 2
     annotated = np.sort(boundary * 2 + (strand < 0))
-    wanted = int(round(options.negatives * len(rows) / 2))
+    wanted = int(round(options.negatives * len({r[:3] for r in rows}) / 2))  # per positive site, not per gene
     decoys = []
     for candidates in (_dinucleotides(sequence, "GT", "AC"), _dinucleotides(sequence, "AG", "CT")):
         starts = anchored_start(candidates[:, 0], candidates[:, 1], length, upstream)

@@ -11,11 +11,15 @@ substitutions subtracted, projected onto the observed base).
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+
 import numpy as np
 import torch
 import torch.nn as nn
 
 from ..choices import ATTRIBUTION_METHODS
+from ..models.layers import Concat, Residual
 
 # layers DeepLIFT handles exactly (tangermeme's rules for the non-linear ones); matched by exact type
 DEEPLIFT_LAYERS = (
@@ -39,6 +43,8 @@ DEEPLIFT_LAYERS = (
     nn.MaxPool1d,
     nn.Softmax,
     nn.LayerNorm,
+    Residual,  # x + body(x) and torch.cat: linear, so the multipliers pass through them as gradients do
+    Concat,
 )
 
 
@@ -62,6 +68,25 @@ def accepts_one_hot(model: torch.nn.Module, length: int) -> bool:
 def deeplift_unsupported(model: nn.Module) -> list[str]:
     """Layer types of ``model`` without an exact DeepLIFT rule (empty: DeepLIFT/SHAP applies)."""
     return sorted({type(m).__name__ for m in model.modules() if type(m) not in DEEPLIFT_LAYERS and m is not model})
+
+
+@contextlib.contextmanager
+def unpooling_allowed():
+    """tangermeme's max-pool rule calls max_unpool1d, which torch lists as nondeterministic: in a process that
+    trained with deterministic algorithms on (the train stage on CPU does) it would raise. Warn-only, and that
+    warning silenced, while attributing; the previous setting is restored."""
+    enabled, warn_only = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+    )
+    if enabled:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="max_unpooling")
+            yield
+    finally:
+        torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
 
 
 def _captum(method: str, model, x: torch.Tensor, target: torch.Tensor, steps: int) -> torch.Tensor:
@@ -95,15 +120,16 @@ def attribute(
         elif method == "deeplift_shap":
             from tangermeme.deep_lift_shap import deep_lift_shap
 
-            value = deep_lift_shap(
-                model,
-                part.detach(),
-                target=int(cls),
-                n_shuffles=shuffles,
-                random_state=seed,
-                warning_threshold=1e-2,
-                only_warn=True,
-            )
+            with unpooling_allowed():
+                value = deep_lift_shap(
+                    model,
+                    part.detach(),
+                    target=int(cls),
+                    n_shuffles=shuffles,
+                    random_state=seed,
+                    warning_threshold=1e-2,
+                    only_warn=True,
+                )
         elif method == "ism":
             from tangermeme.saturation_mutagenesis import saturation_mutagenesis
 
