@@ -376,6 +376,7 @@ def lean_config(workdir: Path) -> Path:
     path = workdir / "config" / "config.yaml"
     config = yaml.safe_load(path.read_text())
     config["models"] = {"cnn": config["models"]["cnn"]}
+    config["baselines"] = {"kmer_logreg": config["baselines"]["kmer_logreg"]}
     config["interpret"] = {"enabled": False}
     for key in ("pretrain", "gan"):
         config.pop(key, None)

@@ -19,6 +19,7 @@ SCHEMA_ENUMS = {
     "$defs/model/properties/precision": "PRECISIONS",
     "$defs/model/properties/accelerator": "ACCELERATORS",
     "$defs/model/properties/imbalance": "IMBALANCE_MODES",
+    "$defs/baseline/properties/features": "BASELINE_FEATURES",
     "$defs/pretrain/properties/k": "PRETRAIN_K",
     "$defs/pretrain/properties/precision": "PRECISIONS",
     "$defs/pretrain/properties/accelerator": "ACCELERATORS",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -155,9 +156,13 @@ def provenance_files(folder: Path, classes: list[str]) -> dict[str, Path]:
     }
 
 
+BASELINES = {"kmer_logreg": {"k": [1, 2, 3], "C": 1.0}, "onehot_logreg": {"features": "onehot"}}
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    """Every architecture (random weights, eval mode) and the k-mer baseline (fitted), exported."""
+    """Every architecture (random weights, eval mode), the cnn as if trained without rc_augment (scored on the
+    forward strand) and both baselines (fitted), exported."""
     from genomedl.baseline import run_baseline
     from genomedl.engine import SequenceClassifier
     from genomedl.evaluate import compute_metrics
@@ -196,18 +201,25 @@ def exported(tmp_path_factory):
             folder / "run.json",
         )
         models[name] = folder
-    run_baseline(
-        data["tokens"],
-        data["meta"],
-        data["labels"],
-        data["split"],
-        root / "models" / "kmer_logreg",
-        "kmer_logreg",
-        {"k": [1, 2, 3], "C": 1.0},
-        0,
-        log=lambda *_: None,
+    forward = shutil.copytree(models["cnn"], root / "models" / "cnn_forward")  # trained without rc_augment
+    run = read_json(forward / "run.json")
+    write_json(
+        {**run, "model": "cnn_forward", "settings": {**run["settings"], "rc_augment": False}}, forward / "run.json"
     )
-    models["kmer_logreg"] = root / "models" / "kmer_logreg"
+    models["cnn_forward"] = forward
+    for name, settings in BASELINES.items():
+        run_baseline(
+            data["tokens"],
+            data["meta"],
+            data["labels"],
+            data["split"],
+            root / "models" / name,
+            name,
+            settings,
+            0,
+            log=lambda *_: None,
+        )
+        models[name] = root / "models" / name
     rng = np.random.default_rng(0)  # the card copies whatever evaluate wrote
     probs = rng.dirichlet([1, 1], size=len(tokens))
     metrics = {
@@ -235,7 +247,7 @@ def exported(tmp_path_factory):
 
 def test_every_model_reloads_in_a_fresh_process_and_reproduces_genomedl(exported):
     models = exported["models"]
-    assert set(models) == set(ARCHS) | {"kmer_logreg"}
+    assert set(models) == set(ARCHS) | set(BASELINES) | {"cnn_forward"}
     rng = np.random.default_rng(3)
     tokens = np.concatenate([exported["tokens"][:9], rng.integers(0, 5, size=(4, LENGTH), dtype=np.uint8)])
     assert (tokens == 4).any()  # N windows too, and a batch size not traced
@@ -255,10 +267,10 @@ def test_rebuild_with_genomedl_from_config_and_safetensors(exported):
     from genomedl.inference import predict_proba
 
     tokens = exported["tokens"][:16]
-    for name in ("cnn", "transformer", "bert", "kmer_logreg"):
+    for name in ("cnn", "transformer", "bert", *BASELINES):
         folder = exported["root"] / "export" / name
         model, config = rebuild(folder)
-        probs = baseline_proba(model, tokens) if name == "kmer_logreg" else predict_proba(model, tokens)
+        probs = baseline_proba(model, tokens) if name in BASELINES else predict_proba(model, tokens)
         assert np.abs(probs - model_proba(exported["models"][name], tokens)).max() < 1e-6, name
         assert config["classes"] == ["neg", "pos"] and config["length"] == LENGTH
 
@@ -294,7 +306,9 @@ def test_card_matches_run_metrics_manifest_and_files(exported):
         assert json.loads(on_disk) == card
         assert SECRET not in on_disk and "api_key" not in on_disk
         assert SECRET not in (root / "export" / name / "model_card.md").read_text()
-    assert exported["cards"]["kmer_logreg"]["input"]["strand"].startswith("the window as given")
+    for name in ("kmer_logreg", "onehot_logreg", "cnn_forward"):  # scored as evaluated: one strand
+        assert exported["cards"][name]["input"]["strand"].startswith("the window as given"), name
+    assert exported["cards"]["cnn"]["input"]["strand"].startswith("probabilities are the mean")
     assert exported["cards"]["transformer"]["input"]["features"] == {"kind": "token ids", "k": 3, "overlapping": False}
     assert exported["cards"]["bert"]["input"]["features"] == {"kind": "token ids", "k": 3, "overlapping": True}
     assert exported["cards"]["cnn"]["input"]["features"] == {"kind": "one-hot"}

@@ -41,8 +41,8 @@ def test_models_accept_one_hot_and_attributions_are_exact_for_a_linear_model():
 def test_deeplift_shap_is_exact_on_the_default_cnn():
     """The default cnn (residual blocks, mixed head: Residual and Concat modules) gets DeepLIFT/SHAP, and its
     attributions sum to the logit change from the shuffled references (a global max head, whose
-    AdaptiveMaxPool1d has no rule, breaks that sum). It also works after training turned deterministic
-    algorithms on in the same process (tangermeme's max-pool rule unpools, which torch lists as nondeterministic)."""
+    AdaptiveMaxPool1d has no rule, breaks that sum). It also works with deterministic algorithms on (a caller's
+    setting; tangermeme's max-pool rule unpools, which torch lists as nondeterministic)."""
     torch.manual_seed(0)
     model = build_model("cnn", length=60, n_classes=3)
     tokens = np.random.default_rng(0).integers(0, 4, (64, 60)).astype(np.uint8)
@@ -124,6 +124,7 @@ def test_planted_jaspar_motif_is_the_top_motif(tmp_path):
             "batch_size": 32,
             "patience": 3,
             "gradient_clip": 0,
+            "rc_augment": True,  # the motif sits on either strand: a strand-symmetric label
         },
         0,
         log=lambda *a: None,

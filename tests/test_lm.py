@@ -132,6 +132,10 @@ def test_pretraining_reads_the_train_split_and_extra_fasta_only_and_learns(pretr
     assert history["val_mlm_acc"].iloc[-1] > 3 * run["majority_token_accuracy"]
 
 
+def test_pretraining_leaves_deterministic_algorithms_off(pretrained):
+    assert not torch.are_deterministic_algorithms_enabled()  # Lightning turned them on for the CPU run only
+
+
 def test_pretraining_never_sees_val_or_test_windows(lm_data):
     from genomedl.lm import pretrain
 

@@ -159,16 +159,25 @@ def test_whole_chromosome_is_tiled_in_memory_bounded_by_the_chunk(tmp_path, mode
     np.testing.assert_allclose(intervals[:, 2], whole["p_site"], atol=1e-6)
 
 
-def test_forward_strand_on_request(tmp_path):
-    folder = save_tiny_cnn(tmp_path / "fwd", rc_augment=False, seed=1)
+@pytest.mark.parametrize(
+    "rc_augment, asked, scored",
+    [(False, None, "forward"), (True, None, "both"), (False, "both", "both"), (True, "forward", "forward")],
+)
+def test_strands_are_scored_as_trained_unless_asked(tmp_path, rc_augment, asked, scored):
+    """By default a model is scored on the strands it was trained on (as evaluate and export score it); a
+    ``strands`` setting forces either."""
+    folder = save_tiny_cnn(tmp_path / "model", rc_augment=rc_augment, seed=1)
     fasta = tmp_path / "in.fa"
     fasta.write_text(f">long\n{SEQUENCES['long']}\n")
-    summary = run_predict(folder, tmp_path / "out", "fasta", fasta, {"strands": "forward"}, log=lambda m: None)
+    settings = {"strands": asked} if asked else {}
+    summary = run_predict(folder, tmp_path / "out", "fasta", fasta, settings, log=lambda m: None)
     table = read_tsv(tmp_path / "out" / "windows.tsv")
     windows = [SEQUENCES["long"][s : s + LENGTH] for s in table["start"]]
-    np.testing.assert_allclose(table[["p_bg", "p_site"]], model_probs(folder, windows, both_strands=False), atol=1e-6)
-    assert summary["strands"] == "forward"
-    assert not np.allclose(table["p_site"], model_probs(folder, windows)[:, 1], atol=1e-4)
+    expected = model_probs(folder, windows, both_strands=scored == "both")
+    np.testing.assert_allclose(table[["p_bg", "p_site"]], expected, atol=1e-6)
+    assert summary["strands"] == scored
+    other = model_probs(folder, windows, both_strands=scored != "both")
+    assert not np.allclose(table["p_site"], other[:, 1], atol=1e-4)  # the choice matters
 
 
 def test_kmer_baseline_predicts_with_its_own_window_length(tmp_path, synthetic_dataset):
@@ -287,7 +296,7 @@ def test_demo_predictions_reach_the_report(demo_run):
     regions = results / "predict" / "cnn" / "regions"
     windows = read_tsv(regions / "windows.tsv")
     summary = json.loads((regions / "summary.json").read_text())
-    assert summary["strands"] == "both" and summary["sequences"] == 3
+    assert summary["strands"] == "forward" and summary["sequences"] == 3  # as the demo cnn was trained
     _, track = read_bedgraph(regions / "tracks" / "intron.bedgraph")
     assert len(track) == len(windows) == summary["windows"]
     np.testing.assert_allclose(track["value"], windows["p_intron"], atol=1e-6)  # one bin per window, in order

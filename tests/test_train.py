@@ -130,6 +130,41 @@ def test_out_of_memory_suggests_a_smaller_batch(tmp_path, monkeypatch):
         train(paths, tmp_path / "out", SMALL_CNN)
 
 
+def test_the_weight_average_is_what_validation_and_the_saved_model_use(tmp_path):
+    """One step per epoch (batch larger than the 60 training windows). An average over a million epochs
+    barely moves after its first update (a copy of the weights after step 1), so three epochs with it save
+    the weights of a one-epoch run; three epochs without it save something else."""
+    paths = write_synthetic(tmp_path / "data", n=100)
+    plain = {**SMALL_CNN, "batch_size": 500, "schedule": "none"}
+
+    def weights(name: str, settings: dict) -> dict:
+        train(paths, tmp_path / name, settings)
+        return load_model(tmp_path / name / "model.ckpt")[1]["state_dict"]
+
+    one_step = weights("one_step", {**plain, "epochs": 1})
+    averaged = weights("averaged", {**plain, "epochs": 3, "ema_epochs": 1e6})
+    three_steps = weights("three_steps", {**plain, "epochs": 3})
+    floats = [k for k, v in one_step.items() if v.is_floating_point()]
+    assert all(torch.allclose(averaged[k], one_step[k], atol=1e-5) for k in floats)
+    assert not all(torch.allclose(three_steps[k], one_step[k], atol=1e-3) for k in floats)
+    history = read_tsv(tmp_path / "averaged" / "history.tsv")
+    assert history["val_loss"].max() - history["val_loss"].min() < 1e-4  # validation scored the average
+
+
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_training_leaves_the_process_wide_torch_flags_as_it_found_them(tmp_path, deterministic):
+    """On CPU training runs with deterministic algorithms; a caller's own setting is back afterwards."""
+    paths = write_synthetic(tmp_path / "data", n=100)
+    before = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(deterministic, warn_only=deterministic)
+    try:
+        train(paths, tmp_path / "out", {**SMALL_CNN, "epochs": 1})
+        assert torch.are_deterministic_algorithms_enabled() is deterministic
+        assert torch.is_deterministic_algorithms_warn_only_enabled() is deterministic
+    finally:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+
+
 def test_finished_runs_leave_no_checkpoints_and_stale_ones_are_discarded(tmp_path):
     paths = write_synthetic(tmp_path / "data", n=100)
     train(paths, tmp_path / "out", {**SMALL_CNN, "epochs": 1})

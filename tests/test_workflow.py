@@ -48,19 +48,22 @@ def test_demo_plans_every_stage(tmp_path):
 def test_demo_report_and_metrics_are_sane(demo_run):
     results = demo_run / "results" / "demo"
     html = (results / "report" / "index.html").read_text()
-    for model in ("cnn", "kmer_logreg"):
+    for model in ("cnn", "kmer_logreg", "onehot_logreg"):
         metrics = read_json(results / "eval" / model / "metrics.json")
         assert 0.0 <= metrics["auroc"] <= 1.0 and -1.0 <= metrics["mcc"] <= 1.0
         assert metrics["n"] == sum(read_json(results / "split_summary.json")["class_counts"]["test"].values())
         assert f"<td>{model}</td>" in html
     assert "AC007323.5" in html  # provenance of a real Biopython record
-    # one sentence answers whether deep learning beat the k-mer baseline, with the paired interval
+    # one sentence answers whether deep learning beat the strongest baseline, with the paired interval
     verdict = re.search(
         r'<p id="verdict"><b>Deep learning (helped|did not help|did not make a difference):</b>\s*'
-        r"the best neural model, (\S+), .* the k-mer baseline kmer_logreg: Δ AUROC (-?[0-9.]+) ",
+        r"the best neural model, (\S+), .* the (k-mer|one-hot) baseline (kmer|onehot)_logreg: Δ AUROC (-?[0-9.]+) ",
         html,
     )
     assert verdict and verdict[2] in html.split('id="leaderboard"')[1]
+    assert (verdict[3] == "k-mer") == (verdict[4] == "kmer")
+    baselines = {m: read_json(results / "eval" / m / "metrics.json")["auroc"] for m in ("kmer_logreg", "onehot_logreg")}
+    assert verdict[4] == max(baselines, key=baselines.get).removesuffix("_logreg")  # the stronger one
 
 
 def test_demo_split_shares_no_record(demo_run):

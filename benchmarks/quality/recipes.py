@@ -1,10 +1,14 @@
 """Recipe selection for the default ``cnn`` (a benchmark, not a test): train named variants of a models entry
 with the package's own train stage (:func:`genomedl.train.run_train`) on the harness's data and splits, score
-the test split as the evaluate stage does (both strands averaged) and against the k-mer baseline (paired bootstrap).
+the test split as the evaluate stage does (both strands averaged for a model trained with ``rc_augment``, else
+the forward strand) and against the k-mer baseline (paired bootstrap).
 
     .venv/bin/python benchmarks/quality/recipes.py RECIPE[:key=value;...] ... [--seeds 42] [--datasets promoters]
+    .venv/bin/python benchmarks/quality/recipes.py ensemble RECIPE --seeds 42 1 2 [--datasets statlog_dna]
+    .venv/bin/python benchmarks/quality/recipes.py table
 
-(``residual:rc_augment=false;batch_size=16``: the recipe ``residual`` with two keys changed.)
+(``residual:rc_augment=false;batch_size=16``: the recipe ``residual`` with two keys changed.) Datasets: statlog_dna
+and promoters (the default), thaliana_splice_site (the harness's A. thaliana slice, about 10 minutes a run here).
 
 Needs the harness's extracted data (run ``benchmarks/quality/run.py`` once): the encoded tokens, labels and
 predefined splits under ~/.cache/genomedl/quality/work/results/ and the baseline's test predictions there.
@@ -40,7 +44,12 @@ from genomedl.train import run_train  # noqa: E402
 
 RESULTS = CACHE / "work" / "results"
 LOG = CACHE / "recipes.jsonl"
-DATASETS = {"statlog_dna": ["statlog_dna"], "promoters": [f"promoters_fold{i}" for i in range(10)]}
+PROBS = CACHE / "recipe_probs"  # test probabilities of every run, for `ensemble`
+DATASETS = {
+    "statlog_dna": ["statlog_dna"],
+    "promoters": [f"promoters_fold{i}" for i in range(10)],
+    "thaliana_splice_site": ["thaliana_splice_site"],  # the harness's A. thaliana slice (run.py)
+}
 # the cnn entry as the harness ran it before recipe selection (Basset-like, schema defaults of 2026-11-26, epochs 10)
 BASSET = {
     "arch": "cnn",
@@ -150,7 +159,27 @@ def run(recipe: str, dataset: str, seed: int) -> dict:
     }
     for strands, p in probs.items():
         result[strands] = scores(y, np.concatenate(p), baseline, seed)
+    PROBS.mkdir(parents=True, exist_ok=True)
+    np.savez(probs_path(recipe, dataset, seed), y=y, probs=np.concatenate(probs["both"]), baseline=baseline)
     return result
+
+
+def probs_path(recipe: str, dataset: str, seed: int) -> Path:
+    """Where a run's test labels, probabilities ``[N, C]`` (as evaluated) and baseline probabilities are kept."""
+    return PROBS / f"{recipe.replace('/', '_')}__{dataset}__{seed}.npz"
+
+
+def ensemble(recipe: str, dataset: str, seeds: list[int]) -> str:
+    """Accuracy and AUROC of the seeds' runs of ``recipe`` averaged (probabilities), beside each run's own."""
+    runs = [np.load(probs_path(recipe, dataset, seed)) for seed in seeds]
+    y, baseline = runs[0]["y"], runs[0]["baseline"]
+    single = [scores(y, r["probs"], baseline, seed)["accuracy"] for r, seed in zip(runs, seeds)]
+    mean = scores(y, np.mean([r["probs"] for r in runs], axis=0), baseline, seeds[0])
+    return (
+        f"{recipe} {dataset}: seeds {seeds} single accuracy {single} (mean {np.mean(single):.4f}); "
+        f"average of their probabilities: accuracy {mean['accuracy']:.4f} AUROC {mean['auroc']:.4f} "
+        f"(k-mer {mean['kmer_auroc']:.4f}, p {mean['p']})"
+    )
 
 
 def table() -> str:
@@ -179,14 +208,17 @@ def main() -> None:
     parser.add_argument(
         "recipes",
         nargs="+",
-        help=f"recipe[:key=value;...] (keys of a models entry), or 'table' (the results so far as markdown); "
+        help=f"recipe[:key=value;...] (keys of a models entry), 'table' (the results so far as markdown) or "
+        f"'ensemble RECIPE' (the --seeds runs of RECIPE averaged); "
         f"recipes: {', '.join(RECIPES)}",
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--datasets", nargs="+", default=["statlog_dna", "promoters"], choices=list(DATASETS))
     args = parser.parse_args()
     if args.recipes == ["table"]:
         return print(table())
+    if args.recipes[0] == "ensemble":
+        return print("\n".join(ensemble(args.recipes[1], d, args.seeds) for d in args.datasets))
     torch.set_num_threads(1)
     for recipe in args.recipes:
         for dataset in args.datasets:

@@ -1,4 +1,5 @@
-"""Baseline stage: k-mer count features + logistic regression (scikit-learn).
+"""Baseline stage: logistic regression (scikit-learn) on k-mer frequencies (position-free) or on the one-hot
+bases of the window (position-specific, a PWM-like classic).
 
 The fitted model is stored as plain arrays (``model.npz``): no pickle, so loading cannot run code.
 """
@@ -38,6 +39,23 @@ def kmer_features(tokens: np.ndarray, ks: list[int]) -> np.ndarray:
     return np.concatenate([kmer_counts(tokens, k) for k in ks], axis=1)
 
 
+def onehot_features(tokens: np.ndarray) -> np.ndarray:
+    """Base indicators ``[N, 4 * L]`` (float32), position-major (position i: columns 4i..4i+3 = A, C, G, T);
+    an N sets none."""
+    tokens = np.asarray(tokens)
+    return (tokens[:, :, None] == np.arange(4, dtype=tokens.dtype)).reshape(len(tokens), -1).astype(np.float32)
+
+
+def baseline_features(tokens: np.ndarray, features: str, ks: list[int]) -> np.ndarray:
+    """The features of schema key ``baselines.<name>.features`` ("kmer" or "onehot") of tokens ``[N, L]``."""
+    return onehot_features(tokens) if features == "onehot" else kmer_features(tokens, ks)
+
+
+def saved_features(params: dict) -> str:
+    """The feature kind of a saved baseline (model.npz written before one-hot baselines existed: "kmer")."""
+    return str(params["features"]) if "features" in params else "kmer"
+
+
 def save_arrays(path: Path, **arrays: np.ndarray) -> None:
     """An ``.npz`` that ``np.load`` reads, byte-identical for identical arrays (fixed zip timestamps)."""
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as archive:
@@ -62,7 +80,8 @@ def build_predictor(params: dict) -> tuple[StandardScaler, LogisticRegression]:
 def baseline_proba(params: dict, tokens: np.ndarray) -> np.ndarray:
     """Class probabilities ``[N, C]`` of the saved baseline on tokens ``[N, L]``."""
     scaler, classifier = build_predictor(params)
-    return classifier.predict_proba(scaler.transform(kmer_features(tokens, list(params["ks"]))))
+    features = baseline_features(tokens, saved_features(params), list(params["ks"]))
+    return classifier.predict_proba(scaler.transform(features))
 
 
 def run_baseline(
@@ -74,9 +93,9 @@ def run_baseline(
     settings = stage_settings("baseline", settings, f"baselines.{name}")
     started, t0 = utc_now(), time.time()
     data = load_dataset(tokens, meta, labels, split)
-    ks = list(settings["k"])
+    ks, kind = list(settings["k"]), settings["features"]
     train = data.parts["train"]
-    features = kmer_features(train.tokens, ks)
+    features = baseline_features(train.tokens, kind, ks)
     scaler = StandardScaler().fit(features)
     classifier = LogisticRegression(
         C=float(settings["C"]), class_weight="balanced", max_iter=2000, random_state=seed
@@ -89,11 +108,12 @@ def run_baseline(
         coef=coef,
         intercept=intercept,
         ks=np.array(ks),
+        features=np.array(kind),
         n_classes=np.array(len(data.classes)),
         classes=np.array(data.classes),
     )
     run = {
-        **model_record(name, "kmer_logreg", settings, seed, data.classes, data.length, train.labels),
+        **model_record(name, f"{kind}_logreg", settings, seed, data.classes, data.length, train.labels),
         "imbalance": "class_weighted_loss",
         "train_seconds": round(time.time() - t0, 2),
         "versions": versions(),
@@ -102,5 +122,6 @@ def run_baseline(
         "finished_at": utc_now(),
     }
     write_json(run, out_dir / "run.json")
-    log(f"baseline: {name} fitted on {len(train.labels)} windows, k={ks}")
+    described = "one-hot bases" if kind == "onehot" else f"k-mer frequencies, k={ks}"
+    log(f"baseline: {name} fitted on {len(train.labels)} windows ({described})")
     return run

@@ -18,6 +18,8 @@ WEIGHT_INITS = ("default", "kaiming", "xavier")
 PRECISIONS = ("auto", "32", "bf16", "16")
 ACCELERATORS = ("auto", "cpu", "gpu")
 IMBALANCE_MODES = ("none", "class_weight", "oversample", "undersample")
+# baselines.<name>.features: k-mer frequencies (position-free) or one-hot bases (position-specific)
+BASELINE_FEATURES = ("kmer", "onehot")
 # pretrain: token size k (1 = single nucleotides) and attention kernel
 PRETRAIN_K = (1, 3, 4, 5, 6)
 ATTENTION_KERNELS = ("sdpa", "eager")
@@ -26,7 +28,7 @@ ATTRIBUTION_METHODS = ("saliency", "integrated_gradients", "deeplift_shap", "ism
 # source.reference.format
 ANNOTATION_FORMATS = ("gff3", "gtf", "bed")
 # predict: strands scored, input kinds (one per predict input), k-mer id strides (encode)
-STRANDS = ("both", "forward")
+STRANDS = ("trained", "both", "forward")
 REGION_KINDS = ("fasta", "csv", "bed")  # tiled into windows: windows.tsv + tracks
 VARIANT_KINDS = ("vcf",)  # variant effects: variants.tsv + indexed VCF
 PREDICT_KINDS = REGION_KINDS + VARIANT_KINDS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 
@@ -55,3 +56,20 @@ def native_bf16() -> bool:
     if "including_emulation" in inspect.signature(torch.cuda.is_bf16_supported).parameters:
         return torch.cuda.is_bf16_supported(including_emulation=False)
     return torch.cuda.is_bf16_supported()
+
+
+@contextlib.contextmanager
+def torch_flags_kept():
+    """Lightning's ``deterministic`` and our cudnn choice set process-wide torch flags; inside this block they may
+    change, after it the caller's settings are back (a notebook that trains and then attributes is not left with
+    deterministic algorithms on)."""
+    kept = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.backends.cudnn.benchmark,
+    )
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(kept[0], warn_only=kept[1])
+        torch.backends.cudnn.benchmark = kept[2]

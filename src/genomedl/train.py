@@ -29,7 +29,7 @@ from .errors import GenomedlError
 from .imbalance import make_train_sampler
 from .loaders import loader
 from .models import full_hyperparameters
-from .placement import cluster_layout, native_bf16, precision_for
+from .placement import cluster_layout, native_bf16, precision_for, torch_flags_kept
 from .provenance import config_hash, git_commit, hardware, model_record, utc_now, versions
 from .tables import read_json, write_json, write_tsv
 
@@ -62,6 +62,7 @@ ENGINE_KEYS = MODULE_KEYS | {
     "sweep",
     "imbalance",
     "gpus",
+    "ema_epochs",
 }  # gpus: SLURM request (workflow/rules/cluster.smk)
 HISTORY_FIRST = [
     "epoch",
@@ -194,6 +195,15 @@ def global_batch_size(setting: int | str, n_train: int) -> int:
     return min(64, max(8, 1 << max(n_train // 4, 1).bit_length() - 1))
 
 
+def weight_average(ema_epochs: float, steps_per_epoch: int) -> list[L.Callback]:
+    """An exponential moving average of the weights over about ``ema_epochs`` epochs (decay per optimizer step
+    1 - 1 / (ema_epochs * steps_per_epoch)); validation, checkpoints and the saved model use the average. [] when 0."""
+    if not ema_epochs:
+        return []
+    decay = 1 - 1 / max(ema_epochs * steps_per_epoch, 1)
+    return [L.pytorch.callbacks.EMAWeightAveraging(decay=decay)]
+
+
 def run_train(
     tokens: Path, meta: Path, labels: Path, split: Path, out_dir: Path, name: str, settings: dict, seed: int, log=print
 ) -> dict:
@@ -244,49 +254,51 @@ def run_train(
     resume = resume_point(ckpt_dir, settings, seed, log, rank_zero=rank_zero_only.rank == 0)
     resumed_from = int(torch.load(resume, map_location="cpu", weights_only=True)["epoch"]) + 1 if resume else None
     mode = MONITOR_MODE[monitor]
+    ema = weight_average(float(settings["ema_epochs"]), len(train_loader))
     best = L.pytorch.callbacks.ModelCheckpoint(
         dirpath=ckpt_dir,
         filename="best",
         monitor=monitor,
         mode=mode,
-        save_weights_only=True,
+        save_weights_only=not ema,  # the average is written by the averaging callback, in full checkpoints only
         enable_version_counter=False,
-    )  # weights only: read once at the end; resuming uses last.ckpt
+    )  # read once at the end; resuming uses last.ckpt
     # last.ckpt after every epoch, improving or not (save_last on `best` writes it only when `best` is saved)
     last = L.pytorch.callbacks.ModelCheckpoint(dirpath=ckpt_dir, filename="last", enable_version_counter=False)
     history = HistoryWriter(out_dir / "history.tsv", log, plain_lines=not os.isatty(2))
     stop = L.pytorch.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience)
-    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    deterministic = True if not on_gpu else ("warn" if settings["deterministic"] else False)
-    torch.backends.cudnn.benchmark = on_gpu and not deterministic
-    trainer = L.Trainer(
-        max_epochs=int(settings["epochs"]),
-        precision=precision,
-        deterministic=deterministic,
-        logger=False,
-        callbacks=[EpochSeed(seed), best, last, history, stop],
-        plugins=[AtomicCheckpointIO()],
-        enable_progress_bar=os.isatty(2),
-        enable_model_summary=False,
-        default_root_dir=out_dir,
-        **layout,
-    )
     if resume:
         log(f"train: resuming {model_name} from {resume} (epoch {resumed_from} done)")
     log(
         f"train: {model_name} ({settings['arch']}) on {layout['devices']} x {layout['num_nodes']} "
         f"{layout['accelerator']} ({layout['strategy']}), precision {precision}, batch {batch} per rank"
     )
-    t0 = time.time()
-    try:
-        trainer.fit(module, train_loader, val_loader, ckpt_path=resume)
-    except NonFiniteLoss as exc:
-        raise GenomedlError(nan_message(model_name, exc, history.rows, ckpt_dir)) from None
-    except torch.OutOfMemoryError:
-        raise GenomedlError(
-            f"model {model_name}: CUDA out of memory at batch_size {batch * world}; try "
-            f"models.{model_name}.batch_size: {max(batch * world // 2, 1)} (or a smaller model)"
-        ) from None
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    with torch_flags_kept():  # deterministic=True turns a process-wide flag on: off again after fit
+        deterministic = True if not on_gpu else ("warn" if settings["deterministic"] else False)
+        torch.backends.cudnn.benchmark = on_gpu and not deterministic
+        trainer = L.Trainer(
+            max_epochs=int(settings["epochs"]),
+            precision=precision,
+            deterministic=deterministic,
+            logger=False,
+            callbacks=[EpochSeed(seed), *ema, best, last, history, stop],
+            plugins=[AtomicCheckpointIO()],
+            enable_progress_bar=os.isatty(2),
+            enable_model_summary=False,
+            default_root_dir=out_dir,
+            **layout,
+        )
+        t0 = time.time()
+        try:
+            trainer.fit(module, train_loader, val_loader, ckpt_path=resume)
+        except NonFiniteLoss as exc:
+            raise GenomedlError(nan_message(model_name, exc, history.rows, ckpt_dir)) from None
+        except torch.OutOfMemoryError:
+            raise GenomedlError(
+                f"model {model_name}: CUDA out of memory at batch_size {batch * world}; try "
+                f"models.{model_name}.batch_size: {max(batch * world // 2, 1)} (or a smaller model)"
+            ) from None
     if not trainer.is_global_zero:
         return {}
     best_ckpt = torch.load(best.best_model_path, map_location="cpu", weights_only=True)

@@ -23,14 +23,7 @@ def model_proba(model_dir: Path, tokens: np.ndarray) -> np.ndarray:
     strands averaged when it was trained on both (rc_augment), else the forward strand as trained)."""
     from ..predict.score import load_scorer
 
-    return load_scorer(model_dir, device="cpu", strands=trained_strands(model_dir)).proba(tokens, batch_size=512)
-
-
-def trained_strands(model_dir: Path) -> str:
-    """ "forward" for a model trained without reverse-complement augmentation (run.json), else "both"."""
-    run = Path(model_dir) / "run.json"
-    settings = (read_json(run).get("settings") or {}) if run.exists() else {}
-    return "forward" if settings.get("rc_augment") is False else "both"
+    return load_scorer(model_dir, device="cpu").proba(tokens, batch_size=512)
 
 
 def curve_points(y: np.ndarray, scores: np.ndarray) -> dict:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..choices import BASELINE_FEATURES
 from .bootstrap import bootstrap_distribution, paired_test
 
 LEADERBOARD_METRICS = ["auroc", "auprc", "mcc", "f1", "balanced_accuracy", "accuracy", "brier", "ece"]
-BASELINE_ARCH = "kmer_logreg"  # run.json arch of the k-mer baselines
+BASELINE_ARCHS = {f"{features}_logreg" for features in BASELINE_FEATURES}  # run.json arch of the baselines
 
 
 def rank_metric(evals: dict[str, dict]) -> str:
@@ -67,12 +68,12 @@ def metric_distributions(
 def versus_baseline(
     rows: list[dict], evals: dict[str, dict], predictions: dict[str, pd.DataFrame] | None, n_boot: int, seed: int
 ) -> dict | None:
-    """The best neural model against the best k-mer baseline on the ranking metric of ``rows``
+    """The best neural model against the best baseline (k-mer or one-hot) on the ranking metric of ``rows``
     (:func:`leaderboard`): ``delta`` = neural minus baseline, its paired bootstrap interval and p, and
     ``verdict``: ``better`` or ``worse`` when the interval excludes 0, else ``level``. None without both kinds
     of model or without predictions."""
-    neural = next((r for r in rows if r["arch"] != BASELINE_ARCH), None)
-    baseline = next((r for r in rows if r["arch"] == BASELINE_ARCH), None)
+    neural = next((r for r in rows if r["arch"] not in BASELINE_ARCHS), None)
+    baseline = next((r for r in rows if r["arch"] in BASELINE_ARCHS), None)
     if neural is None or baseline is None or not predictions or n_boot < 1:
         return None
     metric, names = rows[0]["rank_metric"], [neural["model"], baseline["model"]]
@@ -86,6 +87,7 @@ def versus_baseline(
         "metric": metric,
         "model": names[0],
         "baseline": names[1],
+        "baseline_features": baseline["arch"].removesuffix("_logreg"),  # kmer or onehot
         "delta": round(neural[metric] - baseline[metric], 6),
         **test,
         "verdict": verdict,

@@ -43,6 +43,7 @@ def _neural(model_dir: Path, name: str):
     settings (not its weights: they are in model.safetensors)."""
     from ..inference import load_model
     from ..lm.tokenizer import SETTINGS_FILE, load_settings
+    from ..predict.score import trained_strands
 
     model, payload = load_model(model_dir / "model.ckpt")
     hyper = dict(payload["hyper"])
@@ -54,7 +55,7 @@ def _neural(model_dir: Path, name: str):
         "classes": payload["classes"],
         "hyper": hyper,
         "features": features_of(model),
-        "strand_average": True,
+        "strand_average": trained_strands(model_dir) == "both",  # as evaluated
     }
     if payload["arch"] == "bert":
         encoder = Path(hyper.pop("encoder"))
@@ -70,23 +71,26 @@ def _neural(model_dir: Path, name: str):
 
 
 def _baseline(model_dir: Path):
-    """(KmerLogistic, config) of a baseline's model.npz."""
-    from .portable import KmerLogistic
+    """(LogisticBaseline, config) of a baseline's model.npz."""
+    from ..baseline import saved_features
+    from .portable import LogisticBaseline
 
     with np.load(model_dir / "model.npz") as saved:
         params = {k: saved[k] for k in saved.files}
-    run = read_json(model_dir / "run.json")
+    run, kind = read_json(model_dir / "run.json"), saved_features(params)
     config = {
         "format": FORMAT,
-        "kind": "kmer_logreg",
+        "kind": f"{kind}_logreg",
         "arch": run["arch"],
         "length": run["length"],
         "classes": [str(c) for c in params["classes"]],
-        "hyper": {"ks": params["ks"].tolist()},
-        "features": {"kind": "k-mer frequencies", "ks": params["ks"].tolist()},
+        "hyper": {"ks": params["ks"].tolist(), "features": kind},
+        "features": {"kind": "one-hot"}
+        if kind == "onehot"
+        else {"kind": "k-mer frequencies", "ks": params["ks"].tolist()},
         "strand_average": False,
     }
-    return KmerLogistic(params), config
+    return LogisticBaseline(params, kind), config
 
 
 def check_windows(tokens_path: Path, n: int = CHECK_WINDOWS) -> np.ndarray:
@@ -163,14 +167,16 @@ def run_export(
 
 def rebuild(folder: Path):
     """Rebuild an export with genomedl: (model, config) for a neural model (eval mode, CPU), or
-    (params, config) for a k-mer baseline, where params work with :func:`genomedl.baseline.baseline_proba`."""
+    (params, config) for a baseline, where params work with :func:`genomedl.baseline.baseline_proba`."""
     from safetensors.numpy import load_file as load_numpy
 
     folder = Path(folder)
     config = read_json(folder / "config.json")
-    if config["kind"] == "kmer_logreg":
+    if config["kind"].endswith("_logreg"):  # kmer_logreg, onehot_logreg
         params = load_numpy(str(folder / "model.safetensors"))
-        return {**params, "ks": np.array(config["hyper"]["ks"]), "n_classes": np.array(len(config["classes"]))}, config
+        hyper = config["hyper"]
+        extra = {"ks": np.array(hyper["ks"]), "features": np.array(hyper.get("features", "kmer"))}
+        return {**params, **extra, "n_classes": np.array(len(config["classes"]))}, config
     from safetensors.torch import load_file
 
     from ..models import build_model

@@ -50,7 +50,7 @@ N_MEANING = {
     "token ids": "a k-mer (or single base) that contains N becomes the UNK token (id 1)",
 }
 STRAND_AVERAGED = "probabilities are the mean over the window and its reverse complement, computed inside the program"
-STRAND_AS_GIVEN = "the window as given (k-mer frequencies of one strand)"
+STRAND_AS_GIVEN = "the window as given (one strand)"
 USAGE = """import numpy as np, torch
 program = torch.jit.load("model.pt")  # needs torch and numpy only
 codes = np.full(256, 4, dtype=np.uint8)  # every other byte reads as N

@@ -1,6 +1,6 @@
 """Portable programs: any trained model as one TorchScript file that maps uint8 tokens to probabilities.
 
-The registry model (or, for a k-mer baseline, :class:`KmerLogistic`) is traced with ``torch.jit.trace``
+The registry model (or, for a baseline, :class:`LogisticBaseline`) is traced with ``torch.jit.trace``
 and wrapped in a scripted :class:`Program` that checks its input, averages both strands like
 :func:`genomedl.engine.predict_proba` and carries its classes and window length as attributes. A user
 needs only ``torch.jit.load``. Weights are also written as safetensors, for rebuilding with genomedl.
@@ -16,22 +16,27 @@ import torch.nn as nn
 from ..models.layers import kmer_frequencies, reverse_complement_tokens
 
 
-class KmerLogistic(nn.Module):
-    """The k-mer baseline (:mod:`genomedl.baseline`) in torch: uint8 tokens ``[N, L]`` -> logits ``[N, C]``.
+class LogisticBaseline(nn.Module):
+    """A baseline (:mod:`genomedl.baseline`) in torch: uint8 tokens ``[N, L]`` -> logits ``[N, C]``.
 
-    Frequencies of every k in ``ks`` (k-mers with N skipped), standardised with the fitted mean and
-    scale, times the logistic coefficients (float64, as scikit-learn). Two classes: logits ``[0, z]``,
-    whose softmax is scikit-learn's ``[1 - sigmoid(z), sigmoid(z)]``; more classes: the multinomial scores.
+    Its features (``features`` "kmer": frequencies of every k in ``ks``, k-mers with N skipped; "onehot": the
+    base indicators ``[N, 4 L]``, position-major), standardised with the fitted mean and scale, times the
+    logistic coefficients (float64, as scikit-learn). Two classes: logits ``[0, z]``, whose softmax is
+    scikit-learn's ``[1 - sigmoid(z), sigmoid(z)]``; more classes: the multinomial scores.
     """
 
-    def __init__(self, params: dict):
+    def __init__(self, params: dict, features: str):
         super().__init__()
-        self.ks = [int(k) for k in params["ks"]]
+        self.ks, self.onehot = [int(k) for k in params["ks"]], features == "onehot"
         for name in ("mean", "scale", "coef", "intercept"):
             self.register_buffer(name, torch.as_tensor(np.asarray(params[name], dtype=np.float64)))
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        features = torch.cat([kmer_frequencies(tokens, k) for k in self.ks], dim=1).double()
+        if self.onehot:
+            bases = torch.arange(4, device=tokens.device)
+            features = (tokens.long().unsqueeze(-1) == bases).reshape(tokens.shape[0], -1).double()
+        else:
+            features = torch.cat([kmer_frequencies(tokens, k) for k in self.ks], dim=1).double()
         scores = ((features - self.mean) / self.scale) @ self.coef.T + self.intercept
         if scores.shape[1] == 1:
             scores = torch.cat([torch.zeros_like(scores), scores], dim=1)

@@ -72,9 +72,9 @@ def deeplift_unsupported(model: nn.Module) -> list[str]:
 
 @contextlib.contextmanager
 def unpooling_allowed():
-    """tangermeme's max-pool rule calls max_unpool1d, which torch lists as nondeterministic: in a process that
-    trained with deterministic algorithms on (the train stage on CPU does) it would raise. Warn-only, and that
-    warning silenced, while attributing; the previous setting is restored."""
+    """tangermeme's max-pool rule calls max_unpool1d, which torch lists as nondeterministic: in a process with
+    deterministic algorithms on (a caller's setting) it would raise. Warn-only, and that warning silenced, while
+    attributing; the previous setting is restored."""
     enabled, warn_only = (
         torch.are_deterministic_algorithms_enabled(),
         torch.is_deterministic_algorithms_warn_only_enabled(),

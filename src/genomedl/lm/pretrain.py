@@ -30,7 +30,7 @@ from ..engine import on_cuda, warmup_cosine
 from ..errors import GenomedlError
 from ..loaders import loader
 from ..models.layers import reverse_complement_tokens
-from ..placement import cluster_layout, native_bf16, precision_for
+from ..placement import cluster_layout, native_bf16, precision_for, torch_flags_kept
 from ..provenance import config_hash, hardware, utc_now, versions
 from ..tables import read_tsv, write_json, write_tsv
 from .masking import IGNORE, whole_kmer_mask
@@ -226,36 +226,37 @@ def run_pretrain(tokens: Path, split: Path, out_dir: Path, settings: dict, seed:
     module = MaskedLM(settings, length)
     history = MLMHistory(out_dir / "history.tsv", log)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    trainer = L.Trainer(
-        max_epochs=int(settings["epochs"]),
-        precision=precision,
-        logger=False,
-        callbacks=[history],
-        enable_checkpointing=False,
-        enable_progress_bar=os.isatty(2),
-        enable_model_summary=False,
-        deterministic=not on_gpu,
-        default_root_dir=out_dir,
-        num_sanity_val_steps=0,
-        **layout,
-    )
     log(
         f"pretrain: {len(train.tokens)} windows ({n_train} train-split, {n_extra} extra FASTA) + {n_hold} held out, "
         f"{length} bp, k = {settings['k']}, {sum(p.numel() for p in module.model.parameters())} parameters"
     )
-    t0 = time.time()
-    trainer.fit(
-        module,
-        loader(
-            train,
-            batch,
-            shuffle_seed=seed,
-            distributed=layout["devices"] > 1,
-            pin_memory=on_gpu,
-            fixed_shape=settings["compile"],
-        ),
-        loader(held, max(batch, 256), pin_memory=on_gpu),
-    )
+    with torch_flags_kept():  # deterministic=True turns a process-wide flag on: off again after fit
+        trainer = L.Trainer(
+            max_epochs=int(settings["epochs"]),
+            precision=precision,
+            logger=False,
+            callbacks=[history],
+            enable_checkpointing=False,
+            enable_progress_bar=os.isatty(2),
+            enable_model_summary=False,
+            deterministic=not on_gpu,
+            default_root_dir=out_dir,
+            num_sanity_val_steps=0,
+            **layout,
+        )
+        t0 = time.time()
+        trainer.fit(
+            module,
+            loader(
+                train,
+                batch,
+                shuffle_seed=seed,
+                distributed=layout["devices"] > 1,
+                pin_memory=on_gpu,
+                fixed_shape=settings["compile"],
+            ),
+            loader(held, max(batch, 256), pin_memory=on_gpu),
+        )
     if not trainer.is_global_zero:
         return {}
     model = getattr(module.model, "_orig_mod", module.model)

@@ -1,10 +1,11 @@
 """Score windows with any trained model folder: a neural ``model.ckpt`` (BERT included) or a k-mer
 baseline's ``model.npz``; on the GPU when there is one, with progress shown as it goes.
 
-Strands: neural models are scored on both strands and the two strands' class probabilities are
-averaged (:func:`genomedl.inference.strand_averaged_logits`), exactly as validation, evaluation and the
-exported program do; ``strands="forward"`` scores the forward strand only. k-mer baselines score the
-forward strand, as they were fitted and evaluated.
+Strands (``strands="trained"``, the default): a neural model trained with ``rc_augment`` is scored on both
+strands and the two strands' class probabilities are averaged (:func:`genomedl.inference.strand_averaged_logits`);
+one trained without it learnt one strand and is scored on the forward strand. Evaluation and the exported program
+do the same. ``strands="both"`` or ``"forward"`` forces either. Baselines score the forward strand, as they were
+fitted and evaluated.
 """
 
 from __future__ import annotations
@@ -67,10 +68,17 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load_scorer(model_dir: Path, device: str | None = None, strands: str = "both") -> Scorer:
+def trained_strands(model_dir: Path) -> str:
+    """ "forward" for a model trained without reverse-complement augmentation (run.json), else "both"."""
+    run = Path(model_dir) / "run.json"
+    settings = (read_json(run).get("settings") or {}) if run.exists() else {}
+    return "forward" if settings.get("rc_augment") is False else "both"
+
+
+def load_scorer(model_dir: Path, device: str | None = None, strands: str = "trained") -> Scorer:
     """The model in ``model_dir`` (``model.ckpt`` or ``model.npz`` + ``run.json``), ready to score.
 
-    ``strands``: "both" (averaged) or "forward"; it applies to neural models only.
+    ``strands``: "trained" (as :func:`trained_strands`), "both" (averaged) or "forward"; neural models only.
     """
     model_dir = Path(model_dir)
     run = read_json(model_dir / "run.json") if (model_dir / "run.json").exists() else {}
@@ -83,9 +91,7 @@ def load_scorer(model_dir: Path, device: str | None = None, strands: str = "both
             )
         with np.load(model_dir / "model.npz") as saved:
             params = {k: saved[k] for k in saved.files}
-        return Scorer(
-            name, "kmer_logreg", int(run["length"]), [str(c) for c in params["classes"]], False, "cpu", params
-        )
+        return Scorer(name, run["arch"], int(run["length"]), [str(c) for c in params["classes"]], False, "cpu", params)
     if not (model_dir / "model.ckpt").exists():
         raise GenomedlError(f"{model_dir}: no model.ckpt or model.npz; train the model first")
     from ..inference import load_model
@@ -96,7 +102,7 @@ def load_scorer(model_dir: Path, device: str | None = None, strands: str = "both
         payload["arch"],
         int(payload["length"]),
         list(payload["classes"]),
-        strands == "both",
+        (trained_strands(model_dir) if strands == "trained" else strands) == "both",
         device or default_device(),
         model,
     )
