@@ -170,9 +170,11 @@ def rebuild(folder: Path):
     (params, config) for a baseline, where params work with :func:`genomedl.baseline.baseline_proba`."""
     from safetensors.numpy import load_file as load_numpy
 
+    from ..evaluate.compare import BASELINE_ARCHS
+
     folder = Path(folder)
     config = read_json(folder / "config.json")
-    if config["kind"].endswith("_logreg"):  # kmer_logreg, onehot_logreg
+    if config["kind"] in BASELINE_ARCHS:
         params = load_numpy(str(folder / "model.safetensors"))
         hyper = config["hyper"]
         extra = {"ks": np.array(hyper["ks"]), "features": np.array(hyper.get("features", "kmer"))}
