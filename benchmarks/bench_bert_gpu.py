@@ -16,7 +16,6 @@ left out); sequences per second = training windows x (epochs - 1) / that time. I
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -33,9 +32,7 @@ from genomedl.lm.masking import whole_kmer_mask
 from genomedl.lm.pretrain import run_pretrain
 from genomedl.lm.tokenizer import kmer_ids, vocab
 from genomedl.models.layers import reverse_complement_tokens
-from genomedl.provenance import utc_now, versions
-from gpu_timing import EpochClock, smoke_compile, stderr_to_file, table_row
-from results_md import append_table
+from gpu_timing import EpochClock, gpu_parser, record, smoke_compile, stderr_to_file, table_row
 
 K, LENGTH = 6, 515
 BASE = {"k": K, "hidden": 768, "layers": 12, "heads": 12, "intermediate": 3072, "batch_size": 64}
@@ -142,12 +139,9 @@ def plain(tokens_path: Path, s: dict, device: str, compiled: bool):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = gpu_parser(__doc__, "tiny BERT on CPU in seconds")
     parser.add_argument("--windows", type=int, default=2560, help="train-split windows (10 %% held out)")
     parser.add_argument("--length", type=int, default=LENGTH, help="bp per window (515: 512 tokens)")
-    parser.add_argument("--epochs", type=int, default=3, help="the first is warm-up and not counted")
-    parser.add_argument("--smoke", action="store_true", help="tiny BERT on CPU in seconds; nothing recorded")
-    parser.add_argument("--results", type=Path, default=Path(__file__).with_name("RESULTS.md"))
     args = parser.parse_args()
     stderr_to_file("bench_bert_gpu")
     size = TINY if args.smoke else BASE
@@ -181,11 +175,11 @@ def main() -> None:
             print(lines[-1], flush=True)
     if args.smoke:
         return
-    v = versions()
-    append_table(
+    record(
         args.results,
         "BERT-base MLM pretraining throughput (benchmarks/bench_bert_gpu.py, issue 22)",
-        f"{utc_now()} on **{name}**, torch {v.get('torch')}, transformers {v.get('transformers')}; "
+        name,
+        "transformers",
         f"{args.windows:,} windows, {args.epochs} epochs, sequences per second after epoch 1; {EQUAL}.",
         header + lines,
     )

@@ -1,9 +1,11 @@
-"""What the two GPU benchmarks share: the per-epoch clock, stderr kept off the terminal, and a compile that
-only captures graphs (for CPU smoke runs). Needs only the standard library and torch."""
+"""What the GPU benchmarks share: their common options, the per-epoch clock, stderr kept off the terminal, a
+compile that only captures graphs (for CPU smoke runs) and the recorded table. Imports nothing that needs pysam."""
 
 from __future__ import annotations
 
+import argparse
 import functools
+import importlib
 import os
 import re
 import tempfile
@@ -11,6 +13,29 @@ import time
 from pathlib import Path
 
 import torch
+
+from genomedl.provenance import utc_now
+from results_md import append_table
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def gpu_parser(doc: str, smoke: str) -> argparse.ArgumentParser:
+    """The options of every GPU benchmark (``--epochs``, ``--smoke`` described as ``smoke``, ``--results``); the
+    description is the first line of the script's ``doc``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=3, help="the first is warm-up and not counted")
+    parser.add_argument("--smoke", action="store_true", help=f"{smoke}; nothing recorded")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    return parser
+
+
+def record(path: Path, heading: str, device: str, package: str, details: str, rows: list[str]) -> None:
+    """Append a table to the results file ``path``: its intro names the time, the device and the versions of
+    torch and ``package`` (read from the modules, which a GPU image's metadata may lack), then ``details``."""
+    version = importlib.import_module(package).__version__
+    intro = f"{utc_now()} on **{device}**, torch {torch.__version__}, {package} {version}; {details}"
+    append_table(path, heading, intro, rows)
 
 
 class EpochClock:

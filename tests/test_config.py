@@ -60,8 +60,9 @@ def test_names_cannot_escape_results(config, schema, name):
     assert "may use only letters, digits" in check(config, schema)
 
 
-def test_lstm_and_gru_get_their_own_learning_rate(config, schema):
-    """x-arch-defaults: lstm and gru default to lr 0.005, the others to the generic 0.001; a given lr wins; a sweep
+def test_lstm_gru_and_transformer_get_their_own_learning_rate(config, schema):
+    """x-arch-defaults: lstm and gru default to lr 0.005, the transformer to 0.003, the others to the generic 0.001;
+    a given lr wins; a sweep
     over arch gives each member its architecture's default (validation leaves it out while arch is a list)."""
     from genomedl.config.sweep import expand_sweeps
 
@@ -70,10 +71,12 @@ def test_lstm_and_gru_get_their_own_learning_rate(config, schema):
         "rnn": {"arch": "rnn"},
         "set": {"arch": "gru", "lr": 0.01},
         "swept": {"arch": ["cnn", "gru"]},
+        "transformer": {"arch": "transformer"},
     }
     validate_config(config, schema)
     models = config["models"]
     assert (models["lstm"]["lr"], models["rnn"]["lr"], models["set"]["lr"]) == (0.005, 0.001, 0.01)
+    assert models["transformer"]["lr"] == 0.003
     assert "lr" not in models["swept"]
     members = expand_sweeps(models)
     assert (members["swept__arch-cnn"]["lr"], members["swept__arch-gru"]["lr"]) == (0.001, 0.005)

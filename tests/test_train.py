@@ -14,7 +14,7 @@ from genomedl.errors import GenomedlError
 from genomedl.inference import load_model
 from genomedl.placement import cluster_layout, precision_for
 from genomedl.tables import read_tsv
-from genomedl.train import resume_point
+from genomedl.train import global_batch_size, resume_point
 from helpers import train, write_synthetic
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -210,6 +210,30 @@ def test_precision_choice():
     assert precision_for("auto", on_gpu=True, bf16_ok=False) == "16-mixed"
     assert precision_for("auto", on_gpu=False, bf16_ok=False) == "32-true"
     assert precision_for("32", on_gpu=True, bf16_ok=True) == "32-true"
+
+
+@pytest.mark.parametrize(
+    "setting, n_train, small, expected",
+    [
+        ("auto", 80, 64, 16),  # a quarter of the windows: more steps per epoch on tiny data
+        ("auto", 1_700, 64, 64),
+        ("auto", 1_700, 32, 32),  # the cnn's small-data size (auto_batch_small)
+        ("auto", 50_000, 32, 32),
+        ("auto", 130_000, 32, 128),  # large data: an epoch of 1,000-2,000 steps
+        ("auto", 130_000, 64, 128),
+        ("auto", 1_000_000, 32, 512),
+        ("auto", 30_000_000, 32, 1024),  # at most 1024
+        (32, 1_000_000, 64, 32),  # a given size is kept
+    ],
+)
+def test_auto_batch_size_follows_the_data_size(setting, n_train, small, expected):
+    assert global_batch_size(setting, n_train, small) == expected
+
+
+def test_the_default_cnn_batch_is_auto_with_a_small_data_size_of_32():
+    settings = stage_settings("model", {"arch": "cnn"})
+    assert (settings["batch_size"], settings["auto_batch_small"]) == ("auto", 32)
+    assert stage_settings("model", {"arch": "lstm"})["auto_batch_small"] == 64
 
 
 def test_fit_verdicts():

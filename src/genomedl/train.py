@@ -52,6 +52,7 @@ ENGINE_KEYS = MODULE_KEYS | {
     "arch",
     "epochs",
     "batch_size",
+    "auto_batch_small",
     "patience",
     "precision",
     "accelerator",
@@ -187,12 +188,24 @@ def nan_message(name: str, error: NonFiniteLoss, rows: list[dict], ckpt_dir: Pat
     )
 
 
-def global_batch_size(setting: int | str, n_train: int) -> int:
-    """A models entry's ``batch_size``: an int as given, or "auto": ``n_train / 4`` rounded down to a power
-    of two, clipped to 8..64 (106 promoter sequences get 16, 1,700 splice windows 64)."""
+AUTO_BATCH_STEPS = 1000  # batch_size auto: large data gets the batch that makes an epoch 1,000-2,000 steps
+AUTO_BATCH_LIMIT = 1024  # ... up to this batch size
+
+
+def power_of_two_below(n: int) -> int:
+    """The largest power of two <= ``n`` (1 for n < 2)."""
+    return 1 << max(n, 1).bit_length() - 1
+
+
+def global_batch_size(setting: int | str, n_train: int, small: int = 64) -> int:
+    """A models entry's ``batch_size``: an int as given, or "auto". Small data: ``n_train / 4`` rounded down to a
+    power of two, clipped to 8..``small`` (``auto_batch_small``; 106 promoter sequences get 16, 1,700 splice
+    windows 64). Large data: ``n_train / 1000`` rounded down to a power of two when that is larger, at most 1024
+    (at most about 2,000 steps an epoch: 1 M windows get 512)."""
     if setting != "auto":
         return int(setting)
-    return min(64, max(8, 1 << max(n_train // 4, 1).bit_length() - 1))
+    small_data = min(small, max(8, power_of_two_below(n_train // 4)))
+    return min(AUTO_BATCH_LIMIT, max(small_data, power_of_two_below(n_train // AUTO_BATCH_STEPS)))
 
 
 def weight_average(ema_epochs: float, steps_per_epoch: int) -> list[L.Callback]:
@@ -216,7 +229,7 @@ def run_train(
     train, val = data.parts["train"], data.parts["val"]
     if len(train.labels) == 0 or len(val.labels) == 0:
         raise GenomedlError(f"{split}: the train or val split is empty; adjust split fractions")
-    batch_size = global_batch_size(settings["batch_size"], len(train.labels))
+    batch_size = global_batch_size(settings["batch_size"], len(train.labels), settings["auto_batch_small"])
     if batch_size > len(train.labels):
         log(
             f"warning: model {model_name}: batch_size {batch_size} is larger than the {len(train.labels)} "
