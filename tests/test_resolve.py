@@ -132,8 +132,8 @@ def test_bert_models_are_exported_only_on_genomedl_tokens(tmp_path):
     assert plan.uses_pretrain and plan.pretrain == stage_settings("pretrain", {})  # the schema's defaults
     assert plan.pretrained_encoder("demo", "bert_own") == {"encoder": "results/demo/pretrain/encoder"}
     assert plan.pretrained_encoder("demo", "bert_hub") == {} and plan.pretrained_encoder("demo", "kmer") == {}
-    assert plan.encoder_arg("bert_own", "results/demo/pretrain/encoder") == "results/demo/pretrain/encoder"
-    assert plan.encoder_arg("bert_hub", None) == "zhihan1996/DNABERT-2-117M"
+    assert plan.encoder_arg("demo", "bert_own") == "results/demo/pretrain/encoder"
+    assert plan.encoder_arg("demo", "bert_hub") == "zhihan1996/DNABERT-2-117M"
 
 
 def test_published_encoders_need_no_pretraining():

@@ -147,15 +147,21 @@ def test_summary_declares_every_output_and_list_changes_follows_params(demo_run)
     original = config_path.read_text()
     config = yaml.safe_load(original)
     config["models"]["cnn"]["lr"] = 0.002
+    config["models"]["bert_pretrained"]["lr"] = 0.0002  # a fine-tuned model's entry counts too
     config_path.write_text(yaml.safe_dump(config))
     try:
         listed = set(snakemake(demo_run, "--list-changes", "params").stdout.split())
         rows = summary(demo_run)
     finally:
         config_path.write_text(original)
-    cnn = {f"results/demo/models/cnn/{name}" for name in ("model.ckpt", "history.tsv", "run.json")}
+    cnn, bert = (
+        {f"results/demo/models/{m}/{name}" for name in ("model.ckpt", "history.tsv", "run.json")}
+        for m in ("cnn", "bert_pretrained")
+    )
     report = {f"results/demo/report/{name}" for name in ("index.html", "leaderboard.tsv", "overview.png")}
-    assert {f for f, row in rows.items() if row["status"] == "params changed"} == cnn | report  # run information
+    changed = {f for f, row in rows.items() if row["status"] == "params changed"}
+    assert changed == cnn | bert | report  # run information
+    assert rows["results/demo/models/bert_pretrained/model.ckpt"]["plan"].startswith("update pending")
     assert cnn <= listed  # Snakemake 9.27's --list-changes params also names one output of every other job
     assert rows["results/demo/models/cnn/model.ckpt"]["plan"].startswith("update pending")
     assert rows["results/demo/eval/cnn/metrics.json"]["plan"].startswith("update pending")

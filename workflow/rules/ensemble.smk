@@ -22,9 +22,7 @@ use rule train as train_fold with:
         **gpu_resources(),
     params:
         stage=lambda w: "finetune" if w.model in PLAN.bert else "train",
-        settings=lambda w, input: PLAN.training_settings(
-            w.dataset, w.model, input.get("encoder")
-        ),
+        settings=lambda w: PLAN.training_settings(w.dataset, w.model),
         seed=lambda w: config["seed"] + int(w.fold),
         out_dir=lambda w, output: os.path.dirname(output.run),
 

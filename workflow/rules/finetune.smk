@@ -15,10 +15,7 @@ use rule train as finetune with:
         model=one_of(PLAN.bert),
     params:
         stage="finetune",
-        settings=lambda w, input: as_json(
-            PLAN.models[w.model]
-            | {"encoder": PLAN.encoder_arg(w.model, input.get("encoder"))}
-        ),
+        settings=lambda w: PLAN.entry_settings(w.dataset, w.model),
         seed=config["seed"],
         out_dir=lambda w, output: os.path.dirname(output.run),
 

@@ -53,7 +53,7 @@ rule train_trial:
     resources:
         **gpu_resources(),
     params:
-        settings=lambda w, input: PLAN.entry_settings(w.model, input.get("encoder")),
+        settings=lambda w: PLAN.entry_settings(w.dataset, w.model),
         seed=config["seed"],
     shell:
         "genomedl search-trial --params {input.params} --tokens {input.tokens} --meta {input.meta}"

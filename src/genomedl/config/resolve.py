@@ -123,16 +123,17 @@ class Plan:
             files["searched"] = f"results/{dataset}/search/{model}/settings.json"
         return files | self.pretrained_encoder(dataset, model)
 
-    def training_settings(self, dataset: str, model: str, encoder: str | None = None) -> str:
+    def training_settings(self, dataset: str, model: str) -> str:
         """--settings of a fold's train job: :meth:`entry_settings`, or for a searched model ``@`` its best
         trial's settings file (written by the search_pick rule)."""
         if model in self.searched.get(dataset, ()):
             return f"@results/{dataset}/search/{model}/settings.json"
-        return self.entry_settings(model, encoder)
+        return self.entry_settings(dataset, model)
 
-    def entry_settings(self, model: str, encoder: str | None = None) -> str:
-        """The models entry of ``model`` as JSON; arch bert: with its encoder (see encoder_arg)."""
-        settings = self.models[model] | ({"encoder": self.encoder_arg(model, encoder)} if model in self.bert else {})
+    def entry_settings(self, dataset: str, model: str) -> str:
+        """The models entry of ``model`` as JSON; arch bert: with its encoder (see encoder_arg). Made from the
+        config alone (no input files), so that snakemake sees a changed entry as changed params and reruns."""
+        settings = self.models[model] | ({"encoder": self.encoder_arg(dataset, model)} if model in self.bert else {})
         return json.dumps(settings, sort_keys=True)
 
     def ensemble_files(self, dataset: str) -> list[str]:
@@ -162,9 +163,10 @@ class Plan:
             return {"encoder": f"results/{dataset}/pretrain/encoder"}
         return {}
 
-    def encoder_arg(self, model: str, pretrained: str | None) -> str:
-        """finetune's --encoder: the pretrain stage's folder if given, else the model's encoder ('' if none)."""
-        return pretrained if pretrained is not None else self.models[model].get("encoder", "")
+    def encoder_arg(self, dataset: str, model: str) -> str:
+        """finetune's --encoder: the pretrain stage's folder for 'encoder: pretrain', else the model's encoder
+        ('' if none)."""
+        return self.pretrained_encoder(dataset, model).get("encoder", self.models[model].get("encoder", ""))
 
     def classifier_input(self, dataset: str) -> dict[str, str]:
         """{"classifier": model.ckpt of gan_classifier} for the GAN stage, or {} without one."""
