@@ -1,9 +1,11 @@
 """The default ``cnn`` recipe on a GPU at genome scale: training windows per second by batch size, in one run.
 
-The default cnn trains with ``batch_size: 32`` (chosen on the small public benchmarks, benchmarks/QUALITY.md).
-This measures what that costs on a GPU with many windows: ``run_train`` with every default of ``arch: cnn``
-(forward strand, weight decay 0.05, the 2-epoch weight average) but the batch size, on random 600-bp windows,
-clocked from the end of epoch 1 to the end of the last (as bench_train_gpu.py). Imports nothing that needs pysam.
+The default cnn was chosen at batch 32 on the small public benchmarks (benchmarks/QUALITY.md), which
+``batch_size: auto`` still gives data of up to 64,000 training windows. This measures what batch 32 costs on a GPU
+with many windows, against the larger batches ``auto`` gives large data: ``run_train`` with every default of
+``arch: cnn`` (forward strand, weight decay 0.05, the 2-epoch weight average) but the batch size, on random 600-bp
+windows, clocked from the end of epoch 1 to the end of the last (as bench_train_gpu.py). Imports nothing that needs
+pysam.
 
     python benchmarks/bench_cnn_batch_gpu.py          # on a CUDA machine; appends to benchmarks/RESULTS.md
     python benchmarks/bench_cnn_batch_gpu.py --smoke  # seconds on CPU: checks the script, records nothing

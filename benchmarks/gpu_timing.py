@@ -15,9 +15,7 @@ from pathlib import Path
 import torch
 
 from genomedl.provenance import utc_now
-from results_md import append_table
-
-RESULTS = Path(__file__).with_name("RESULTS.md")
+from results_md import RESULTS, append_table
 
 
 def gpu_parser(doc: str, smoke: str) -> argparse.ArgumentParser:
