@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -221,7 +224,7 @@ def test_a_forward_strand_model_is_scored_as_trained(tmp_path):
     """rc_augment false: the model learnt one strand (oriented windows such as splice sites), so evaluation scores
     the forward strand only; rc_augment true: both strands averaged. Untrained tiny CNNs with scaled weights."""
     from genomedl.evaluate import model_proba
-    from genomedl.predict.score import trained_strands
+    from genomedl.scoring import trained_strands
     from helpers import model_probs, save_tiny_cnn, tokens_of
 
     rng = np.random.default_rng(5)
@@ -232,3 +235,23 @@ def test_a_forward_strand_model_is_scored_as_trained(tmp_path):
         expected = model_probs(folder, windows, both_strands=rc_augment)
         assert np.allclose(model_proba(folder, tokens_of(windows)), expected, atol=1e-6)
     assert np.abs(model_probs(folder, windows, both_strands=False) - expected).max() > 0.01  # the choice matters
+
+
+def test_a_model_is_scored_where_pysam_is_missing(tmp_path):
+    """GPU images often lack pysam: evaluating a model must not need it (None in sys.modules makes every
+    `import pysam` raise there). The probabilities match those of this process."""
+    from genomedl.evaluate import model_proba
+    from helpers import save_tiny_cnn, tokens_of
+
+    folder = save_tiny_cnn(tmp_path / "model")
+    rng = np.random.default_rng(3)
+    np.save(tmp_path / "tokens.npy", tokens_of(["".join(rng.choice(list("ACGT"), 60)) for _ in range(16)]))
+    script = (
+        "import sys; sys.modules['pysam'] = None; import numpy as np; "
+        "from genomedl.evaluate import model_proba; "
+        f"np.save(r'{tmp_path / 'probs.npy'}', model_proba(r'{folder}', np.load(r'{tmp_path / 'tokens.npy'}')))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    expected = model_proba(folder, np.load(tmp_path / "tokens.npy"))
+    assert np.allclose(np.load(tmp_path / "probs.npy"), expected, atol=1e-6)

@@ -126,7 +126,7 @@ def test_whole_chromosome_is_tiled_in_memory_bounded_by_the_chunk(tmp_path, mode
     import tracemalloc
 
     from genomedl.predict import predict_regions
-    from genomedl.predict.score import load_scorer
+    from genomedl.scoring import load_scorer
 
     fasta = tmp_path / "chr1.fa"
     shutil.copy(arabidopsis_2mb["fasta"], fasta)

@@ -21,7 +21,7 @@ __all__ = ["compute_metrics", "model_proba", "prediction_table", "run_evaluate",
 def model_proba(model_dir: Path, tokens: np.ndarray) -> np.ndarray:
     """Probabilities ``[N, C]`` from whatever kind of model ``model_dir`` holds (neural: on the CPU, both
     strands averaged when it was trained on both (rc_augment), else the forward strand as trained)."""
-    from ..predict.score import load_scorer
+    from ..scoring import load_scorer
 
     return load_scorer(model_dir, device="cpu").proba(tokens, batch_size=512)
 

@@ -43,7 +43,7 @@ def _neural(model_dir: Path, name: str):
     settings (not its weights: they are in model.safetensors)."""
     from ..inference import load_model
     from ..lm.tokenizer import SETTINGS_FILE, load_settings
-    from ..predict.score import trained_strands
+    from ..scoring import trained_strands
 
     model, payload = load_model(model_dir / "model.ckpt")
     hyper = dict(payload["hyper"])

@@ -22,9 +22,9 @@ from ..config import stage_settings
 from ..console import log
 from ..errors import GenomedlError
 from ..provenance import utc_now
+from ..scoring import Progress, load_scorer
 from ..tables import write_json
 from .inputs import bed_regions, read_csv, read_fasta
-from .score import Progress, load_scorer
 from .tiling import gather_windows, tile_chunks, window_bins, window_counts, window_starts
 from .tracks import TrackWriter
 

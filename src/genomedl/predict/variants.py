@@ -31,9 +31,9 @@ from ..console import log
 from ..encode.tokens import bytes_to_tokens
 from ..errors import GenomedlError
 from ..integrity import quiet_htslib, require_bgzip
+from ..scoring import Progress, Scorer
 from ..tables import write_tsv
 from .inputs import check_contigs, fetch_tokens, open_reference
-from .score import Progress, Scorer
 
 SCORED = ("ok", "near_end")
 STATUSES = SCORED + ("ref_mismatch", "symbolic", "invalid_allele", "long_indel")

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GenomedlError
-from ..tables import read_json
+from .errors import GenomedlError
+from .tables import read_json
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Scorer:
     def proba(self, tokens: np.ndarray, batch_size: int = 256, on_batch=None) -> np.ndarray:
         """Class probabilities of windows ``[N, L]``; ``on_batch(n)`` after each batch of ``n`` windows."""
         if isinstance(self.model, dict):
-            from ..baseline import baseline_proba
+            from .baseline import baseline_proba
 
             parts = []
             for start in range(0, len(tokens), batch_size):
@@ -45,7 +45,7 @@ class Scorer:
                 if on_batch is not None:
                     on_batch(len(parts[-1]))
             return np.concatenate(parts) if parts else np.zeros((0, len(self.classes)))
-        from ..inference import predict_proba
+        from .inference import predict_proba
 
         out = predict_proba(
             self.model,
@@ -94,7 +94,7 @@ def load_scorer(model_dir: Path, device: str | None = None, strands: str = "trai
         return Scorer(name, run["arch"], int(run["length"]), [str(c) for c in params["classes"]], False, "cpu", params)
     if not (model_dir / "model.ckpt").exists():
         raise GenomedlError(f"{model_dir}: no model.ckpt or model.npz; train the model first")
-    from ..inference import load_model
+    from .inference import load_model
 
     model, payload = load_model(model_dir / "model.ckpt")
     return Scorer(
