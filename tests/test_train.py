@@ -83,6 +83,31 @@ def test_sgd_with_kaiming_init_and_clipping_trains(tmp_path):
     assert math.isfinite(run["best_score"])
 
 
+def test_label_smoothing_bounds_the_training_loss_and_leaves_validation_loss_plain(tmp_path):
+    """Synthetic planted motif (learnt to near-perfect fit). With smoothing e over C = 2 classes the target is
+    (1 - e/2, e/2), so the training loss never falls below that target's entropy; without smoothing it does.
+    Validation loss is plain cross-entropy, so it is computed from the saved model's probabilities as such."""
+    paths = write_synthetic(tmp_path / "data", n=400)
+    e = 0.3
+    floor = -((1 - e / 2) * math.log(1 - e / 2) + (e / 2) * math.log(e / 2))
+    settings = {**SMALL_CNN, "epochs": 8, "schedule": "none", "patience": 20}
+    train(paths, tmp_path / "plain", settings)
+    train(paths, tmp_path / "smoothed", {**settings, "label_smoothing": e})
+    plain, smoothed = (read_tsv(tmp_path / name / "history.tsv") for name in ("plain", "smoothed"))
+    assert plain["train_loss"].min() < floor - 0.05
+    assert smoothed["train_loss"].min() > floor - 1e-3
+    assert smoothed["val_auroc"].iloc[-1] > 0.95  # still learns the motif
+    model, _ = load_model(tmp_path / "smoothed" / "model.ckpt")
+    tokens, split = np.load(paths["tokens"]), read_tsv(paths["split"])
+    labels = (read_tsv(paths["labels"])["label"] == "pos").to_numpy()
+    val = (split["split"] == "val").to_numpy()
+    with torch.no_grad():
+        logp = model(torch.from_numpy(tokens[val])).float().log_softmax(-1).numpy()
+    plain_ce = -logp[np.arange(val.sum()), labels[val].astype(int)].mean()
+    history = read_tsv(tmp_path / "smoothed" / "history.tsv")
+    assert plain_ce == pytest.approx(history["val_loss"].iloc[-1], rel=1e-3)
+
+
 def test_a_batch_larger_than_the_training_set_is_announced_once(tmp_path):
     paths = write_synthetic(tmp_path / "data", n=100)  # 60 training windows
     lines = []

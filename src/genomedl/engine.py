@@ -103,6 +103,7 @@ class SequenceClassifier(L.LightningModule):
         compile: bool = _ENGINE["compile"],
         gradient_clip: float = _ENGINE["gradient_clip"],
         val_both_strands: bool = _ENGINE["val_both_strands"],
+        label_smoothing: float = _ENGINE["label_smoothing"],
     ):
         super().__init__()
         self.save_hyperparameters()
@@ -135,7 +136,9 @@ class SequenceClassifier(L.LightningModule):
             flip = torch.rand(tokens.shape[0], device=tokens.device) < 0.5
             tokens = torch.where(flip[:, None], reverse_complement_tokens(tokens), tokens)
         logits = self(tokens)
-        loss = F.cross_entropy(logits.float(), labels, weight=self.weights)
+        loss = F.cross_entropy(
+            logits.float(), labels, weight=self.weights, label_smoothing=self.hparams.label_smoothing
+        )
         self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(labels), sync_dist=True)
         self._accumulate("correct", (logits.argmax(1) == labels).sum())
         self._seen += len(labels)

@@ -47,6 +47,7 @@ MODULE_KEYS = {
     "compile",
     "gradient_clip",
     "val_both_strands",
+    "label_smoothing",
 }
 ENGINE_KEYS = MODULE_KEYS | {
     "arch",
