@@ -2,8 +2,19 @@
 # Run: snakemake --profile profiles/local   (or --profile profiles/slurm on a cluster)
 
 
-# `--configfile other.yaml` replaces the default config instead of merging into it
+import sys
+
+from genomedl.config.files import read_config_file
+from genomedl.errors import GenomedlError
+
+# `--configfile other.yaml` replaces the default config instead of merging into it; Snakemake reads that file
+# itself, before this line (its errors are Snakemake's own: README.md). The default is read here first, so that a
+# YAML error names its line.
 if not config:
+    try:
+        read_config_file("config/config.yaml")
+    except GenomedlError as exc:
+        sys.exit(f"genomedl: error: {exc}")
 
     configfile: "config/config.yaml"
 

@@ -159,6 +159,7 @@ def save_tiny_cnn(folder, rc_augment: bool = True, seed: int = 0):
         {"filters": [8, 8], "kernels": [7, 3], "pools": [4, 2], "hidden": 16, "dropout": 0.0, "head": "flatten"}
         | {"residual": False, "dilations": 1},
         [1.0, 1.0],
+        rc_augment=rc_augment,
     )
     with torch.no_grad():
         for p in module.model.parameters():

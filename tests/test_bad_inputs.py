@@ -241,6 +241,24 @@ CONFIG_CASES = {  # dry runs of the workflow with one change to the demo config 
     "config_unknown_task": (lambda c: c["datasets"]["demo"].update(task="exon_intronn"), "datasets.demo.task"),
     "config_unknown_arch": (lambda c: c["models"]["cnn"].update(arch="cnnn"), "models.cnn.arch"),
     "config_unknown_hyperparameter": (lambda c: c["models"]["cnn"].update(filterz=[32, 32]), "models.cnn"),
+    "config_labelled_file_missing": (
+        lambda c: c["datasets"]["demo"].update(source={"labelled": ["data/missing.csv"]}, task="labelled"),
+        "datasets.demo.source.labelled",
+    ),
+}
+
+
+def tab_indented(text: str) -> str:
+    """A config's text with one line indented by a tab (an editor's doing), which YAML does not allow."""
+    return text.replace("    task: exon_intron", "\ttask: exon_intron", 1)
+
+
+CONFIG_TEXT_CASES = {  # dry runs of the workflow with the demo config's text edited -> how the line begins
+    "config_yaml_syntax_error": (tab_indented, "config/config.yaml: line 26, column 1: ")
+}
+CHECK_CONFIG_CASES = {  # genomedl check-config on a --configfile that Snakemake reads itself -> what the line names
+    "configfile_not_found": (None, "my.yaml"),
+    "configfile_yaml_syntax_error": (tab_indented, "my.yaml: line 26, column 1: "),
 }
 OTHER_CASES = [
     "genbank_without_features_of_the_task",
@@ -622,6 +640,55 @@ def vcf_of_another_reference(shared, inp, out, model):
     return predict_on(model, out, "vcf", inp / "v.vcf", fasta)
 
 
+def csv_latin1(shared, inp, out, model):
+    """Real DeepBind CTCFL sequences with French labels, saved by a spreadsheet in Latin-1 ('lié' holds 0xe9)."""
+    rows = [line.split(",") for line in (shared / "deepbind_tfbs" / "CTCFL" / "train.csv").read_text().splitlines()]
+    words = {"1": "lié", "0": "libre"}
+    text = "sequence,label\n" + "".join(f"{seq},{words[label]}\n" for seq, label in rows[2:42])
+    (inp / "seqs.csv").write_bytes(text.encode("latin-1"))
+    return extract_argv(out, {"labelled": [str(inp / "seqs.csv")]})
+
+
+def genbank_text(shared: Path, accession: str) -> str:
+    return (shared / "genbank" / f"{accession}.gb").read_text()
+
+
+def truncated_before_next_record(shared, inp, out, model):
+    """NG_012337.1 cut in its ORIGIN (a download that stopped), then the whole NM_003002.2 appended."""
+    first = genbank_text(shared, "NG_012337.1")
+    cut = first[: first.index("\nORIGIN") + 3000].rsplit("\n", 1)[0] + "\n"
+    (inp / "two.gb").write_text(cut + genbank_text(shared, "NM_003002.2"))
+    return fetch_argv(out, {"local": [str(inp / "two.gb")]})
+
+
+def invalid_base_in_second_record(shared, inp, out, model):
+    """NG_012337.1, then NM_003002.2 with base 123 (line 3 of its ORIGIN) changed to 'j'."""
+    head, origin = genbank_text(shared, "NM_003002.2").split("\nORIGIN", 1)
+    lines = origin.split("\n")
+    lines[3] = lines[3][:12] + "j" + lines[3][13:]
+    (inp / "multi.gb").write_text(genbank_text(shared, "NG_012337.1") + head + "\nORIGIN" + "\n".join(lines))
+    return fetch_argv(out, {"local": [str(inp / "multi.gb")]})
+
+
+def vcf_partly_on_other_contigs(shared, inp) -> tuple[Path, Path]:
+    """A VCF of 3 SNVs on NG_012337.1 (REF as in the genome) and 3 on contigs the reference lacks (chrM, an
+    alternate contig), as in a genome-wide call set; with the indexed real reference."""
+    fasta = indexed_reference(shared, inp)
+    with pysam.FastaFile(str(fasta)) as ref:
+        bases = ref.fetch("NG_012337.1", 0, 2000)
+    alt = {"A": "G", "C": "T", "G": "A", "T": "C"}
+    rows = [f"NG_012337.1\t{p + 1}\t.\t{bases[p]}\t{alt[bases[p]]}\t.\t.\t.\n" for p in (500, 900, 1500)]
+    rows += ["chrM\t100\t.\tA\tG\t.\t.\t.\n", "chrM\t7000\t.\tC\tT\t.\t.\t.\n"]
+    rows += ["chr1_KI270706v1_random\t50\t.\tG\tA\t.\t.\t.\n"]
+    (inp / "v.vcf").write_text(VCF_HEADER + "".join(rows))
+    return inp / "v.vcf", fasta
+
+
+def vcf_unknown_contigs_stop(shared, inp, out, model):
+    vcf, fasta = vcf_partly_on_other_contigs(shared, inp)
+    return predict_on(model, out, "vcf", vcf, fasta) + ["--unknown-contigs", "stop"]
+
+
 REAL_CASES = {  # id -> (builder (shared data, input folder, output folder, model folder) -> argv, what the line names)
     "genbank_origin_shorter_than_locus": (origin_shorter_than_locus, "cut.gb: record 1 (NG_012337.1)"),
     "reference_stale_fai": (stale_fai, "ref.fa.gz.fai"),
@@ -637,6 +704,10 @@ REAL_CASES = {  # id -> (builder (shared data, input folder, output folder, mode
     "predict_vcf_contigs_not_in_reference": (vcf_contigs_not_in_reference, "v.vcf"),
     "predict_bed_contigs_not_in_reference": (bed_contigs_not_in_reference, "r.bed"),
     "predict_vcf_of_another_reference": (vcf_of_another_reference, "v.vcf"),
+    "csv_latin1": (csv_latin1, "seqs.csv: line 3, column 105"),
+    "genbank_truncated_before_next_record": (truncated_before_next_record, "two.gb: record 1 (NG_012337.1)"),
+    "genbank_invalid_base_in_second_record": (invalid_base_in_second_record, "multi.gb: record 2 (NM_003002.2)"),
+    "predict_vcf_unknown_contigs_stop": (vcf_unknown_contigs_stop, "v.vcf"),
 }
 
 
@@ -648,7 +719,90 @@ def test_real_input_flaw(shared_data, model_dir, tmp_path, capsys, case_id):
     argv = build(shared_data, inp, out, model_dir)
     status, stdout, err = run_cli(argv, capsys)
     assert_one_clear_line(case_id, argv[0], status, stdout, err, fault, out)
+    assert len(err) == 1, err  # one line: no warning about the very record that is refused
     assert_no_temporary_files(tmp_path)
+
+
+# --- real inputs with a flaw that is reported and worked around: one warning line, complete outputs --------------
+
+
+def reference_partly_named(shared, inp, out, model):
+    """An indexed FASTA of NG_012337.1 and NG_009930.1, each its own group (source.reference.group_bp), with an
+    annotation of NG_012337.1 plus rows on NG_007485.1 and chrM that the FASTA lacks: the workflow's path for an
+    indexed reference (extract-groups, one extract-part job per group, then extract gathers)."""
+    fasta, gff = real_reference(shared, inp)
+    fasta.write_text(fasta.read_text() + (shared / "gff" / "NG_009930.1.fasta").read_text())
+    pysam.faidx(str(fasta))
+    rows = gff_rows(shared / "gff" / "NG_007485.1.gff3")
+    other = ["\t".join(r) for r in rows] + ["\t".join(["chrM", *r[1:]]) for r in rows[:5]]
+    gff.write_text(gff.read_text() + "\n".join(other) + "\n")
+    source = {"reference": {"fasta": str(fasta), "annotation": str(gff), "group_bp": 1000}}
+    settings = json.dumps({"task": "region", "window": json.loads(CENTRED), "source": source})
+    assert main(["extract-groups", "--settings", settings, "--groups", str(inp / "parts" / "groups.json")]) == 0
+    parts = [inp / "parts" / str(part) for part in range(2)]
+    for part, folder in enumerate(parts):
+        files = {name: str(folder / name) for name in ("windows.npy", "labels.tsv", "summary.json")}
+        argv = cli_args("extract-part", part=part, settings=settings, seed=0, windows=files["windows.npy"])
+        assert main(argv + ["--labels", files["labels.tsv"], "--summary", files["summary.json"]]) == 0
+    extract = cli_args("extract", settings=settings, seed=0, fasta=out / "s.fa.gz", labels=out / "labels.tsv")
+    return extract + ["--summary", str(out / "summary.json"), "--parts", *map(str, parts)]
+
+
+def check_partly_named(out: Path) -> None:
+    assert set(read_tsv(out / "labels.tsv")["accession"]) == {"NG_012337.1"}
+    assert any("chrM" in w for w in json.loads((out / "summary.json").read_text())["warnings"])
+
+
+def sequences_shorter_than_window(shared, inp, out, model):
+    """Three pieces of the real NG_012337.1 (20, 45 and 200 bp) for a model of 60 bp windows."""
+    bases = (shared / "gff" / "NG_012337.1.fasta").read_text().partition("\n")[2].replace("\n", "")
+    pieces = {"exon_edge": bases[5000:5020], "promoter_core": bases[4900:4945], "gene_start": bases[5000:5200]}
+    (inp / "short.fa").write_text("".join(f">{name}\n{seq}\n" for name, seq in pieces.items()))
+    return predict_on(model, out, "fasta", inp / "short.fa")
+
+
+def check_shorter(out: Path) -> None:
+    table = read_tsv(out / "windows.tsv")
+    assert sorted(table.loc[table["n_padded"] > 0, "name"]) == ["exon_edge", "promoter_core"]
+
+
+def vcf_some_contigs_unknown(shared, inp, out, model):
+    return predict_on(model, out, "vcf", *vcf_partly_on_other_contigs(shared, inp))
+
+
+def check_some_contigs_unknown(out: Path) -> None:
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["unknown_contigs"] == {"chrM": 2, "chr1_KI270706v1_random": 1}
+    assert summary["status_counts"]["unknown_contig"] == 3 and summary["status_counts"]["ok"] == 3
+    table = read_tsv(out / "variants.tsv", dtype=str)
+    assert table.groupby("chrom")["status"].agg(set).to_dict() == {
+        "NG_012337.1": {"ok"},
+        "chrM": {"unknown_contig"},
+        "chr1_KI270706v1_random": {"unknown_contig"},
+    }
+    with pysam.VariantFile(str(out / "variants.vcf.gz")) as vcf:
+        assert [r.info["GDL_STATUS"][0] for r in vcf if r.chrom == "chrM"] == ["unknown_contig"] * 2
+
+
+ACCEPTED_REAL = {  # id -> (builder -> argv, check of the complete outputs)
+    "reference_names_partly_match": (reference_partly_named, check_partly_named),
+    "predict_sequences_shorter_than_window": (sequences_shorter_than_window, check_shorter),
+    "predict_vcf_some_contigs_not_in_reference": (vcf_some_contigs_unknown, check_some_contigs_unknown),
+}
+
+
+@pytest.mark.parametrize("case_id", list(ACCEPTED_REAL))
+def test_real_input_flaw_worked_around(shared_data, model_dir, tmp_path, capsys, case_id):
+    build, check = ACCEPTED_REAL[case_id]
+    inp, out = tmp_path / "in", tmp_path / "out"
+    inp.mkdir()
+    argv = build(shared_data, inp, out, model_dir)
+    capsys.readouterr()  # what the steps before the entry point printed
+    status, stdout, err = run_cli(argv, capsys)
+    assert status == 0 and len(err) == 1 and err[0].startswith("warning: "), err
+    assert_prints_tabled_line(case_id, err)
+    check(out)
+    assert_no_temporary_files(out)
 
 
 def test_gff3_with_fasta_section_is_read(shared_data, tmp_path, capsys):
@@ -667,30 +821,72 @@ def test_gff3_with_fasta_section_is_read(shared_data, tmp_path, capsys):
 # --- config errors, where the Snakefile is the entry point ------------------------------------------------------
 
 
+def config_text(case_id: str) -> str:
+    """The demo config with the case's change: to a key's value (CONFIG_CASES) or to the file's text."""
+    text = (REPO / "config" / "config.yaml").read_text()
+    if case_id in CONFIG_TEXT_CASES:
+        return CONFIG_TEXT_CASES[case_id][0](text)
+    config = yaml.safe_load(text)
+    CONFIG_CASES[case_id][0](config)
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def config_line_start(case_id: str) -> str:
+    """How the case's line begins: the config key, or the file and line of a YAML error."""
+    if case_id in CONFIG_TEXT_CASES:
+        return f"genomedl: error: {CONFIG_TEXT_CASES[case_id][1]}"
+    return f"genomedl: error: config key {CONFIG_CASES[case_id][1]}: "
+
+
 @pytest.fixture(scope="module")
 def config_dry_runs(tmp_path_factory) -> dict:
     """``snakemake -n`` on a copy of the workflow per config case, run side by side (each start of
     snakemake takes seconds, mostly waiting on its plugins)."""
     workdirs = {}
-    for case_id, (change, _) in CONFIG_CASES.items():
+    for case_id in [*CONFIG_CASES, *CONFIG_TEXT_CASES]:
         workdirs[case_id] = copy_workflow(tmp_path_factory.mktemp(case_id))
-        config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-        change(config)
-        (workdirs[case_id] / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+        (workdirs[case_id] / "config" / "config.yaml").write_text(config_text(case_id))
     with ThreadPoolExecutor(len(workdirs)) as pool:
         done = pool.map(lambda workdir: snakemake(workdir, "-n", check=False, timeout=300), workdirs.values())
         return {case_id: (workdirs[case_id], result) for case_id, result in zip(workdirs, done)}
 
 
-@pytest.mark.parametrize("case_id", list(CONFIG_CASES))
+@pytest.mark.parametrize("case_id", [*CONFIG_CASES, *CONFIG_TEXT_CASES])
 def test_bad_config(config_dry_runs, case_id):
     workdir, done = config_dry_runs[case_id]
     err = done.stderr.splitlines()
     assert done.returncode != 0 and len(err) == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stdout
     line = assert_prints_tabled_line(case_id, err)
-    assert line.startswith(f"genomedl: error: config key {CONFIG_CASES[case_id][1]}: ") and "; " in line
+    assert line.startswith(config_line_start(case_id)) and "; " in line
     assert not (workdir / "results").exists() and not (workdir / "resources").exists()
+
+
+@pytest.mark.parametrize("case_id", list(CHECK_CONFIG_CASES))
+def test_check_config(tmp_path, capsys, case_id):
+    """A --configfile is read by Snakemake before genomedl runs (README.md): genomedl check-config names the
+    file, the line and the fix."""
+    edit, fault = CHECK_CONFIG_CASES[case_id]
+    path = tmp_path / "my.yaml"
+    if edit is not None:
+        path.write_text(edit((REPO / "config" / "config.yaml").read_text()))
+    status, stdout, err = run_cli(["check-config", str(path)], capsys)
+    assert_one_clear_line(case_id, "check-config", status, stdout, err, fault, tmp_path / "results")
+
+
+def test_readme_quotes_what_snakemake_says_of_a_configfile(tmp_path):
+    """What Snakemake prints for a --configfile it cannot read (before any genomedl code runs) is quoted in
+    README.md, beside the genomedl check-config advice, so the README's account of errors stays true."""
+    workdir = copy_workflow(tmp_path)
+    readme = (REPO / "README.md").read_text()
+    assert "genomedl check-config" in readme
+    for edit in (None, tab_indented):
+        if edit is not None:
+            (workdir / "my.yaml").write_text(edit((REPO / "config" / "config.yaml").read_text()))
+        done = snakemake(workdir, "-n", "--configfile", "my.yaml", check=False, timeout=300)
+        last = (done.stdout + done.stderr).strip().splitlines()[-1]  # Snakemake prints these on stdout
+        assert done.returncode != 0 and last in readme, last
+        assert not (workdir / "results").exists() and not (workdir / "resources").exists()
 
 
 # --- the table and the cases agree ---------------------------------------------------------------------------------
@@ -702,6 +898,9 @@ def test_readme_table_lists_exactly_the_cases():
         + [c[0] for c in STAGE_CASES]
         + list(ACCEPTED)
         + list(CONFIG_CASES)
+        + list(CONFIG_TEXT_CASES)
+        + list(CHECK_CONFIG_CASES)
+        + list(ACCEPTED_REAL)
         + OTHER_CASES
         + list(REAL_CASES)
         + ["reference_gff3_with_fasta_section"]

@@ -28,6 +28,7 @@ SCHEMA_ENUMS = {
     "$defs/interpret/properties/motifs_from": "ATTRIBUTION_METHODS",
     "$defs/source/properties/reference/properties/format": "ANNOTATION_FORMATS",
     "$defs/predict/properties/strands": "STRANDS",
+    "$defs/predict/properties/unknown_contigs": "UNKNOWN_CONTIGS",
     "$defs/window/properties/mode": "WINDOW_MODES",
     "$defs/window/properties/off_edge": "OFF_EDGE",
     "$defs/window/properties/sequences": "LABELLED_SEQUENCES",

@@ -46,6 +46,17 @@ def test_every_shipped_config_validates_and_resolves(repo_root, schema, name):
         assert plan.transfer_targets == {"thaliana_splice_site": {"arenosa_splice_site": "all"}}
 
 
+@pytest.mark.parametrize("name", ["config", "demo", "arabidopsis", "modern", "ncbi_example"])
+def test_check_config_accepts_the_shipped_configs(repo_root, monkeypatch, capsys, name):
+    """``genomedl check-config`` (for a --configfile, which Snakemake reads itself): the configs users are told to run
+    pass, their demo files counted as written by the demo_data rule."""
+    from genomedl.cli import main
+
+    monkeypatch.chdir(repo_root)
+    assert main(["check-config", f"config/{name}.yaml"]) == 0
+    assert "every input file it names exists" in capsys.readouterr().out
+
+
 def test_shipped_config_is_valid_and_defaults_are_filled(config, schema):
     del config["datasets"]["demo"]["split"]
     validate_config(config, schema)

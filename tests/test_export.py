@@ -183,7 +183,7 @@ def exported(tmp_path_factory):
             {"encoder": str(encoder)} if name == "bert" else {}
         )
         torch.manual_seed(1)
-        module = SequenceClassifier(settings["arch"], LENGTH, 2, hyper, [1.0, 1.0])
+        module = SequenceClassifier(settings["arch"], LENGTH, 2, hyper, [1.0, 1.0], rc_augment=False)
         save_model(folder / "model.ckpt", module, classes)
         run_settings = {**settings, "ncbi": {"api_key": SECRET}}  # a secret where none should be
         write_json(

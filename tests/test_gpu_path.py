@@ -23,7 +23,7 @@ LENGTH = 40
 
 def module(**options) -> SequenceClassifier:
     torch.manual_seed(0)
-    return SequenceClassifier("cnn", LENGTH, 2, CNN, [1.0, 1.0], **options)
+    return SequenceClassifier("cnn", LENGTH, 2, CNN, [1.0, 1.0], **{"rc_augment": False, **options})
 
 
 def split(n: int, seed: int = 0) -> SplitData:
@@ -55,7 +55,7 @@ def test_fused_adamw_with_lightning_clipping_under_fp16_is_the_crash_this_avoids
             return torch.optim.AdamW(self.parameters(), fused=True)
 
     torch.manual_seed(0)
-    broken = Fused("cnn", LENGTH, 2, CNN, [1.0, 1.0], gradient_clip=0.0)
+    broken = Fused("cnn", LENGTH, 2, CNN, [1.0, 1.0], gradient_clip=0.0, rc_augment=False)
     trainer = cpu_trainer(max_epochs=1, plugins=[fp16_plugin()], gradient_clip_val=1.0, num_sanity_val_steps=0)
     with pytest.raises(RuntimeError, match="does not allow for gradient clipping"):
         trainer.fit(broken, loader(split(64), 16, shuffle_seed=0), loader(split(32, 1), 16))

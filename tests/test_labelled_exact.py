@@ -239,3 +239,18 @@ def test_windows_policy_accounts_for_sequences_without_a_window(tmp_path):
     assert [line for line in lines if "labelled sequences" in line] == [
         "warning: extract: of 3 labelled sequences (window 8 bp): 1 dropped no window"
     ]
+
+
+def test_train_and_test_files_as_published_get_a_stratified_validation_split_from_train(shared_data, tmp_path):
+    """DeepBind's USF1 files (../shared/data, first rows only): train.csv and test.csv, nothing else set. The test
+    rows stay exactly test; a stratified split.val share of the train rows becomes val, recorded in the summary."""
+    folder = shared_data / "deepbind_tfbs" / "USF1"
+    for name, rows in (("train.csv", 600), ("test.csv", 100)):
+        (tmp_path / name).write_text("".join(open(folder / name).readlines()[: rows + 1]))
+    labels, _, _ = extract(tmp_path, [tmp_path / "train.csv", tmp_path / "test.csv"])
+    labels, split, summary = through_split(tmp_path)
+    assert summary["strategy"] == "predefined" and summary["val_from_train"] == (split["split"] == "val").sum()
+    assert (labels["split"] == "test").equals(split["split"] == "test")
+    val = split["split"] == "val"
+    assert 0.1 < val.sum() / (labels["split"] == "train").sum() < 0.2
+    assert labels["label"][val].value_counts().min() >= 0.4 * val.sum()  # both classes, stratified

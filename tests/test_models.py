@@ -195,7 +195,9 @@ def test_checkpoint_keeps_every_constructor_argument(tmp_path, monkeypatch):
     from genomedl.models.cnn import CNN
     from genomedl.train import save_model
 
-    module = SequenceClassifier("cnn", 60, 2, {"filters": [8, 8], "kernels": [7, 3], "pools": [4, 2]}, [1.0, 1.0])
+    module = SequenceClassifier(
+        "cnn", 60, 2, {"filters": [8, 8], "kernels": [7, 3], "pools": [4, 2]}, [1.0, 1.0], rc_augment=False
+    )
     save_model(tmp_path / "model.ckpt", module, ["a", "b"])
     payload = torch.load(tmp_path / "model.ckpt", map_location="cpu", weights_only=True)
     assert set(payload["hyper"]) == set(inspect.signature(CNN).parameters) - {"length", "n_classes"}

@@ -42,8 +42,8 @@ def test_fasta_and_csv_sequences_are_tiled_and_scored(tmp_path, model_dir):
     table = read_tsv(tmp_path / "fa" / "windows.tsv")
     # announced once, with counts: the 25-bp sequence's window is 35 of 60 bases N
     assert [m for m in said if m.startswith("warning:")] == [
-        f"warning: {fasta}: 1 of 3 sequences are shorter than the model's 60 bp window; their windows are "
-        "N-padded (58% of their bases)"
+        f"warning: {fasta}: 1 of 3 sequences are shorter than the model's 60 bp window: short (25 bp); their "
+        "windows are N-padded (58% of their bases)"
     ]
     # stride = half the window: 175 bp -> starts 0, 30, 60, 90 and one flush with the end (115);
     # the 25-bp sequence gets one window centred on it, N-padded

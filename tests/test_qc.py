@@ -179,3 +179,74 @@ def test_model_stages_read_the_qc_split_under_dedupe_near(dedupe, split):
     dataset = {"source": {"local": ["x.gb"]}, "task": "exon_intron", "split": {"dedupe": dedupe}}
     plan = resolve(validate_config({"datasets": {"d": dataset}}))
     assert plan.split_file("d") == split
+
+
+def motif_windows(n: int, length: int, either_strand: bool, seed: int = 3) -> tuple[np.ndarray, list[str]]:
+    """SYNTHETIC: random windows; class "bound" carries GGTTACCA (no reverse-complement palindrome) at a random
+    place, on a random strand with ``either_strand``, else always as written."""
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(0, 4, (n, length), dtype=np.uint8)
+    motif = np.array(["ACGT".index(b) for b in "GGTTACCAG"], np.uint8)
+    bound = np.arange(n) % 2 == 1
+    for row in np.flatnonzero(bound):
+        start = rng.integers(0, length - len(motif))
+        flip = either_strand and rng.random() < 0.5
+        tokens[row, start : start + len(motif)] = (3 - motif[::-1]) if flip else motif
+    return tokens, np.where(bound, "bound", "unbound").tolist()
+
+
+@pytest.mark.parametrize("either_strand", [True, False])
+def test_the_strand_verdict_follows_whether_the_label_holds_on_both_strands(tmp_path, either_strand):
+    tokens, labels = motif_windows(3000, 60, either_strand)
+    split = np.where(np.arange(3000) % 5 == 0, "val", np.where(np.arange(3000) % 5 == 1, "test", "train")).tolist()
+    files = write_dataset(tmp_path, tokens, labels, split)
+    report = run_qc(**files, out=tmp_path / "qc.json", dataset="d", settings={}, seed=0, task="labelled", **QUIET)
+    strands = report["strands"]
+    assert strands["probe"]["forward"] > 0.6 and strands["rc_augment"] is either_strand
+    kept = strands["probe"]["kept"]
+    assert kept > 0.9 if either_strand else kept < 0.5
+    assert ("the labels hold on both strands" in strands["reason"]) is either_strand
+    # an extraction task's windows are oriented by construction, whatever the probe finds
+    oriented = run_qc(**files, out=tmp_path / "qc2.json", dataset="d", settings={}, seed=0, task="splice_site", **QUIET)
+    assert oriented["strands"]["rc_augment"] is False and "task splice_site" in oriented["strands"]["reason"]
+
+
+def test_the_strand_probe_never_reads_the_test_split(tmp_path):
+    """Test windows relabelled at random change nothing: the verdict comes from train and val alone."""
+    tokens, labels = motif_windows(2000, 60, either_strand=True)
+    split = np.where(np.arange(2000) % 5 == 0, "val", np.where(np.arange(2000) % 5 == 1, "test", "train"))
+    first = run_qc(
+        **write_dataset(tmp_path / "a", tokens, labels, split.tolist()),
+        out=tmp_path / "a.json",
+        dataset="d",
+        settings={},
+        seed=0,
+        **QUIET,
+    )
+    shuffled = np.array(labels, dtype=object)
+    test = np.flatnonzero(split == "test")
+    shuffled[test] = np.random.default_rng(0).permutation(shuffled[test])
+    second = run_qc(
+        **write_dataset(tmp_path / "b", tokens, shuffled.tolist(), split.tolist()),
+        out=tmp_path / "b.json",
+        dataset="d",
+        settings={},
+        seed=0,
+        **QUIET,
+    )
+    assert first["strands"] == second["strands"]
+
+
+def test_real_binding_sites_hold_on_both_strands(shared_data, tmp_path):
+    """The DeepBind CTCFL ChIP-seq set (real peaks against shuffles, ../shared/data): both strands."""
+    frame = pd.read_csv(shared_data / "deepbind_tfbs" / "CTCFL" / "train.csv").iloc[:8000]
+    lookup = np.full(256, 4, np.uint8)
+    for i, base in enumerate(b"ACGT"):
+        lookup[base] = i
+    tokens = lookup[np.frombuffer("".join(frame["sequence"]).encode(), np.uint8)].reshape(len(frame), -1)
+    split = np.where(np.arange(len(frame)) % 4 == 0, "val", "train")
+    split[-500:] = "test"
+    files = write_dataset(tmp_path, tokens, frame["label"].astype(str).tolist(), split.tolist())
+    strands = run_qc(**files, out=tmp_path / "qc.json", dataset="ctcfl", settings={}, seed=0, **QUIET)["strands"]
+    assert strands["rc_augment"] is True and strands["probe"]["forward"] > 0.7, strands
+    assert strands["probe"]["kept_ci"][0] >= 0.9

@@ -250,3 +250,33 @@ def test_sections_a_model_cannot_have_are_left_out_and_noted(tmp_path):
     assert re.findall(r'alt="(\w+) of good"', good) == ["roc_pr", "calibration", "confusion", "training", "attention"]
     assert re.findall(r'alt="(\w+) of weak"', weak) == ["roc_pr", "calibration", "confusion"]
     assert "not available" not in html
+
+
+def test_a_model_at_chance_is_flagged_in_the_leaderboard_and_its_restarts_noted(tmp_path):
+    """A collapsed network (constant probabilities) is ranked with a visible flag, never silently."""
+    from genomedl.evaluate import compute_metrics
+    from genomedl.tables import read_json
+
+    dirs = write_inputs(tmp_path)
+    predictions = pd.read_csv(tmp_path / "eval" / "weak" / "predictions.tsv", sep="\t")
+    predictions[["p_exon", "p_intron"]] = 0.5
+    write_tsv(predictions, tmp_path / "eval" / "weak" / "predictions.tsv")
+    y = (predictions["label"] == "intron").to_numpy(int)
+    metrics = compute_metrics(y, np.full((len(y), 2), 0.5), ["exon", "intron"])
+    write_json(
+        {"model": "weak", "arch": "cnn", "classes": ["exon", "intron"], **metrics, "ci": {"auroc": [0.5, 0.5]}},
+        tmp_path / "eval" / "weak" / "metrics.json",
+    )
+    run = read_json(tmp_path / "models" / "weak" / "run.json")
+    write_json(
+        {**run, "restarts": [{"attempt": 1, "lr": 0.001, "seed": 1, "reason": "x"}]},
+        tmp_path / "models" / "weak" / "run.json",
+    )
+    board_tsv = tmp_path / "report" / "leaderboard.tsv"
+    html = report_of(tmp_path, dirs, settings={"bootstrap": 20}, leaderboard=board_tsv).read_text()
+    board = html.split('<table class="board">', 1)[1].split("</table>", 1)[0]
+    assert re.search(r'<td>weak <span class="warn"[^>]*>⚠ chance level</span>', board)
+    assert '<td>good <span class="warn"' not in board
+    assert "training collapsed and restarted 1x" in board.split("<td>weak", 1)[1]
+    table = pd.read_csv(board_tsv, sep="\t")
+    assert table.set_index("model")["chance_level"].to_dict() == {"good": False, "weak": True}

@@ -9,12 +9,14 @@ import pytest
 import torch
 
 from genomedl.config import stage_settings
-from genomedl.diagnostics import fit_verdict, flag_layers
+from genomedl.diagnostics import collapse, fit_verdict, flag_layers, prior_loss
 from genomedl.errors import GenomedlError
 from genomedl.inference import load_model
 from genomedl.placement import cluster_layout, precision_for
-from genomedl.tables import read_tsv
-from genomedl.train import global_batch_size, resume_point
+from genomedl.provenance import config_hash
+from genomedl.scoring import trained_strands
+from genomedl.tables import read_tsv, write_json
+from genomedl.train import global_batch_size, restarts_path, resume_point
 from helpers import train, write_synthetic
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -277,3 +279,118 @@ def test_gradient_flags():
     assert flag_layers({"conv": float("nan"), "dense": 2.0}, first) == ["conv:exploding"]
     assert flag_layers({"conv": 1e-4, "dense": 2.0}, first) == ["conv:vanishing"]
     assert flag_layers({"conv": 1e-5, "dense": 2.0}, {}) == ["conv:vanishing"]
+
+
+def test_the_prior_loss_is_the_loss_of_the_best_constant_guess():
+    assert prior_loss([50, 50], [1.0, 1.0]) == pytest.approx(math.log(2))
+    assert prior_loss([50, 50], [1.0, 1.0], smoothing=0.3) == pytest.approx(math.log(2))  # balanced: unchanged
+    skewed = -(0.9 * math.log(0.9) + 0.1 * math.log(0.1))
+    assert prior_loss([90, 10], [1.0, 1.0]) == pytest.approx(skewed)
+    assert prior_loss([90, 10], [1.0, 9.0]) == pytest.approx(math.log(2))  # class weights even the classes out
+
+
+def history_row(epoch: int, train_loss: float, val_auroc: float, flags: str = "") -> dict:
+    return {
+        "epoch": epoch,
+        "train_loss": train_loss,
+        "val_auroc": val_auroc,
+        "grad_norm/conv": 1e-9,
+        "grad_norm/out": 1e-9,
+        "grad_flags": flags,
+    }
+
+
+def test_a_collapse_is_a_loss_stuck_at_the_prior_with_dead_gradients_or_chance_for_three_epochs():
+    prior = math.log(2)
+    learning = [history_row(1, 0.69, 0.52), history_row(2, 0.60, 0.70), history_row(3, 0.5, 0.8)]
+    assert collapse(learning, prior) is None
+    dead = history_row(2, 0.6931, 0.9, "conv:vanishing;out:vanishing")
+    reason = collapse([history_row(1, 0.5, 0.9), dead], prior)
+    assert "every layer's gradient vanished at epoch 2" in reason
+    assert collapse([history_row(1, 0.5, 0.9), {**dead, "grad_flags": "conv:vanishing"}], prior) is None
+    stuck = [history_row(e, 0.6931, 0.5) for e in (1, 2, 3)]
+    assert "for epochs 1-3" in collapse(stuck, prior)
+    assert collapse(stuck[:2], prior) is None  # two epochs are not yet a collapse (slow starters)
+    assert collapse([*stuck[:2], history_row(3, 0.6931, 0.6)], prior) is None  # validation above chance
+    assert collapse([*stuck[:2], history_row(3, 0.65, 0.5)], prior) is None  # the loss moved below the prior
+
+
+def dead_head_first(monkeypatch) -> list[int]:
+    """Plant a collapse: the first network built gets its dense layer's biases at -1000 (every hidden ReLU dead,
+    so the output is a constant and no gradient reaches the layers below); later ones are built normally."""
+    from genomedl import engine
+
+    built, initialise = [], engine.initialise
+
+    def planted(model, scheme):
+        initialise(model, scheme)
+        built.append(1)
+        if len(built) == 1:
+            torch.nn.init.constant_(model.head[1][0].bias, -1000.0)
+
+    monkeypatch.setattr(engine, "initialise", planted)
+    return built
+
+
+def test_a_collapsed_run_restarts_from_a_fresh_start_at_a_lower_learning_rate(tmp_path, monkeypatch):
+    built = dead_head_first(monkeypatch)
+    paths = write_synthetic(tmp_path / "data", balanced=True)
+    messages = []
+    run = train(paths, tmp_path / "out", {**SMALL_CNN, "epochs": 8}, log=messages.append)
+    assert len(built) == 2 and len(run["restarts"]) == 1
+    restart = run["restarts"][0]
+    assert restart["lr"] == SMALL_CNN["lr"] and "validation AUROC at chance" in restart["reason"]
+    assert "stuck at the label prior (0.6931)" in restart["reason"]  # balanced classes: ln 2
+    assert run["trained_lr"] == pytest.approx(SMALL_CNN["lr"] / 3) and run["trained_seed"] != restart["seed"]
+    assert any(m.startswith("warning: model m of dataset ") and "restart 1 of 2" in m for m in messages)
+    history = read_tsv(tmp_path / "out" / "history.tsv")
+    assert history["epoch"].tolist() == list(range(1, 9)) and history["val_auroc"].max() > 0.95  # the second run's
+    assert not (tmp_path / "out" / "checkpoints").exists()
+
+
+def test_a_run_that_never_learns_stops_with_one_line_naming_model_dataset_and_attempts(tmp_path):
+    """Labels drawn independently of the sequences: nothing to learn, every attempt collapses."""
+    paths = write_synthetic(tmp_path / "results" / "tiny" / "encoded", n=1000, balanced=True)  # dataset "tiny"
+    labels = read_tsv(paths["labels"])
+    labels["label"] = np.random.default_rng(3).permutation(labels["label"].to_numpy())
+    labels.to_csv(paths["labels"], sep="\t", index=False)
+    out = tmp_path / "results" / "tiny" / "models" / "m"
+    with pytest.raises(GenomedlError) as info:
+        train(paths, out, {**SMALL_CNN, "lr": 1e-4, "epochs": 12, "restarts": 1})
+    message = str(info.value)
+    assert len(message.splitlines()) == 1
+    assert message.startswith("model m of dataset tiny did not learn in 2 attempts") and "lr 0.0001 " in message
+    assert "lr 3.33e-05 " in message and "models.m.lr" in message
+    assert not (out / "model.ckpt").exists() and not (out / "run.json").exists()
+
+
+def test_a_run_killed_after_a_collapse_resumes_at_the_restart(tmp_path):
+    paths = write_synthetic(tmp_path / "data", balanced=True)
+    out, settings = tmp_path / "out", {**SMALL_CNN, "epochs": 2}
+    trained = {**stage_settings("model", settings), "rc_augment": False}  # auto without a qc verdict: forward
+    stamp = {"config_hash": config_hash({**trained, "seed": 1})}
+    earlier = [{"attempt": 1, "lr": 0.01, "seed": 1, "reason": "planted"}]
+    write_json({"stamp": stamp, "restarts": earlier}, restarts_path(out / "checkpoints"))
+    run = train(paths, out, settings)
+    assert run["restarts"] == earlier and run["trained_lr"] == pytest.approx(0.01 / 3)
+    assert not restarts_path(out / "checkpoints").exists()
+
+
+def test_rc_augment_auto_follows_the_quality_gates_strand_verdict(tmp_path):
+    paths = write_synthetic(tmp_path / "data", n=100)
+    qc = tmp_path / "qc.json"
+    write_json({"strands": {"rc_augment": True, "reason": "the planted verdict"}}, qc)
+    settings = {**SMALL_CNN, "epochs": 1}
+    run = train_with_qc(paths, tmp_path / "auto", settings, qc)
+    assert run["settings"]["rc_augment"] is True and "the planted verdict" in run["strands_from"]
+    assert trained_strands(tmp_path / "auto") == "both"  # evaluation scores the strands the model learned
+    run = train_with_qc(paths, tmp_path / "set", {**settings, "rc_augment": False}, qc)
+    assert run["settings"]["rc_augment"] is False and run["strands_from"] == "models.m.rc_augment: false"
+    run = train(paths, tmp_path / "none", settings)
+    assert run["settings"]["rc_augment"] is False and "without a strand verdict" in run["strands_from"]
+
+
+def train_with_qc(paths, out, settings, qc):
+    from genomedl.train import run_train
+
+    return run_train(*(paths[k] for k in ("tokens", "meta", "labels", "split")), out, "m", settings, 1, qc, log=print)

@@ -106,7 +106,7 @@ def test_statuses_and_effects_match_independently_cut_windows(vcf, scored, model
     assert (done["delta_p_site"].abs() > 0).all()
     assert summary["status_counts"] == {
         s: list(vcf[1].values()).count(s)
-        for s in ("ok", "near_end", "ref_mismatch", "symbolic", "invalid_allele", "long_indel")
+        for s in ("ok", "near_end", "ref_mismatch", "unknown_contig", "symbolic", "invalid_allele", "long_indel")
     }
     strongest = done.sort_values("max_abs_delta_p", ascending=False).head(4)
     assert [(e["id"], e["alt"]) for e in summary["top_effects"]] == list(zip(strongest["id"], strongest["alt"]))

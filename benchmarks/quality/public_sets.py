@@ -6,6 +6,8 @@
   class the acceptor AG at 29-30, as the UCI description places the junction at the middle). Standard
   split: rows 1-2,000 train (the last 15 % of them, stratified, as validation), rows 2,001-3,186 test.
 - E. coli promoter gene sequences (UCI), ``r-cran-kernlab`` ``data/promotergene.rda``: 106 x 57 bp, +/-.
+- DeepBind's ENCODE ChIP-seq sets (CTCFL, USF1, ARID3A) in ../shared/data/deepbind_tfbs: 101-bp peak windows
+  against dinucleotide shuffles, DeepBind's own train and test files, used as they are.
 
 Everything is cached under ~/.cache/genomedl/quality (the .deb files, their data, the R reader).
 """
@@ -13,6 +15,7 @@ Everything is cached under ~/.cache/genomedl/quality (the .deb files, their data
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 CACHE = Path.home() / ".cache" / "genomedl" / "quality"
+SHARED_DATA = Path(os.environ.get("GENOMEDL_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
+DEEPBIND = ("CTCFL", "USF1", "ARID3A")  # ../shared/data/deepbind_tfbs: ENCODE ChIP-seq as DeepBind published them
 PACKAGES = {"mlbench": "r-cran-mlbench", "kernlab": "r-cran-kernlab"}
 STATLOG_CODE = {(1, 0, 0): "A", (0, 1, 0): "C", (0, 0, 1): "G", (0, 0, 0): "T"}
 STATLOG_TRAIN = 2000
@@ -116,4 +121,15 @@ def promoters(out: Path, folds: int, seed: int) -> list[Path]:
         path = out / f"promoters_fold{fold}.csv"
         write_if_changed(pd.DataFrame({"id": ids, "sequence": sequences, "label": labels, "split": split}), path)
         paths.append(path)
+    return paths
+
+
+def deepbind(factor: str) -> list[Path]:
+    """The DeepBind ENCODE set of ``factor`` as published: its train.csv and test.csv (columns sequence,label; the
+    files' names give the split), read where ../shared/data keeps them (``GENOMEDL_SHARED_DATA``)."""
+    folder = SHARED_DATA / "deepbind_tfbs" / factor
+    paths = [folder / "train.csv", folder / "test.csv"]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        sys.exit(f"{missing[0]}: not found; set GENOMEDL_SHARED_DATA to the folder that holds deepbind_tfbs/")
     return paths

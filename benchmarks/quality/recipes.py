@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -49,6 +50,8 @@ DATASETS = {
     "statlog_dna": ["statlog_dna"],
     "promoters": [f"promoters_fold{i}" for i in range(10)],
     "thaliana_splice_site": ["thaliana_splice_site"],  # the harness's A. thaliana slice (run.py)
+    "thaliana_exon_intron": ["thaliana_exon_intron"],
+    **{f"deepbind_{tf}": [f"deepbind_{tf}"] for tf in ("CTCFL", "USF1", "ARID3A")},  # binding sites (run.py)
 }
 # the cnn entry as the harness ran it before recipe selection (Basset-like, schema defaults of 2026-11-26, epochs 10)
 BASSET = {
@@ -92,9 +95,27 @@ RESIDUAL = {
     **SCHEDULE,
 }
 RECIPES.update({"basset_schedule": {**BASSET, **SCHEDULE}, "residual": RESIDUAL})
+# the plain reference for signals anywhere in the window (issue "Defaults that win wherever the signal sits"): the
+# default's residual dilated blocks, global max + mean pooling, reverse-complement augmentation (both strands averaged
+# at test), nothing else of the default's recipe (no label smoothing, weight average or extra weight decay)
+PLAIN = {
+    "arch": "cnn",
+    "head": "pooled",
+    "rc_augment": True,
+    "label_smoothing": 0.0,
+    "ema_epochs": 0,
+    "weight_decay": 0.01,
+}
+RECIPES["plain"] = PLAIN
 RECIPES["residual_mixed"] = {**RESIDUAL, "monitor": "val_loss", "head": "mixed", "batch_size": "auto"}
 # the other architectures as `arch: <name>` gives them (bert needs a pretrain stage: the harness workflow runs it)
 RECIPES.update({arch: {"arch": arch} for arch in ARCHITECTURES if arch not in ("cnn", "bert")})
+
+
+def train_log(line: str) -> None:
+    """The train stage's lines (one per epoch), on stderr when GENOMEDL_RECIPE_LOG is set."""
+    if os.environ.get("GENOMEDL_RECIPE_LOG"):
+        print(line, file=sys.stderr, flush=True)
 
 
 def evaluate(model_dir: Path, part) -> dict[str, np.ndarray]:
@@ -121,14 +142,17 @@ def scores(y: np.ndarray, probs: np.ndarray, baseline: np.ndarray, seed: int) ->
     }
 
 
+def recipe_settings(recipe: str) -> dict:
+    """The models entry of ``recipe`` (``name[:key=value;...]``: a recipe of RECIPES with keys changed)."""
+    name, _, changes = recipe.partition(":")
+    return {**RECIPES[name], **{k: yaml.safe_load(v) for k, v in (c.split("=", 1) for c in changes.split(";") if c)}}
+
+
 def run(recipe: str, dataset: str, seed: int) -> dict:
     """Train ``recipe`` on every part of ``dataset`` (the 10 folds of promoters: test predictions pooled)."""
-    name, _, changes = recipe.partition(":")
-    settings = {
-        **RECIPES[name],
-        **{k: yaml.safe_load(v) for k, v in (c.split("=", 1) for c in changes.split(";") if c)},
-    }
+    settings = recipe_settings(recipe)
     ys, probs, baselines, epochs = [], {"both": [], "forward": []}, [], []
+    epoch_seconds, best_val_auroc = [], []
     started = time.perf_counter()
     for part in DATASETS[dataset]:
         root = RESULTS / part
@@ -141,10 +165,13 @@ def run(recipe: str, dataset: str, seed: int) -> dict:
         data = load_dataset(*files)
         test = data.parts["test"]
         with tempfile.TemporaryDirectory() as out:
-            record = run_train(*files, Path(out), "cnn", dict(settings), seed, log=lambda *a: None)
+            record = run_train(*files, Path(out), "cnn", dict(settings), seed, log=train_log)
+            history = read_tsv(Path(out) / "history.tsv")
             for strands, p in evaluate(Path(out), test).items():
                 probs[strands].append(p)
         epochs.append(record["best_epoch"])
+        epoch_seconds.append(float(history["seconds"].median()))
+        best_val_auroc.append(float(history["val_auroc"].max()))
         kmer = read_tsv(root / "eval" / "kmer_logreg" / "predictions.tsv").set_index("id").loc[test.ids]
         baselines.append(kmer[[f"p_{c}" for c in data.classes]].to_numpy(float))
         ys.append(test.labels)
@@ -156,6 +183,8 @@ def run(recipe: str, dataset: str, seed: int) -> dict:
         "settings": settings,
         "best_epochs": epochs,
         "minutes": round((time.perf_counter() - started) / 60, 2),
+        "epoch_seconds": round(float(np.median(epoch_seconds)), 1),
+        "best_val_auroc": [round(v, 4) for v in best_val_auroc],
     }
     for strands, p in probs.items():
         result[strands] = scores(y, np.concatenate(p), baseline, seed)

@@ -31,7 +31,8 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from public_sets import CACHE, promoters, statlog_dna  # noqa: E402
+from public_sets import CACHE, DEEPBIND, deepbind, promoters, statlog_dna  # noqa: E402
+from recipes import PLAIN  # noqa: E402
 
 from genomedl.choices import QC_PROBES  # noqa: E402
 from genomedl.evaluate.bootstrap import bootstrap_distribution, interval, paired_test  # noqa: E402
@@ -44,6 +45,7 @@ MODELS = {
     "cnn": "cnn (default settings)",
     "kmer_logreg": "k-mer baseline (k = 1-4, logistic regression)",
     "onehot_logreg": "one-hot baseline (base per position, logistic regression)",
+    "plain": "plain reference (residual blocks, max + mean pooling, both strands)",
 }
 BASELINES = {"kmer_logreg": {}, "onehot_logreg": {"features": "onehot"}}  # the schema's defaults otherwise
 METRICS = ("auroc", "mcc", "accuracy")
@@ -56,8 +58,18 @@ PUBLISHED = {
     "figure is quoted from memory of that paper's table, so treat it as approximate",
     "thaliana_splice_site": "none for this slice and split (the task's windows are genomedl's own)",
     "thaliana_exon_intron": "none for this slice and split (the task's windows are genomedl's own)",
+    **{
+        f"deepbind_{tf}": "DeepBind's per-experiment test AUCs are in its supplementary tables (Alipanahi et al. 2015, "
+        "Nat Biotechnol 33:831); not quoted here"
+        for tf in DEEPBIND
+    },
 }
 THALIANA_TASKS = {"thaliana_splice_site": "splice_site", "thaliana_exon_intron": "exon_intron"}
+
+
+def by_dataset(by: dict) -> set[str]:
+    """The datasets that have rows in ``by`` ((dataset, model) -> scores)."""
+    return {dataset for dataset, _ in by}
 
 
 def workflow_copy(work: Path) -> Path:
@@ -81,9 +93,13 @@ def thaliana_datasets() -> tuple[dict, dict]:
     return demo["demo_data"], datasets
 
 
-def config(datasets: dict[str, Path], epochs: int | None, bootstrap: int, seed: int) -> dict:
-    """One workflow config: every labelled dataset with its predefined split, the A. thaliana reference datasets,
-    the default cnn and the baseline."""
+def config(
+    datasets: dict[str, Path], published: dict[str, list[Path]], epochs: int | None, bootstrap: int, seed: int
+) -> dict:
+    """One workflow config: every labelled dataset with its predefined split, the ``published`` train/test files
+    with nothing else set (the files' names give the split), the A. thaliana reference datasets, the default cnn,
+    the plain reference recipe and the baselines."""
+    epochs_set = {"epochs": epochs} if epochs else {}
     demo_data, reference_datasets = thaliana_datasets()
     return {
         "seed": seed,
@@ -98,9 +114,13 @@ def config(datasets: dict[str, Path], epochs: int | None, bootstrap: int, seed: 
                 }
                 for name, path in datasets.items()
             },
+            **{
+                name: {"source": {"labelled": [str(p) for p in paths]}, "task": "labelled"}
+                for name, paths in published.items()
+            },
             **reference_datasets,
         },
-        "models": {"cnn": {"arch": "cnn", **({"epochs": epochs} if epochs else {})}},
+        "models": {"cnn": {"arch": "cnn", **epochs_set}, "plain": {**PLAIN, **epochs_set}},
         "baselines": BASELINES,
         "evaluate": {"bootstrap": bootstrap},
         "interpret": {"enabled": False},
@@ -181,10 +201,14 @@ def extraction_summary(work: Path, name: str) -> str:
     )
 
 
-def finished_thaliana(work: Path) -> list[str]:
-    """The A. thaliana datasets whose every model has test predictions (all of them after a full run)."""
+DEEPBIND_SETS = [f"deepbind_{tf}" for tf in DEEPBIND]
+WHOLE = [*THALIANA_TASKS, *DEEPBIND_SETS]  # datasets scored as they are (not pooled over folds)
+
+
+def finished(work: Path) -> list[str]:
+    """The datasets of WHOLE whose every model has test predictions (all of them after a full run)."""
     done = lambda name: all((work / "results" / name / "eval" / m / "predictions.tsv").exists() for m in MODELS)
-    return [name for name in THALIANA_TASKS if done(name)]
+    return [name for name in WHOLE if done(name)]
 
 
 def main() -> None:
@@ -208,10 +232,11 @@ def main() -> None:
         datasets = {"statlog_dna": statlog_dna(data, args.seed)}
         folds = promoters(data, args.folds, args.seed)
         datasets.update({f"promoters_fold{i}": path for i, path in enumerate(folds)})
+        published = {f"deepbind_{tf}": deepbind(tf) for tf in DEEPBIND}
         (work / "config" / "quality.yaml").write_text(
-            yaml.safe_dump(config(datasets, args.epochs, args.bootstrap, args.seed), sort_keys=False)
+            yaml.safe_dump(config(datasets, published, args.epochs, args.bootstrap, args.seed), sort_keys=False)
         )
-        seconds = run_workflow(work, [*datasets, *THALIANA_TASKS])
+        seconds = run_workflow(work, [*datasets, *published, *THALIANA_TASKS])
     rows = []
     for model in MODELS:
         dna = read_tsv(work / "results" / "statlog_dna" / "eval" / model / "predictions.tsv")
@@ -224,7 +249,7 @@ def main() -> None:
         )
         classes = ["non_promoter", "promoter"]
         rows.append(("promoters", model, len(pooled), scores(pooled, classes, args.bootstrap, args.seed)))
-        for name in finished_thaliana(work):
+        for name in finished(work):
             test = read_tsv(work / "results" / name / "eval" / model / "predictions.tsv")
             classes = [c.removeprefix("p_") for c in test.columns if c.startswith("p_")]
             rows.append((name, model, len(test), scores(test, classes, args.bootstrap, args.seed)))
@@ -252,19 +277,23 @@ def write_quality(rows: list, work: Path, args, seconds: float) -> None:
     by = {(dataset, model): values for dataset, model, _, values in rows}
     lines += [
         "",
-        f"Default cnn against each baseline, paired bootstrap of the AUROC ({args.bootstrap} resamples of the "
-        "test rows, the same for all models; two-sided p). The issue's target is the k-mer baseline; the one-hot "
-        "baseline is the stronger classic method where the windows are centred on a site:",
+        f"Default cnn against each baseline and the plain reference recipe, paired bootstrap of the AUROC "
+        f"({args.bootstrap} resamples of the test rows, the same for all models; two-sided p). The one-hot baseline "
+        "is the stronger classic method where the windows are centred on a site, the k-mer baseline where the "
+        "signal sits anywhere in the window:",
         "",
-        "| dataset | cnn - k-mer AUROC [95 % CI] | p | cnn - one-hot AUROC [95 % CI] | p |",
-        "|---|---|---|---|---|",
+        "| dataset | cnn - k-mer AUROC [95 % CI] | p | cnn - one-hot AUROC [95 % CI] | p | cnn - plain reference "
+        "[95 % CI] | p |",
+        "|---|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {d} | {versus(by[d, 'cnn'], by[d, 'kmer_logreg'])} | {versus(by[d, 'cnn'], by[d, 'onehot_logreg'])} |"
+        f"| {d} | "
+        + " | ".join(versus(by[d, "cnn"], by[d, rival]) for rival in ("kmer_logreg", "onehot_logreg", "plain"))
+        + " |"
         for d in PUBLISHED
         if (d, "cnn") in by
     ]
-    missing = [name for name in THALIANA_TASKS if (name, "cnn") not in by]
+    missing = [name for name in WHOLE if (name, "cnn") not in by]
     if missing:
         lines += ["", f"Not in these tables: {', '.join(missing)} (the run that trains them had not finished)."]
     lines += ["", "## Best published figures", ""]
@@ -282,12 +311,22 @@ def write_quality(rows: list, work: Path, args, seconds: float) -> None:
         f"106 sequences of 57 bp (53 promoters, 53 non-promoters). Stratified {args.folds}-fold cross-validation "
         f"(seed {args.seed}), one predefined-split dataset per fold (fold f test, a stratified 15 % of the rest "
         "validation); the test predictions of all folds pooled (106 rows) and scored once.",
+        "- **deepbind_CTCFL, deepbind_USF1, deepbind_ARID3A**: ENCODE ChIP-seq (K562 CTCFL, HepG2 USF1, K562 "
+        "ARID3A) as DeepBind published them (../shared/data/deepbind_tfbs): 101-bp windows centred on peaks against "
+        "dinucleotide-shuffled peaks, DeepBind's train (AC) and test (B) files given to `source.labelled` as they "
+        "are, nothing else set: the files' names give the split, and a stratified 15 % of train becomes validation.",
         "- cnn: `arch: cnn` with the schema's defaults"
         + (f" except `epochs: {args.epochs}`" if args.epochs else "")
-        + "; baselines: `kmer_logreg` and `onehot_logreg` (`features: onehot`), the schema's defaults otherwise. Seed "
-        + str(args.seed)
-        + ".",
-        *[f"- **{name}**: windows per split and class: {extraction_summary(work, name)}." for name in THALIANA_TASKS],
+        + "; plain reference: `"
+        + yaml.safe_dump(PLAIN, default_flow_style=True, sort_keys=False).strip()
+        + "` (the default's residual dilated blocks, global max + mean pooling, reverse-complement augmentation, both "
+        "strands averaged at test); baselines: `kmer_logreg` and `onehot_logreg` (`features: onehot`), the "
+        f"schema's defaults otherwise. Seed {args.seed}.",
+        *[
+            f"- **{name}**: windows per split and class: {extraction_summary(work, name)}."
+            for name in WHOLE
+            if name in by_dataset(by)
+        ],
         f"- Run: {machine('2 snakemake cores')}; "
         + (
             f"workflow {seconds / 60:.1f} min."

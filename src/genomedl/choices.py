@@ -8,6 +8,8 @@ from __future__ import annotations
 
 # datasets.<name>.task: what the windows are labelled with (classes per task: extract.tasks.TASK_CLASSES)
 TASKS = ("exon_intron", "splice_site", "promoter", "coding", "region", "labelled")
+# tasks whose windows genomedl cuts on their feature's strand (the labelled task's orientation is the user's)
+ORIENTED_TASKS = tuple(t for t in TASKS if t != "labelled")
 # models.<name>.arch: names in the model registry (genomedl.models)
 ARCHITECTURES = ("cnn", "dnn", "rnn", "lstm", "gru", "danq", "transformer", "bert")
 # engine settings of models.<name>
@@ -32,6 +34,7 @@ STRANDS = ("trained", "both", "forward")
 REGION_KINDS = ("fasta", "csv", "bed")  # tiled into windows: windows.tsv + tracks
 VARIANT_KINDS = ("vcf",)  # variant effects: variants.tsv + indexed VCF
 PREDICT_KINDS = REGION_KINDS + VARIANT_KINDS
+UNKNOWN_CONTIGS = ("skip", "stop")  # predict.unknown_contigs: VCF records on contigs the reference lacks
 KMER_STRIDES = ("overlapping", "non-overlapping")
 # window
 WINDOW_MODES = ("centred", "tiled")

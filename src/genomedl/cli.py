@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import console
-from .choices import GPU_RULES, KMER_STRIDES, PREDICT_KINDS, PROFILES
+from .choices import GPU_RULES, KMER_STRIDES, PREDICT_KINDS, PROFILES, TASKS
 from .errors import GenomedlError
 
 
@@ -75,6 +75,7 @@ class Stage:
 
 DATA = ("tokens", "meta", "labels", "split")  # a dataset as the model stages read it
 NAME = Option("name", {"required": True})  # the models entry a model stage works on
+QC = path("qc", "the dataset's qc.json: rc_augment auto follows its strand verdict")
 
 STAGES: dict[str, Stage] = {
     "demo-data": Stage(
@@ -145,10 +146,11 @@ STAGES: dict[str, Stage] = {
                 "split-out", "the split the model stages read: --split, near duplicates moved under split.dedupe near"
             ),
             Option("split-settings", {"type": _json, "default": {}, "help": "JSON: the dataset's split section"}),
+            Option("task", {"choices": TASKS, "default": "labelled", "help": "the dataset's task (strand probe)"}),
         ),
     ),
     "train": Stage(
-        "train a neural network", "train:run_train", (*DATA, "out-dir"), "model", seed=True, options=(NAME,)
+        "train a neural network", "train:run_train", (*DATA, "out-dir"), "model", seed=True, options=(NAME, QC)
     ),
     "baseline": Stage(
         "fit a k-mer baseline", "baseline:run_baseline", (*DATA, "out-dir"), "baseline", seed=True, options=(NAME,)
@@ -166,7 +168,7 @@ STAGES: dict[str, Stage] = {
         (*DATA, "out-dir"),
         "model",
         seed=True,
-        options=(NAME, Option("encoder", {"help": "folder or Hugging Face id; overrides the settings'"})),
+        options=(NAME, QC, Option("encoder", {"help": "folder or Hugging Face id; overrides the settings'"})),
     ),
     "embed": Stage(
         "cluster encoder embeddings of the test split (purity, 2-D map)",
@@ -244,7 +246,7 @@ STAGES: dict[str, Stage] = {
         ("params", *DATA, "out-dir", "value"),
         "model",
         seed=True,
-        options=(NAME,),
+        options=(NAME, QC),
     ),
     "search-pick": Stage(
         "hyperparameter search: every trial into an Optuna journal, the best on validation becomes the model",
@@ -321,6 +323,13 @@ STAGES: dict[str, Stage] = {
             Option("gpu-partition", {"help": "partition of GPU jobs (" + ", ".join(GPU_RULES) + ")"}),
             path("dest", "profile folder (default: $XDG_CONFIG_HOME/snakemake, else ~/.config/snakemake)"),
             Option("force", {"action": "store_true", "help": "replace an installed profile of that name"}),
+        ),
+    ),
+    "check-config": Stage(
+        "check a config file as the workflow does (YAML, keys, input files), naming the line or key at fault",
+        "config.files:run_check_config",
+        options=(
+            Option("configfile", {"type": Path, "help": "what you give snakemake --configfile"}, positional=True),
         ),
     ),
     "report-index": Stage(

@@ -12,6 +12,9 @@ COLLAPSE_RATIO = 1e-3  # layer norm below 1/1000 of its first-epoch norm: collap
 DEPTH_RATIO = 1e-4  # layer norm below 1/10000 of the largest layer norm that epoch: vanishing
 RISE = 1.10  # val loss 10 % above its minimum counts as rising
 NEAR_CHANCE = 0.8  # train loss above 80 % of ln(C) counts as near chance
+STUCK = 0.98  # train loss at or above 98 % of the best constant guess's loss: stuck at the label prior
+CHANCE_AUROC = 0.55  # validation AUROC below this counts as chance level
+STUCK_EPOCHS = 3  # a collapse: stuck at the prior with validation at chance for this many epochs in a row ...
 
 
 def flag_layers(norms: dict[str, float], first: dict[str, float]) -> list[str]:
@@ -67,3 +70,46 @@ def fit_verdict(train_loss: list[float], val_loss: list[float], n_classes: int) 
     else:
         verdict, reason = "good_fit", f"val loss levelled off at its minimum (epoch {best + 1})"
     return {"verdict": verdict, "reason": reason, "best_epoch": best + 1}
+
+
+def prior_loss(class_counts: list[int], class_weights: list[float], smoothing: float = 0.0) -> float:
+    """The training loss (nats) of the best constant prediction: the entropy of the class prior as the loss sees
+    it (counts ``[C]`` reweighted by ``class_weights``, then smoothed by ``smoothing`` as in label smoothing)."""
+    mass = [n * w for n, w in zip(class_counts, class_weights)]
+    total = sum(mass)
+    if total <= 0:
+        return float("nan")
+    prior = [(1 - smoothing) * m / total + smoothing / len(mass) for m in mass]
+    return -sum(p * math.log(p) for p in prior if p > 0)
+
+
+def all_layers_vanishing(row: dict) -> bool:
+    """Whether an epoch's history row flags every layer's gradient as vanishing (:func:`flag_layers`)."""
+    layers = {k.split("/", 1)[1] for k in row if k.startswith("grad_norm/")}
+    flagged = {f.rsplit(":", 1)[0] for f in str(row.get("grad_flags") or "").split(";") if f.endswith(":vanishing")}
+    return bool(layers) and layers <= flagged
+
+
+def collapse(rows: list[dict], prior: float) -> str | None:
+    """Why training has collapsed, or None. Collapsed: the last epoch's train loss is stuck at the label prior
+    (at least ``STUCK`` x ``prior``, :func:`prior_loss`) and either every layer's gradient vanished that epoch
+    (a network that cannot recover), or the train loss was stuck and validation AUROC below ``CHANCE_AUROC``
+    for ``STUCK_EPOCHS`` epochs in a row. ``rows``: history rows (train_loss, val_auroc, grad_norm/*, grad_flags)."""
+    stuck = lambda r: math.isfinite(prior) and r.get("train_loss", 0.0) >= STUCK * prior
+    chance = lambda r: r.get("val_auroc", 1.0) < CHANCE_AUROC  # NaN (a class missing from val) is not chance
+    if not rows or not stuck(rows[-1]):
+        return None
+    last = rows[-1]
+    if all_layers_vanishing(last):
+        return (
+            f"train loss {last['train_loss']:.4f} stuck at the label prior ({prior:.4f}) and every layer's gradient "
+            f"vanished at epoch {last['epoch']}"
+        )
+    recent = rows[-STUCK_EPOCHS:]
+    if len(recent) == STUCK_EPOCHS and all(stuck(r) and chance(r) for r in recent):
+        aurocs = ", ".join(f"{r['val_auroc']:.3f}" for r in recent)
+        return (
+            f"train loss stuck at the label prior ({prior:.4f}) and validation AUROC at chance ({aurocs}) "
+            f"for epochs {recent[0]['epoch']}-{last['epoch']}"
+        )
+    return None

@@ -90,9 +90,10 @@ class SequenceClassifier(L.LightningModule):
         n_classes: int,
         hyper: dict,
         class_weights: list[float],
+        *,
+        rc_augment: bool,  # the schema's "auto" is resolved by the train stage (train.strand_setting)
         lr: float = _ENGINE["lr"],
         weight_decay: float = _ENGINE["weight_decay"],
-        rc_augment: bool = _ENGINE["rc_augment"],
         optimizer: str = _ENGINE["optimizer"],
         momentum: float = _ENGINE["momentum"],
         schedule: str = _ENGINE["schedule"],

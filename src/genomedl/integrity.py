@@ -30,11 +30,14 @@ def plain_gzip(path: Path) -> bool:
 
 
 def require_bgzip(path: Path, what: str) -> None:
-    """Refuse a plain-gzip ``path`` where htslib needs random access (an indexed FASTA, a VCF)."""
+    """Refuse a plain-gzip ``path`` where htslib needs random access (an indexed FASTA, a VCF); an index beside
+    it is named as useless (htslib cannot seek in plain gzip) and made again by the fix."""
     if Path(path).is_file() and plain_gzip(path):
-        plain = str(path).removesuffix(".gz")
+        plain, fai = str(path).removesuffix(".gz"), Path(f"{path}.fai")
+        useless = f", so its index {fai.name} is of no use (htslib cannot seek in plain gzip)" if fai.exists() else ""
+        again = " and index it again" if fai.exists() else ""
         raise GenomedlError(
-            f"{path}: {what} is compressed with plain gzip, not bgzip; recompress it: "
+            f"{path}: {what} is compressed with plain gzip, not bgzip{useless}; recompress it{again}: "
             f"gunzip {path} && bgzip {plain}" + (" && samtools faidx " + str(path) if what == "the FASTA" else "")
         )
 

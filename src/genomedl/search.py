@@ -107,10 +107,12 @@ def run_search_trial(
     name: str,
     settings: dict,
     seed: int,
+    qc: Path | None = None,
     log=print,
 ) -> dict:
     """Train model ``name`` with the trial's parameters into ``out_dir`` (the train or, for arch bert, the
-    finetune stage) and write ``value`` (JSON: trial, state, value = validation AUROC, params, settings).
+    finetune stage; ``qc`` as :func:`genomedl.train.run_train`) and write ``value`` (JSON: trial, state,
+    value = validation AUROC, params, settings).
 
     A trial the train stage stops (a non-finite loss, out of memory) is recorded as state FAIL, not raised.
     """
@@ -123,7 +125,7 @@ def run_search_trial(
     out_dir.mkdir(parents=True, exist_ok=True)
     train = run_finetune if trained["arch"] == "bert" else run_train
     try:
-        train(tokens, meta, labels, split, out_dir, name, trained, seed, log=log)
+        train(tokens, meta, labels, split, out_dir, name, trained, seed, qc=qc, log=log)
         score = validation_auroc(out_dir)
         failed = "validation AUROC is undefined (one class in val)" if math.isnan(score) else None
     except GenomedlError as exc:

@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
@@ -23,7 +24,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from .atomic import atomic_torch_save
 from .config import stage_settings
 from .data import load_dataset
-from .diagnostics import fit_verdict, flag_layers
+from .diagnostics import collapse, fit_verdict, flag_layers, prior_loss
 from .engine import MONITOR_MODE, NonFiniteLoss, SequenceClassifier
 from .errors import GenomedlError
 from .imbalance import make_train_sampler
@@ -65,6 +66,7 @@ ENGINE_KEYS = MODULE_KEYS | {
     "imbalance",
     "gpus",
     "ema_epochs",
+    "restarts",
 }  # gpus: SLURM request (workflow/rules/cluster.smk)
 HISTORY_FIRST = [
     "epoch",
@@ -79,6 +81,19 @@ HISTORY_FIRST = [
     "grad_flags",
     "seconds",
 ]
+
+
+RESTART_LR_FACTOR = 1 / 3  # each restart after a collapse: a fresh initialisation at a third of the learning rate
+RESTART_SEED_STEP = 1_000_003  # ... with the seed moved on by this (attempt k: seed + k * step)
+
+
+class Collapsed(RuntimeError):
+    """Raised by :class:`HistoryWriter` at the end of an epoch when training has collapsed; ``reason`` says how
+    (:func:`genomedl.diagnostics.collapse`)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -105,8 +120,8 @@ class HistoryWriter(L.Callback):
     """After every epoch: stop on a non-finite loss, then rewrite ``history.tsv`` (atomically) with the
     epoch's metrics and gradient diagnostics, and log one plain line. Rows travel in the checkpoint."""
 
-    def __init__(self, path: Path, log, plain_lines: bool):
-        self.path, self.echo, self.plain_lines = path, log, plain_lines
+    def __init__(self, path: Path, log, plain_lines: bool, prior: float = float("nan")):
+        self.path, self.echo, self.plain_lines, self.prior = path, log, plain_lines, prior
         self.rows: list[dict] = []
         self._t0 = time.time()
 
@@ -130,8 +145,14 @@ class HistoryWriter(L.Callback):
             flag_layers(layers, {k: first.get(f"grad_norm/{k}", float("nan")) for k in layers})
         )
         self.rows = [r for r in self.rows if r["epoch"] < row["epoch"]] + [row]
-        if not trainer.is_global_zero:
-            return
+        if trainer.is_global_zero:
+            self.write(row, trainer.max_epochs)
+        reason = collapse(self.rows, self.prior)  # the same rows on every rank: all ranks stop together
+        if reason:
+            raise Collapsed(reason)
+
+    def write(self, row: dict, max_epochs: int) -> None:
+        """Rewrite history.tsv with every row so far; echo the epoch's line."""
         frame = pd.DataFrame(self.rows)
         write_tsv(
             frame[[c for c in HISTORY_FIRST if c in frame] + [c for c in frame if c not in HISTORY_FIRST]], self.path
@@ -143,7 +164,7 @@ class HistoryWriter(L.Callback):
                 if k in row
             )
             flags = f" flags {row['grad_flags']}" if row["grad_flags"] else ""
-            self.echo(f"epoch {row['epoch']}/{trainer.max_epochs} {shown}{flags} ({row['seconds']:.1f} s)")
+            self.echo(f"epoch {row['epoch']}/{max_epochs} {shown}{flags} ({row['seconds']:.1f} s)")
 
     def state_dict(self):
         return {"rows": self.rows}
@@ -218,30 +239,77 @@ def weight_average(ema_epochs: float, steps_per_epoch: int) -> list[L.Callback]:
     return [L.pytorch.callbacks.EMAWeightAveraging(decay=decay)]
 
 
-def run_train(
-    tokens: Path, meta: Path, labels: Path, split: Path, out_dir: Path, name: str, settings: dict, seed: int, log=print
-) -> dict:
-    """Train ``settings['arch']`` (schema section ``model``, entry ``models.<name>``) into ``out_dir``;
-    engine keys come from ``settings``, every other key is a model hyperparameter."""
-    settings, model_name = stage_settings("model", settings, f"models.{name}"), name
-    started = utc_now()
+def restart_settings(settings: dict, seed: int, attempt: int) -> tuple[dict, int]:
+    """The settings and seed of training attempt ``attempt`` (0 = the first): each restart after a collapse
+    trains from a fresh initialisation (a derived seed) at ``RESTART_LR_FACTOR`` times the previous lr."""
+    if not attempt:
+        return settings, seed
+    return {**settings, "lr": settings["lr"] * RESTART_LR_FACTOR**attempt}, seed + RESTART_SEED_STEP * attempt
+
+
+def restarts_path(ckpt_dir: Path) -> Path:
+    """Where the collapsed attempts of a run in progress are kept (beside the checkpoints, removed at the end)."""
+    return ckpt_dir.with_suffix(".restarts.json")
+
+
+def clear_checkpoints(ckpt_dir: Path) -> None:
+    """Remove the checkpoints, their settings stamp and the record of collapsed attempts."""
+    shutil.rmtree(ckpt_dir, ignore_errors=True)
+    ckpt_dir.with_suffix(".json").unlink(missing_ok=True)
+    restarts_path(ckpt_dir).unlink(missing_ok=True)
+
+
+def earlier_restarts(ckpt_dir: Path, stamp: dict) -> list[dict]:
+    """The collapsed attempts that a killed run of the same settings recorded (:func:`restarts_path`)."""
+    path = restarts_path(ckpt_dir)
+    if not path.exists():
+        return []
+    kept = read_json(path)
+    return list(kept["restarts"]) if kept.get("stamp") == stamp else []
+
+
+def collapse_message(name: str, dataset: str, restarts: list[dict]) -> str:
+    """One line: the model did not learn, and every attempt's learning rate and why it was stopped."""
+    tried = "; ".join(f"lr {r['lr']:.3g} (seed {r['seed']}): {r['reason']}" for r in restarts)
+    return (
+        f"model {name} of dataset {dataset} did not learn in {len(restarts)} attempt{'s' * (len(restarts) > 1)} "
+        "from fresh initialisations: "
+        f"{tried}; check that the labels follow the sequences (compare the baselines), or change models.{name}.lr "
+        f"or models.{name}.arch"
+    )
+
+
+@dataclass
+class Fit:
+    """One training attempt: the module (last weights), its trainer and callbacks, and how it was run."""
+
+    module: SequenceClassifier
+    trainer: L.Trainer
+    best: L.pytorch.callbacks.ModelCheckpoint
+    history: HistoryWriter
+    batch_size: int
+    epoch_counts: list[int]
+    world: int
+    on_gpu: bool
+    resumed_from: int | None
+    seconds: float
+
+
+def fit(data, out_dir: Path, name: str, settings: dict, seed: int, log) -> Fit | None:
+    """Train one attempt with ``settings`` and ``seed``, resuming from its own last checkpoint; raises
+    :class:`Collapsed` when training collapses. None on DDP ranks other than zero."""
     L.seed_everything(seed, workers=True, verbose=False)
-    data = load_dataset(tokens, meta, labels, split)
     train, val = data.parts["train"], data.parts["val"]
-    if len(train.labels) == 0 or len(val.labels) == 0:
-        raise GenomedlError(f"{split}: the train or val split is empty; adjust split fractions")
     batch_size = global_batch_size(settings["batch_size"], len(train.labels), settings["auto_batch_small"])
     if batch_size > len(train.labels):
         log(
-            f"warning: model {model_name}: batch_size {batch_size} is larger than the {len(train.labels)} "
-            f"training windows, so every epoch is one step; lower models.{model_name}.batch_size"
+            f"warning: model {name}: batch_size {batch_size} is larger than the {len(train.labels)} "
+            f"training windows, so every epoch is one step; lower models.{name}.batch_size"
         )
     hyper = {k: v for k, v in settings.items() if k not in ENGINE_KEYS}
-    imbalance = settings["imbalance"]
-    sampler, weights, epoch_counts = make_train_sampler(train.labels, imbalance, seed, len(data.classes))
+    sampler, weights, epoch_counts = make_train_sampler(train.labels, settings["imbalance"], seed, len(data.classes))
     loss_weights = weights.tolist() if weights is not None else [1.0] * len(data.classes)
-    monitor = settings["monitor"]
-    patience = int(settings["patience"])
+    monitor, patience = settings["monitor"], int(settings["patience"])
     module = SequenceClassifier(
         settings["arch"],
         data.length,
@@ -279,12 +347,14 @@ def run_train(
     )  # read once at the end; resuming uses last.ckpt
     # last.ckpt after every epoch, improving or not (save_last on `best` writes it only when `best` is saved)
     last = L.pytorch.callbacks.ModelCheckpoint(dirpath=ckpt_dir, filename="last", enable_version_counter=False)
-    history = HistoryWriter(out_dir / "history.tsv", log, plain_lines=not os.isatty(2))
+    counts = [epoch_counts[c] for c in range(len(data.classes))]
+    prior = prior_loss(counts, loss_weights, float(settings["label_smoothing"]))
+    history = HistoryWriter(out_dir / "history.tsv", log, plain_lines=not os.isatty(2), prior=prior)
     stop = L.pytorch.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience)
     if resume:
-        log(f"train: resuming {model_name} from {resume} (epoch {resumed_from} done)")
+        log(f"train: resuming {name} from {resume} (epoch {resumed_from} done)")
     log(
-        f"train: {model_name} ({settings['arch']}) on {layout['devices']} x {layout['num_nodes']} "
+        f"train: {name} ({settings['arch']}) on {layout['devices']} x {layout['num_nodes']} "
         f"{layout['accelerator']} ({layout['strategy']}), precision {precision}, batch {batch} per rank"
     )
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
@@ -307,49 +377,121 @@ def run_train(
         try:
             trainer.fit(module, train_loader, val_loader, ckpt_path=resume)
         except NonFiniteLoss as exc:
-            raise GenomedlError(nan_message(model_name, exc, history.rows, ckpt_dir)) from None
+            raise GenomedlError(nan_message(name, exc, history.rows, ckpt_dir)) from None
         except torch.OutOfMemoryError:
             raise GenomedlError(
-                f"model {model_name}: CUDA out of memory at batch_size {batch * world}; try "
-                f"models.{model_name}.batch_size: {max(batch * world // 2, 1)} (or a smaller model)"
+                f"model {name}: CUDA out of memory at batch_size {batch * world}; try "
+                f"models.{name}.batch_size: {max(batch * world // 2, 1)} (or a smaller model)"
             ) from None
     if not trainer.is_global_zero:
+        return None
+    return Fit(module, trainer, best, history, batch_size, epoch_counts, world, on_gpu, resumed_from, time.time() - t0)
+
+
+def strand_setting(settings: dict, qc: Path | None, name: str) -> tuple[bool, str]:
+    """``rc_augment`` as trained and why: as set, or for ``auto`` the quality gate's strand verdict (qc.json
+    ``strands``, :func:`genomedl.qc.strands`); without one, the forward strand."""
+    if settings["rc_augment"] != "auto":
+        return bool(settings["rc_augment"]), f"models.{name}.rc_augment: {str(settings['rc_augment']).lower()}"
+    found = read_json(qc).get("strands") if qc is not None and Path(qc).exists() else None
+    if found is None:
+        return False, "rc_augment auto without a strand verdict of the quality gate (qc.json): the forward strand"
+    return bool(found["rc_augment"]), f"rc_augment auto, from the quality gate: {found['reason']}"
+
+
+def run_train(
+    tokens: Path,
+    meta: Path,
+    labels: Path,
+    split: Path,
+    out_dir: Path,
+    name: str,
+    settings: dict,
+    seed: int,
+    qc: Path | None = None,
+    log=print,
+) -> dict:
+    """Train ``settings['arch']`` (schema section ``model``, entry ``models.<name>``) into ``out_dir``;
+    engine keys come from ``settings``, every other key is a model hyperparameter; ``rc_augment: auto`` follows
+    the strand verdict in ``qc`` (:func:`strand_setting`). A run that collapses
+    (:func:`genomedl.diagnostics.collapse`) restarts from a fresh initialisation at a lower learning rate,
+    up to ``restarts`` times (:func:`restart_settings`), then stops with one line."""
+    settings = stage_settings("model", settings, f"models.{name}")
+    rc_augment, strands_from = strand_setting(settings, qc, name)
+    settings = {**settings, "rc_augment": rc_augment}  # as trained: evaluation scores the strands it learned
+    log(f"train: {name} learns {'both strands' if rc_augment else 'the forward strand'} ({strands_from})")
+    dataset = Path(tokens).resolve().parent.parent.name  # results/{dataset}/encoded/tokens.npy
+    started = utc_now()
+    data = load_dataset(tokens, meta, labels, split)
+    if len(data.parts["train"].labels) == 0 or len(data.parts["val"].labels) == 0:
+        raise GenomedlError(f"{split}: the train or val split is empty; adjust split fractions")
+    ckpt_dir = out_dir / "checkpoints"
+    stamp = {"config_hash": config_hash({**settings, "seed": seed})}
+    restarts = earlier_restarts(ckpt_dir, stamp)
+    while True:
+        tried, tried_seed = restart_settings(settings, seed, len(restarts))
+        try:
+            fitted = fit(data, out_dir, name, tried, tried_seed, log)
+            break
+        except Collapsed as exc:
+            restarts.append({"attempt": len(restarts) + 1, "lr": tried["lr"], "seed": tried_seed, "reason": exc.reason})
+            if len(restarts) > settings["restarts"]:
+                clear_checkpoints(ckpt_dir)  # a rerun starts again from the first attempt
+                raise GenomedlError(collapse_message(name, dataset, restarts)) from None
+            next_lr = restart_settings(settings, seed, len(restarts))[0]["lr"]
+            log(
+                f"warning: model {name} of dataset {dataset} collapsed: {exc.reason}; restart {len(restarts)} of "
+                f"{settings['restarts']} from a fresh initialisation at lr {next_lr:.3g}"
+            )
+            if rank_zero_only.rank == 0:
+                write_json({"stamp": stamp, "restarts": restarts}, restarts_path(ckpt_dir))
+    if fitted is None:
         return {}
+    extra = {"started_at": started, "restarts": restarts, "strands_from": strands_from}
+    return finish(fitted, data, out_dir, name, settings, seed, extra, log)
+
+
+def finish(fitted: Fit, data, out_dir: Path, name: str, settings: dict, seed: int, extra: dict, log) -> dict:
+    """Save the best checkpoint's weights as ``model.ckpt``, write ``run.json``, remove the checkpoints."""
+    module, best, rows = fitted.module, fitted.best, fitted.history.rows
     best_ckpt = torch.load(best.best_model_path, map_location="cpu", weights_only=True)
     module.load_state_dict(best_ckpt["state_dict"])
     save_model(out_dir / "model.ckpt", module, data.classes)
-    rows = history.rows
+    best_epoch, monitor = int(best_ckpt["epoch"]) + 1, settings["monitor"]
     score = float(best.best_model_score)
     run = {
-        **model_record(model_name, settings["arch"], settings, seed, data.classes, data.length, train.labels),
-        "class_weights": [round(w, 6) for w in loss_weights],
-        "imbalance": imbalance,
-        "epoch_class_counts": {c: epoch_counts[i] for i, c in enumerate(data.classes)},
-        "batch_size": batch_size,
-        "epochs_run": trainer.current_epoch,
-        "best_epoch": int(best_ckpt["epoch"]) + 1,
+        **model_record(name, settings["arch"], settings, seed, data.classes, data.length, data.parts["train"].labels),
+        "class_weights": [round(w, 6) for w in module.hparams.class_weights],
+        "imbalance": settings["imbalance"],
+        "epoch_class_counts": {c: fitted.epoch_counts[i] for i, c in enumerate(data.classes)},
+        "batch_size": fitted.batch_size,
+        "epochs_run": fitted.trainer.current_epoch,
+        "best_epoch": best_epoch,
         "monitor": monitor,
-        "monitor_mode": mode,
+        "monitor_mode": MONITOR_MODE[monitor],
         "best_score": score,
-        "best_val_loss": next((r["val_loss"] for r in rows if r["epoch"] == int(best_ckpt["epoch"]) + 1), None),
+        "best_val_loss": next((r["val_loss"] for r in rows if r["epoch"] == best_epoch), None),
         "fit_verdict": fit_verdict([r["train_loss"] for r in rows], [r["val_loss"] for r in rows], len(data.classes)),
         "grad_flags": sorted({f for r in rows for f in r["grad_flags"].split(";") if f}),
+        "strands_from": extra["strands_from"],  # why settings.rc_augment is what it is
+        "restarts": extra["restarts"],  # collapsed attempts before the one kept ([] when the first learned)
+        "trained_lr": module.hparams.lr,
+        "trained_seed": seed + RESTART_SEED_STEP * len(extra["restarts"]),
         "sweep": settings.get("sweep"),
-        "resumed": bool(resume),
-        "resumed_from_epoch": resumed_from,
+        "resumed": fitted.resumed_from is not None,
+        "resumed_from_epoch": fitted.resumed_from,
         "samples_per_rank": module.samples_per_rank,
-        "world_size": world,
-        "precision": trainer.precision,  # as Lightning ran it ("bf16-mixed", "16-mixed", "32-true")
-        "train_seconds": round(time.time() - t0, 2),
+        "world_size": fitted.world,
+        "precision": fitted.trainer.precision,  # as Lightning ran it ("bf16-mixed", "16-mixed", "32-true")
+        "train_seconds": round(fitted.seconds, 2),
         "versions": versions(),
         "git_commit": git_commit(),
-        "hardware": hardware(torch.cuda.get_device_name() if on_gpu else "cpu"),
-        "started_at": started,
+        "hardware": hardware(torch.cuda.get_device_name() if fitted.on_gpu else "cpu"),
+        "started_at": extra["started_at"],
         "finished_at": utc_now(),
     }
     write_json(run, out_dir / "run.json")
-    shutil.rmtree(ckpt_dir, ignore_errors=True)  # finished: a rerun (new code, say) trains afresh
-    ckpt_dir.with_suffix(".json").unlink(missing_ok=True)
+    clear_checkpoints(out_dir / "checkpoints")  # finished: a rerun (new code, say) trains afresh
     verdict = run["fit_verdict"]["verdict"]
-    log(f"train: {model_name} best epoch {run['best_epoch']} {monitor} {score:.4f}; fit: {verdict}")
+    log(f"train: {name} best epoch {best_epoch} {monitor} {score:.4f}; fit: {verdict}")
     return run

@@ -8,6 +8,7 @@ from snakemake.utils import min_version
 
 from genomedl.choices import KMER_STRIDES
 from genomedl.config import resolve, validate_config
+from genomedl.config.files import check_input_files
 from genomedl.config.resolve import EXTRACT_PART_FILES, demo_outputs
 from genomedl.errors import GenomedlError
 from genomedl.runlog import data_warnings, failed_lines, print_at_exit
@@ -16,9 +17,11 @@ min_version("9.0")
 
 
 # datasets, models (a model entry that lists several values becomes one model per combination, named like
-# cnn__lr-0.001), exports and predictions of the validated config: genomedl.config.resolve
+# cnn__lr-0.001), exports and predictions of the validated config: genomedl.config.resolve; an input file it names
+# that is not there stops the run here, by its config key (not as a missing input of some rule)
 try:
     PLAN = resolve(validate_config(config))
+    check_input_files(config)
 except GenomedlError as exc:
     sys.exit(f"genomedl: error: {exc}")
 

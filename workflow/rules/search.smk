@@ -57,7 +57,7 @@ rule train_trial:
         seed=config["seed"],
     shell:
         "genomedl search-trial --params {input.params} --tokens {input.tokens} --meta {input.meta}"
-        " --labels {input.labels} --split {input.split} --out-dir {output.model} --value {output.value}"
+        " --labels {input.labels} --split {input.split} --qc {input.qc} --out-dir {output.model} --value {output.value}"
         " --name {wildcards.model} --settings {params.settings:q} --seed {params.seed} > {log} 2>&1"
 
 

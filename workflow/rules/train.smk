@@ -24,5 +24,5 @@ rule train:
         out_dir=subpath(output.run, parent=True),
     shell:
         "genomedl {params.stage} --tokens {input.tokens} --meta {input.meta} --labels {input.labels}"
-        " --split {input.split} --out-dir {params.out_dir} --name {wildcards.model}"
+        " --split {input.split} --qc {input.qc} --out-dir {params.out_dir} --name {wildcards.model}"
         " --settings {params.settings:q} --seed {params.seed} > {log} 2>&1"

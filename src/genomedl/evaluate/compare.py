@@ -12,6 +12,18 @@ LEADERBOARD_METRICS = ["auroc", "auprc", "mcc", "f1", "balanced_accuracy", "accu
 BASELINE_ARCHS = {f"{features}_logreg" for features in BASELINE_FEATURES}  # run.json arch of the baselines
 
 
+CHANCE = {"auroc": 0.5, "mcc": 0.0}  # the ranking metrics' value for a model that guesses
+
+
+def at_chance(row: dict, metric: str) -> bool:
+    """Whether a leaderboard row's ``metric`` is not above chance: its 95 % interval (else its value) reaches
+    the value of a guess (AUROC 0.5, MCC 0). A missing value is not flagged."""
+    if row.get(metric) is None:
+        return False
+    low = (row["ci"].get(metric) or [row[metric]])[0]
+    return low <= CHANCE[metric]
+
+
 def rank_metric(evals: dict[str, dict]) -> str:
     """AUROC when every model has one, else MCC (defined even when a class is missing from the test split)."""
     return "auroc" if evals and all(e.get("auroc") is not None for e in evals.values()) else "mcc"
@@ -20,8 +32,9 @@ def rank_metric(evals: dict[str, dict]) -> str:
 def leaderboard(
     evals: dict[str, dict], predictions: dict[str, pd.DataFrame] | None = None, n_boot: int = 1000, seed: int = 0
 ) -> list[dict]:
-    """Rows best first by :func:`rank_metric`: metrics with intervals, and for every model after the first
-    the paired bootstrap difference to the best (``delta``, ``delta_ci``, ``p``) on the ranking metric.
+    """Rows best first by :func:`rank_metric`: metrics with intervals, ``chance_level`` (:func:`at_chance`), and
+    for every model after the first the paired bootstrap difference to the best (``delta``, ``delta_ci``, ``p``)
+    on the ranking metric.
 
     ``predictions``: the evaluate stage's ``predictions.tsv`` per model (same test windows); without
     them, the paired test is left out.
@@ -39,6 +52,7 @@ def leaderboard(
     rows.sort(key=lambda r: (r[metric] is None, -(r[metric] or 0), r["model"]))
     for row in rows:
         row["rank_metric"] = metric
+        row["chance_level"] = at_chance(row, metric)
     if not predictions or len(rows) < 2 or any(r["model"] not in predictions for r in rows):
         return rows
     dists = metric_distributions([r["model"] for r in rows], evals, predictions, metric, n_boot, seed)
@@ -91,6 +105,7 @@ def versus_baseline(
         "delta": round(neural[metric] - baseline[metric], 6),
         **test,
         "verdict": verdict,
+        "model_at_chance": neural["chance_level"],
     }
 
 
@@ -98,7 +113,7 @@ def leaderboard_table(rows: list[dict]) -> pd.DataFrame:
     """Flat table of :func:`leaderboard` rows (value, interval ends; difference to the best and p)."""
     flat = []
     for rank, r in enumerate(rows, 1):
-        item = {"rank": rank, "model": r["model"], "arch": r["arch"]}
+        item = {"rank": rank, "model": r["model"], "arch": r["arch"], "chance_level": r["chance_level"]}
         for m in LEADERBOARD_METRICS:
             ci = r["ci"].get(m) or [np.nan, np.nan]
             item.update({m: r[m], f"{m}_ci_low": ci[0], f"{m}_ci_high": ci[1]})

@@ -23,12 +23,12 @@ from ..config import stage_settings
 from ..console import log as console_log
 from ..errors import GenomedlError
 from ..fasta_io import write_windows_fasta
-from ..fetch.genbank_text import parse_record, split_records
+from ..fetch.genbank_text import first_lines, parse_record, split_records
 from ..integrity import check_fai, closest, quiet_htslib, require_bgzip
 from ..sequence import normalise
-from ..sequence_groups import sequence_groups
+from ..sequence_groups import fai_lengths, sequence_groups
 from ..tables import natural_sorted, read_json, read_tsv, write_json, write_tsv
-from .annotation import annotation_format, check_bed_columns, check_bounds, from_genbank, read_annotation
+from .annotation import annotation_format, check_bed_columns, check_bounds, from_genbank, read_annotation, tabix_contigs
 from .dedupe import apply_dedupe
 from .labelled import read_labelled
 from .tasks import TASK_CLASSES, TaskOptions, task_anchors
@@ -83,16 +83,36 @@ def genbank_records(path: Path, log):
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
         texts = split_records(handle.read(), str(path))
-    for number, text in enumerate(texts, start=1):
-        record = parse_record(text, str(path), number, log)
+    for number, (text, line) in enumerate(zip(texts, first_lines(texts)), start=1):
+        record = parse_record(text, str(path), number, log, line)
         ann = from_genbank(record, log)
         check_bounds(ann, len(record.seq), path, f"record {number} ({record.id}, {len(record.seq)} bp)", log)
         yield record.id, bytes(record.seq), ann
 
 
-def reference_records(reference: dict, log, task: str, wanted: list[str] | None = None):
+def no_annotation(fasta, annotation, missing: list[str], names) -> GenomedlError:
+    """The line for a reference FASTA none of whose sequences (``names``) the annotation's ids (``missing``) name."""
+    return GenomedlError(
+        f"{fasta}: no sequence has annotation in {annotation} (its sequence ids: "
+        f"{closest(missing, names) if missing else 'none'}); rename the annotation's sequence ids (first "
+        "column) to the FASTA names, or give the FASTA of the annotation's assembly"
+    )
+
+
+def unmatched_ids(fasta, annotation, missing: list[str], names) -> str:
+    """The warning for annotation sequence ids (``missing``) that are not among the FASTA's ``names``."""
+    return (
+        f"warning: {annotation}: {len(missing)} sequence id(s) not in {fasta}: {closest(missing, names, n=5)}; "
+        "their features are skipped: rename them to the FASTA's names if they name the same sequences"
+    )
+
+
+def reference_records(
+    reference: dict, log, task: str, wanted: list[str] | None = None, unmatched: set[str] | None = None
+):
     """(id, sequence bytes, Annotation) of every annotated sequence of a reference FASTA (of those named in
-    ``wanted``: one group of an indexed FASTA, see :mod:`genomedl.sequence_groups`)."""
+    ``wanted``: one group of an indexed FASTA, see :mod:`genomedl.sequence_groups`, whose annotation ids that no
+    sequence of the FASTA has are added to ``unmatched`` for the gathering job to report)."""
     fasta, annotation = Path(reference["fasta"]), Path(reference["annotation"])
     for path, key in ((fasta, "fasta"), (annotation, "annotation")):
         if not path.exists():
@@ -105,17 +125,19 @@ def reference_records(reference: dict, log, task: str, wanted: list[str] | None 
     if indexed:
         require_bgzip(fasta, "the FASTA")
         check_fai(fasta)
+    elsewhere, every = set(), None  # annotation ids of other groups; every sequence name of an indexed FASTA
     try:
         if indexed:
             with quiet_htslib():
                 reader = pysam.FastaFile(str(fasta))
+            every = set(reader.references)
             names = list(reader.references) if wanted is None else list(wanted)
             entries = ((name, lambda name=name: reader.fetch(name)) for name in names)
         else:
             reader = pysam.FastxFile(str(fasta))
             entries = ((e.name, lambda e=e: e.sequence or "") for e in reader)
             names = None
-        annotations = {} if tabix else read_annotation(annotation, fmt, names or [], log, only=wanted)
+        annotations = {} if tabix else read_annotation(annotation, fmt, names or [], log, wanted, elsewhere)
         seen, found = set(), 0
         with reader:
             for name, fetch in entries:
@@ -133,15 +155,16 @@ def reference_records(reference: dict, log, task: str, wanted: list[str] | None 
             f"{fasta}: not a readable FASTA file ({' '.join(str(exc).split())[:160]}); "
             "give a plain or bgzip-compressed FASTA"
         ) from None
-    missing = sorted(set(annotations) - seen) if wanted is None else []
+    every = every or seen
+    missing = sorted((tabix_contigs(annotation) if tabix else set(annotations) | elsewhere) - every)
+    if wanted is not None:
+        if unmatched is not None:
+            unmatched.update(missing)
+        return
     if not found:
-        raise GenomedlError(
-            f"{fasta}: no sequence has annotation in {annotation} (its sequence ids: "
-            f"{closest(missing, seen) if missing else 'none'}); rename the annotation's sequence ids (first "
-            "column) to the FASTA names, or give the FASTA of the annotation's assembly"
-        )
+        raise no_annotation(fasta, annotation, missing, every)
     if missing:
-        log(f"warning: {annotation}: {len(missing)} sequence id(s) not in {fasta}: {closest(missing, seen)}; skipped")
+        log(unmatched_ids(fasta, annotation, missing, every))
 
 
 def annotated_windows(records, task: str, policy: WindowPolicy, options: TaskOptions, seed: int, log):
@@ -298,10 +321,17 @@ def annotated_policy(settings: dict) -> WindowPolicy:
     return replace(policy, length=policy.length or policy.default_length)
 
 
-def collect_windows(settings: dict, seed: int, records: Path | None, log, wanted: list[str] | None = None):
+def collect_windows(
+    settings: dict,
+    seed: int,
+    records: Path | None,
+    log,
+    wanted: list[str] | None = None,
+    unmatched: set[str] | None = None,
+):
     """Windows of the dataset's source before dedupe: (labels, windows ``[n, L]`` uint8, base counts, records
     read, outcome per labelled row or None, policy, origin). ``settings``: schema section ``extract``;
-    ``wanted``: only these sequences of a reference source."""
+    ``wanted``: only these sequences of a reference source (``unmatched``: see :func:`reference_records`)."""
     source = settings.get("source") or {}  # none: the GenBank records of ``records``
     task, options = settings["task"], settings["task_options"]
     kind = source_kind(source)
@@ -324,7 +354,7 @@ def collect_windows(settings: dict, seed: int, records: Path | None, log, wanted
     rows = (
         genbank_records(Path(records), log)
         if kind == "genbank"
-        else reference_records(source["reference"], log, task, wanted)
+        else reference_records(source["reference"], log, task, wanted, unmatched)
     )
     labels, windows, totals, n_records = annotated_windows(
         rows, task, policy, TaskOptions.from_config(options), seed, log
@@ -371,28 +401,52 @@ def run_extract_part(
     groups = sequence_groups(reference["fasta"], reference["group_bp"])
     if not 0 <= part < len(groups):
         raise GenomedlError(f"{reference['fasta']}: part {part} does not exist; its index gives {len(groups)} groups")
-    found, arrays, totals, n_records, _, policy, _ = collect_windows(settings, seed, None, log, groups[part])
+    unmatched: set[str] = set()
+    found, arrays, totals, n_records, _, policy, _ = collect_windows(settings, seed, None, log, groups[part], unmatched)
     write_tsv(found[LABEL_COLUMNS], labels)
     with atomic_path(windows) as tmp, open(tmp, "wb") as handle:
         np.save(handle, arrays)
-    write_json({"bases": totals, "records": n_records, "window_length": policy.length, "warnings": warned}, summary)
+    write_json(
+        {
+            "bases": totals,
+            "records": n_records,
+            "window_length": policy.length,
+            "warnings": warned,
+            "unmatched": sorted(unmatched),
+        },
+        summary,
+    )
     log(f"extract part {part}: {len(found)} windows from {n_records} of {len(groups[part])} sequences")
     return len(found)
 
 
 def gather_parts(parts: list[Path], length: int):
     """The windows of :func:`run_extract_part` folders ``parts`` in order: (labels, windows, base counts,
-    records, warnings)."""
+    records, warnings, annotation ids that no sequence of the FASTA has); parts without records add no rows."""
     frames, arrays, totals, n_records, warned = [], [], dict.fromkeys(BASE_COUNTS, 0), 0, []
+    unmatched: set[str] = set()
     for folder in map(Path, parts):
         summary = read_json(folder / "summary.json")
-        frames.append(read_tsv(folder / "labels.tsv"))
-        arrays.append(np.load(folder / "windows.npy"))
+        if summary["records"]:
+            frames.append(read_tsv(folder / "labels.tsv"))
+            arrays.append(np.load(folder / "windows.npy"))
         totals = {k: totals[k] + summary["bases"][k] for k in totals}
         n_records += summary["records"]
         warned += summary["warnings"]
+        unmatched.update(summary.get("unmatched", []))  # absent in a part written by an older genomedl
     windows = np.concatenate(arrays) if arrays else np.zeros((0, length), np.uint8)
-    return pd.concat(frames, ignore_index=True), windows, totals, n_records, warned
+    labels = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LABEL_COLUMNS)
+    return labels, windows, totals, n_records, warned, sorted(unmatched)
+
+
+def report_unmatched(reference: dict, n_records: int, unmatched: list[str], log) -> None:
+    """After gathering a scattered reference: stop when no sequence had annotation, else warn of the annotation's
+    sequence ids that are not in the FASTA (as :func:`reference_records` does for a whole one)."""
+    names = [name for name, _ in fai_lengths(reference["fasta"])]
+    if not n_records:
+        raise no_annotation(reference["fasta"], reference["annotation"], unmatched, names)
+    if unmatched:
+        log(unmatched_ids(reference["fasta"], reference["annotation"], unmatched, names))
 
 
 def run_extract(
@@ -420,8 +474,9 @@ def run_extract(
     kind = source_kind(settings.get("source") or {})
     if parts:
         policy, outcome, origin = annotated_policy(settings), None, settings["source"]["reference"]["fasta"]
-        labels, windows, totals, n_records, part_warnings = gather_parts(parts, policy.length)
+        labels, windows, totals, n_records, part_warnings, unmatched = gather_parts(parts, policy.length)
         warned += part_warnings
+        report_unmatched(settings["source"]["reference"], n_records, unmatched, log)
     else:
         labels, windows, totals, n_records, outcome, policy, origin = collect_windows(settings, seed, records, log)
     before = len(labels)

@@ -178,9 +178,9 @@ def annotation_format(path: Path, declared: str | None) -> str:
     )
 
 
-def _rows(path: Path, parser, contigs: list[str], only: set[str] | None = None):
+def _rows(path: Path, parser, contigs: list[str], only: set[str] | None = None, elsewhere: set[str] | None = None):
     """Rows parsed by pysam: through the tabix index when there is one (of ``contigs``), else streamed (of the
-    sequences in ``only``; all when None)."""
+    sequences in ``only``; all when None; the sequence ids of the rows left out are added to ``elsewhere``)."""
     if Path(f"{path}.tbi").exists() or Path(f"{path}.csi").exists():
         with quiet_htslib(), pysam.TabixFile(str(path), parser=parser) as tabix:
             present = set(tabix.contigs)
@@ -192,7 +192,20 @@ def _rows(path: Path, parser, contigs: list[str], only: set[str] | None = None):
         packed = probe.read(2) == b"\x1f\x8b"
     with gzip.open(path, "rt") if packed else open(path) as handle:
         rows = pysam.tabix_iterator(UpToFasta(handle), parser)
-        yield from rows if only is None else (row for row in rows if row.contig in only)
+        if only is None:
+            yield from rows
+            return
+        for row in rows:
+            if row.contig in only:
+                yield row
+            elif elsewhere is not None:
+                elsewhere.add(row.contig)
+
+
+def tabix_contigs(path: Path) -> set[str]:
+    """The sequence ids of a tabix-indexed annotation (from its index)."""
+    with quiet_htslib(), pysam.TabixFile(str(path)) as tabix:
+        return set(tabix.contigs)
 
 
 class UpToFasta:
@@ -226,14 +239,21 @@ def _strand(symbol: str) -> int:
 
 
 def read_annotation(
-    path: Path, fmt: str, contigs: list[str], log=console_log, only: list[str] | None = None
+    path: Path,
+    fmt: str,
+    contigs: list[str],
+    log=console_log,
+    only: list[str] | None = None,
+    elsewhere: set[str] | None = None,
 ) -> dict[str, Annotation]:
     """Annotations by sequence id from a GFF3, GTF or BED file (plain, gzip or bgzip + tabix index); ``only``:
-    keep just these sequences' rows while streaming (one group of a scattered reference)."""
+    keep just these sequences' rows while streaming (one group of a scattered reference), adding the ids of the
+    others to ``elsewhere``."""
     readers = {"gff3": (_from_gff, pysam.asGFF3), "gtf": (_from_gff, pysam.asGTF), "bed": (_from_bed, pysam.asBed)}
     read, parser = readers[fmt]
     try:
-        return read(_rows(path, parser(), contigs, None if only is None else set(only)), fmt, str(path), log)
+        rows = _rows(path, parser(), contigs, None if only is None else set(only), elsewhere)
+        return read(rows, fmt, str(path), log)
     except (ValueError, KeyError, IndexError, OSError, UnicodeDecodeError) as exc:
         problem = " ".join(str(exc).split())[:160] or type(exc).__name__
         raise GenomedlError(

@@ -55,9 +55,19 @@ def _text(path: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise GenomedlError(
-            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
-        ) from None
+        raise GenomedlError(not_utf8(path, data, exc.start)) from None
+
+
+def not_utf8(path: Path, data: bytes, at: int) -> str:
+    """The line for ``data`` (the bytes of ``path``) whose first byte that is not UTF-8 is at offset ``at``:
+    its line and column (in characters), the byte, and what it would be in Latin-1."""
+    start = data.rfind(b"\n", 0, at) + 1
+    line, column = data.count(b"\n", 0, at) + 1, len(data[start:at].decode("utf-8-sig")) + 1
+    byte = data[at : at + 1]
+    return (
+        f"{path}: line {line}, column {column}: not UTF-8 text (byte 0x{byte[0]:02x}, {byte.decode('latin-1')!r} "
+        f"in Latin-1); save it as UTF-8 (e.g. iconv -f latin1 -t utf-8 {path} > utf8-{path.name})"
+    )
 
 
 def _delimiter(path: Path, text: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import GenomedlError
-from .genbank_text import parse_record, split_records
+from .genbank_text import first_lines, parse_record, split_records
 from .manifest import manifest_row
 
 
@@ -43,8 +43,9 @@ def read_local_genbank(paths: list[str], log=None) -> list[LocalRecord]:
         path = Path(name)
         text = read_text(path)
         mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
-        for number, record_text in enumerate(split_records(text, str(path)), start=1):
-            record = parse_record(record_text, str(path), number, log)
+        texts = split_records(text, str(path))
+        for number, (record_text, line) in enumerate(zip(texts, first_lines(texts)), start=1):
+            record = parse_record(record_text, str(path), number, log, line)
             row = manifest_row(
                 accession_version=record.id,
                 text=record_text,

@@ -19,10 +19,11 @@ def run_finetune(
     settings: dict,
     seed: int,
     encoder: str | None = None,
+    qc: Path | None = None,
     log=print,
 ) -> dict:
     """Fine-tune (or, with ``from_scratch``, train) model ``name``; ``encoder`` overrides ``settings["encoder"]``
-    (the workflow passes the pretrain stage's folder for ``encoder: pretrain``)."""
+    (the workflow passes the pretrain stage's folder for ``encoder: pretrain``); ``qc``: as :func:`run_train`."""
     encoder = str(encoder or settings.get("encoder") or "")
     if settings.get("arch") != "bert":
         raise GenomedlError(f"config key models.{name}.arch: finetune trains arch bert, not {settings.get('arch')!r}")
@@ -31,4 +32,4 @@ def run_finetune(
             f"config key models.{name}.encoder: give a Hugging Face model id, a local folder, or "
             "'pretrain' (run through the workflow, which passes the pretrain stage's encoder)"
         )
-    return run_train(tokens, meta, labels, split, out_dir, name, {**settings, "encoder": encoder}, seed, log=log)
+    return run_train(tokens, meta, labels, split, out_dir, name, {**settings, "encoder": encoder}, seed, qc, log)

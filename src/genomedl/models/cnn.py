@@ -74,20 +74,26 @@ def feature_shape(features: nn.Module, length: int) -> tuple[int, int]:
     return shape[1], shape[2]
 
 
+CNN_HEADS = ("flatten", "global", "pooled", "mixed")
+
+
 def pooling(head: str, positions: int) -> nn.Module:
     """Feature map ``[B, C, L]`` -> head input: "flatten" ``[B, C * L]`` (where each feature sits), "global"
-    ``[B, C]`` (max over positions), "mixed" ``[B, C * (L + 2)]`` (flattened, plus the max and the mean over
-    positions: position-bound and position-free signals, and composition). Built from standard pooling layers
+    ``[B, C]`` (max over positions), "pooled" ``[B, 2 * C]`` (max and mean over positions: position-free),
+    "mixed" ``[B, C * (L + 2)]`` (flattened, plus the max and the mean over positions: position-bound and
+    position-free signals, and composition). Built from standard pooling layers
     (``L`` = ``positions``), so attribution methods see layers they know."""
     if head == "flatten":
         return nn.Flatten()
     if head == "global":
         return nn.Sequential(nn.AdaptiveMaxPool1d(1), nn.Flatten())
-    return Concat(
-        nn.Flatten(),
+    max_and_mean = [
         nn.Sequential(nn.MaxPool1d(positions), nn.Flatten()),
         nn.Sequential(nn.AvgPool1d(positions), nn.Flatten()),
-    )
+    ]
+    if head == "pooled":
+        return Concat(*max_and_mean)
+    return Concat(nn.Flatten(), *max_and_mean)
 
 
 @register("cnn")
@@ -101,7 +107,8 @@ class CNN(nn.Module):
     dilations=1, dropout=0.3, head="flatten", residual=False``.
     head: "flatten" (position-aware), "global" (max over positions, position-blind) or "mixed" (default:
     both, plus the mean over positions; :func:`pooling`).
-    hidden: widths of the dense layers (a single int = one layer).
+    hidden: widths of the dense layers (a single int = one layer); dense_batch_norm: batch normalisation before each
+    dense layer's ReLU.
     """
 
     def __init__(
@@ -121,10 +128,11 @@ class CNN(nn.Module):
         rc_equivariant: bool = False,
         head: str = "mixed",
         residual: bool = True,
+        dense_batch_norm: bool = False,
     ):
         super().__init__()
-        if head not in ("flatten", "global", "mixed"):
-            raise TypeError("head must be 'flatten', 'global' or 'mixed'")
+        if head not in CNN_HEADS:
+            raise TypeError(f"head must be one of {', '.join(CNN_HEADS)}")
         self.features = conv_blocks(
             filters,
             kernels,
@@ -140,9 +148,9 @@ class CNN(nn.Module):
         )
         channels, positions = feature_shape(self.features, length)
         widths = [hidden] if isinstance(hidden, int) else list(hidden)
-        n_in = {"flatten": channels * positions, "global": channels, "mixed": channels * (positions + 2)}[head]
+        n_in = {"flatten": positions, "global": 1, "pooled": 2, "mixed": positions + 2}[head] * channels
         self.head = nn.Sequential(
-            pooling(head, positions), dense_stack(n_in, widths, n_classes, dropout, batch_norm=False)
+            pooling(head, positions), dense_stack(n_in, widths, n_classes, dropout, dense_batch_norm)
         )
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:

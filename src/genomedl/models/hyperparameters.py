@@ -22,6 +22,7 @@ HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
         "rc_equivariant",
         "head",
         "residual",
+        "dense_batch_norm",
     ),
     "dnn": ("features", "k", "hidden", "dropout", "batch_norm"),
     "rnn": _RECURRENT,
@@ -39,7 +40,19 @@ HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
         "rc_equivariant",
         "batch_norm",
     ),
-    "transformer": ("k", "overlapping", "width", "depth", "heads", "ff_mult", "dropout", "positions"),
+    "transformer": (
+        "k",
+        "overlapping",
+        "width",
+        "depth",
+        "heads",
+        "ff_mult",
+        "dropout",
+        "positions",
+        "stem",
+        "stem_kernel",
+        "stem_pool",
+    ),
     "bert": ("encoder", "from_scratch", "trust_remote_code", "revision"),
 }
 

@@ -17,8 +17,10 @@ import torch.nn.functional as F
 from ..encode.kmers import CLS, SEP, UNK
 from ..lm.tokenizer import FIRST_KMER, kmer_ids, n_tokens, vocab
 from . import register
+from .layers import one_hot
 
 POSITIONS = ("learned", "sinusoidal", "rotary")
+STEMS = ("embedding", "conv")
 
 
 def sinusoidal(length: int, width: int) -> torch.Tensor:
@@ -92,6 +94,9 @@ class Transformer(nn.Module):
     k: 1 = single nucleotides, 3...6 = k-mers (``overlapping`` stride 1, else stride k), ids as in
     :mod:`genomedl.lm.tokenizer`; width: model dimension (divisible by heads, even); depth: blocks;
     ff_mult: feed-forward width / width; positions: "learned", "sinusoidal" or "rotary".
+    stem: "embedding" (a vector per token id) or "conv" (k = 1: a convolution of ``stem_kernel`` bp over the one-hot
+    bases, batch norm, GELU and a max pool of ``stem_pool``, so attention runs over ``ceil(L / stem_pool)``
+    motif-detector positions after a CLS token: a local prior that small data needs).
     """
 
     def __init__(
@@ -106,15 +111,30 @@ class Transformer(nn.Module):
         ff_mult: int = 4,
         dropout: float = 0.1,
         positions: str = "learned",
+        stem: str = "embedding",
+        stem_kernel: int = 15,
+        stem_pool: int = 4,
     ):
         super().__init__()
-        if positions not in POSITIONS:
-            raise TypeError(f"positions must be one of {', '.join(POSITIONS)}")
+        if positions not in POSITIONS or stem not in STEMS:
+            raise TypeError(f"positions must be one of {', '.join(POSITIONS)} and stem one of {', '.join(STEMS)}")
         if width % heads or (width // heads) % 2:
             raise TypeError("width must be a multiple of heads with an even width per head")
-        self.k, self.overlapping, self.positions = k, overlapping, positions
-        tokens = n_tokens(length, k, overlapping)
-        self.embed = nn.Embedding(len(vocab(k)), width)
+        if stem == "conv" and (k != 1 or stem_kernel % 2 == 0):
+            raise TypeError("stem conv reads single bases (k 1) with an odd stem_kernel")
+        self.k, self.overlapping, self.positions, self.stem_kind = k, overlapping, positions, stem
+        if stem == "conv":
+            tokens = -(-length // stem_pool) + 1  # pooled positions after a CLS token
+            self.stem = nn.Sequential(
+                nn.Conv1d(4, width, stem_kernel, padding=stem_kernel // 2),
+                nn.BatchNorm1d(width),
+                nn.GELU(),
+                nn.MaxPool1d(stem_pool, ceil_mode=True),
+            )
+            self.cls = nn.Parameter(torch.zeros(1, 1, width))
+        else:
+            tokens = n_tokens(length, k, overlapping)
+            self.embed = nn.Embedding(len(vocab(k)), width)
         if positions == "learned":
             self.position = nn.Parameter(torch.randn(tokens, width) * 0.02)
         else:
@@ -131,6 +151,10 @@ class Transformer(nn.Module):
 
         The one-hot path is exact (an all-zero column is N, i.e. UNK) and differentiable, for attributions.
         """
+        if self.stem_kind == "conv":
+            bases = tokens if tokens.is_floating_point() else one_hot(tokens)
+            positions = self.stem(bases).transpose(1, 2)  # [B, T - 1, W]
+            return torch.cat([self.cls.expand(len(positions), 1, -1), positions], dim=1)
         if not tokens.is_floating_point():
             return self.embed(kmer_ids(tokens, self.k, self.overlapping))
         if self.k != 1:

@@ -46,7 +46,7 @@ def run_predict(
 ) -> dict:
     """Score ``path`` (a ``kind`` of :data:`~genomedl.choices.PREDICT_KINDS`) with the model in ``model_dir``;
     write the outputs in ``out_dir`` and return the summary. ``settings``: schema section ``predict``
-    (stride, batch_size, strands, max_allele, top, max_ref_mismatch)."""
+    (stride, batch_size, strands, max_allele, top, max_ref_mismatch, unknown_contigs)."""
     settings = stage_settings("predict", settings, "datasets.<name>.predict")
     stride, batch_size, strands = settings["stride"], settings["batch_size"], settings["strands"]
     max_allele, top = settings["max_allele"], settings["top"]
@@ -82,6 +82,7 @@ def run_predict(
                 max_allele,
                 top,
                 max_ref_mismatch=settings["max_ref_mismatch"],
+                unknown_contigs=settings["unknown_contigs"],
                 log=log,
             )
         )
@@ -154,6 +155,14 @@ def predict_regions(
     return {"stride": stride, "sequences": len(regions.names), **counts}
 
 
+def shorter_ones(regions, length: int, n: int = 5) -> str:
+    """``name (bp), ...`` of the first ``n`` of ``regions`` shorter than ``length`` bp, in input order."""
+    sizes = regions.end - regions.begin
+    short = np.flatnonzero(sizes < length)
+    listed = ", ".join(f"{regions.names[i]} ({sizes[i]} bp)" for i in short[:n])
+    return listed + (f" and {len(short) - n} more (n_padded in windows.tsv)" if len(short) > n else "")
+
+
 def score_regions(scorer, regions, path: Path, kind: str, stride: int, batch_size: int, out_dir, chunk, log):
     """Score every window of ``regions`` in track order (chrom, start), writing the outputs as it goes; returns
     the counts of the summary."""
@@ -208,7 +217,8 @@ def score_regions(scorer, regions, path: Path, kind: str, stride: int, batch_siz
     if kind != "bed" and short.any():
         log(
             f"warning: {path}: {int(short.sum())} of {len(short)} sequences are shorter than the model's {length} bp "
-            f"window; their windows are N-padded ({short_padded / (short.sum() * length):.0%} of their bases)"
+            f"window: {shorter_ones(regions, length)}; their windows are N-padded "
+            f"({short_padded / (short.sum() * length):.0%} of their bases)"
         )
     return {
         "windows": int(n.sum()),

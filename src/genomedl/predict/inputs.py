@@ -126,13 +126,18 @@ def open_reference(path: Path) -> pysam.FastaFile:
         ) from None
 
 
-def check_contigs(names: list[str], sizes: dict, path: Path, ref_path: Path) -> None:
-    """Refuse an input (BED, VCF) whose chromosome names are not in the reference, listing every one."""
+def check_contigs(names: list[str], sizes: dict, path: Path, ref_path: Path, skip: bool = False) -> None:
+    """Refuse an input (BED, VCF) whose chromosome names are not in the reference, listing every one; ``skip``:
+    the fix also offers predict.unknown_contigs: skip (a VCF refused by the setting stop)."""
     unknown = list(dict.fromkeys(n for n in names if n not in sizes))
     if unknown:
+        fix = "rename them to the reference's names, " + (
+            "give the reference the input was made on, or set predict.unknown_contigs: skip to score the rest"
+            if skip
+            else "or give the reference the input was made on"
+        )
         raise GenomedlError(
-            f"{path}: {len(unknown)} chromosome name(s) not in {ref_path}: {closest(unknown, sizes, n=5)}; "
-            "rename them to the reference's names, or give the reference the input was made on"
+            f"{path}: {len(unknown)} chromosome name(s) not in {ref_path}: {closest(unknown, sizes, n=5)}; {fix}"
         )
 
 

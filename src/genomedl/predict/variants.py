@@ -9,9 +9,11 @@ N, and such alleles get status ``near_end``.
 
 Statuses, per allele: ``ok``, ``near_end`` (scored), ``ref_mismatch`` (REF differs from the
 reference genome, whose bases are reported in ``genome_ref``; not scored; more than
-``max_ref_mismatch`` of them stop the run; contigs not in the reference stop it too),
-``symbolic`` (``<DEL>``, breakends, ``*``, missing ALT), ``invalid_allele`` (letters other than
-ACGTN) and ``long_indel`` (an allele longer than ``max_allele`` bp).
+``max_ref_mismatch`` of them stop the run), ``unknown_contig`` (on a contig the reference lacks,
+e.g. alternate contigs or chrM; counted and named in the summary; the run stops when no record's contig
+is in the reference, or on any with ``unknown_contigs: stop``), ``symbolic`` (``<DEL>``, breakends,
+``*``, missing ALT), ``invalid_allele`` (letters other than ACGTN) and ``long_indel`` (an allele longer
+than ``max_allele`` bp).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import gzip
 import re
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +39,7 @@ from ..tables import write_tsv
 from .inputs import check_contigs, fetch_tokens, open_reference
 
 SCORED = ("ok", "near_end")
-STATUSES = SCORED + ("ref_mismatch", "symbolic", "invalid_allele", "long_indel")
+STATUSES = SCORED + ("ref_mismatch", "unknown_contig", "symbolic", "invalid_allele", "long_indel")
 EPS = 1e-6  # probabilities are clipped to [EPS, 1 - EPS] before log-odds
 ALLELE = re.compile(r"^[ACGTNacgtn]+$")
 INFO_FIELDS = {
@@ -106,6 +109,23 @@ def check_ref_mismatch(table: pd.DataFrame, path: Path, reference: Path, limit: 
     log(f"warning: {path}: REF differs from {reference} at {where}; those alleles are not scored")
 
 
+def contigs_not_in(records: list, sizes: dict[str, int], path: Path, reference: Path, mode: str, log) -> dict:
+    """Records per contig that the reference lacks (``sizes``), in VCF order, announced in one warning; stops when
+    no record's contig is in the reference, or on any with ``mode`` stop (predict.unknown_contigs)."""
+    counts = Counter(rec.chrom for rec in records if rec.chrom not in sizes)
+    if counts and (mode == "stop" or counts.total() == len(records)):
+        check_contigs(list(counts), sizes, path, reference, skip=mode == "stop")
+    if counts:
+        listed = ", ".join(f"{name} ({n})" for name, n in list(counts.items())[:5])
+        more = f" and {len(counts) - 5} more (summary.json)" if len(counts) > 5 else ""
+        log(
+            f"warning: {path}: {counts.total()} of {len(records)} records are on {len(counts)} contig(s) not in "
+            f"{reference}, not scored (status unknown_contig): {listed}{more}; give a reference with those contigs "
+            "to score them"
+        )
+    return dict(counts)
+
+
 def check_sorted(path: Path, records: list) -> None:
     """Records must come contig by contig, by position within each (the output VCF gets a tabix index)."""
     done: set[str] = set()
@@ -125,11 +145,14 @@ def check_sorted(path: Path, records: list) -> None:
 
 
 def allele_table(records: list, sizes: dict[str, int]) -> pd.DataFrame:
-    """One row per ALT allele: record index, chrom, pos (1-based), id, ref, alt, status before sequence checks."""
+    """One row per ALT allele: record index, chrom, pos (1-based), id, ref, alt, status before sequence checks
+    (``unknown_contig`` for a chrom not in ``sizes``, the reference's contig lengths)."""
     rows = []
     for index, rec in enumerate(records):
         for alt in rec.alts or (None,):
-            if alt is None or alt in ("*", ".") or alt.startswith("<") or "[" in alt or "]" in alt:
+            if rec.chrom not in sizes:
+                status = "unknown_contig"
+            elif alt is None or alt in ("*", ".") or alt.startswith("<") or "[" in alt or "]" in alt:
                 status = "symbolic"
             elif not ALLELE.match(rec.ref) or not ALLELE.match(alt):
                 status = "invalid_allele"
@@ -228,7 +251,7 @@ def info_header(scorer: Scorer) -> list[str]:
         f"##genomedl_model=<ID={info_id(scorer.name)},arch={scorer.arch},window={scorer.length},"
         f"strands={'both' if scorer.both_strands else 'forward'}>",
         '##INFO=<ID=GDL_STATUS,Number=A,Type=String,Description="genomedl: scoring status of each ALT allele '
-        '(ok, near_end, ref_mismatch, symbolic, invalid_allele, long_indel)">',
+        '(ok, near_end, ref_mismatch, unknown_contig, symbolic, invalid_allele, long_indel)">',
         "##INFO=<ID=GDL_GENOME_REF,Number=1,Type=String,Description=\"genomedl: the reference genome's bases "
         'at the position of REF, where they differ from REF">',
     ]
@@ -337,14 +360,16 @@ def score_variants(
     top: int = 10,
     *,
     max_ref_mismatch: float,
+    unknown_contigs: str,
     log=log,
 ) -> dict:
-    """Write variants.tsv, variants.vcf.gz (+ .tbi) and effects.png; returns the summary entries."""
+    """Write variants.tsv, variants.vcf.gz (+ .tbi) and effects.png; returns the summary entries.
+    ``unknown_contigs``: skip or stop (predict.unknown_contigs)."""
     max_allele = min(max_allele, scorer.length // 2)
     header, records = read_variants(vcf)
     with open_reference(reference_path) as reference:
         sizes = dict(zip(reference.references, reference.lengths))
-        check_contigs([rec.chrom for rec in records], sizes, vcf, reference_path)
+        elsewhere = contigs_not_in(records, sizes, vcf, reference_path, unknown_contigs, log)
         table = allele_table(records, sizes)
         rows, ref_w, alt_w = check_and_window(table, reference, reference_path, scorer.length, max_allele)
     check_ref_mismatch(table, vcf, reference_path, max_ref_mismatch, log)
@@ -366,6 +391,7 @@ def score_variants(
         "records": len(records),
         "alleles": len(effects),
         "status_counts": counts,
+        "unknown_contigs": elsewhere,
         "max_allele": max_allele,
         "eps": EPS,
         "top_effects": strongest.drop(columns="record").to_dict("records"),

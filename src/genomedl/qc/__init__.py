@@ -2,7 +2,8 @@
 
 Shortcut probes (:mod:`.probes`: GC content, length / N content, k-mer spectrum k <= 3, per-position
 base composition), near-duplicate leakage of val/test windows into train on either strand
-(:mod:`.leakage`) and class balance per split and per group. Each probe gets a verdict pass / warn / fail
+(:mod:`.leakage`), class balance per split and per group, and whether the labels hold on both strands
+(:mod:`.strand`: the training stages' ``rc_augment: auto`` follows it). Each probe gets a verdict pass / warn / fail
 from ``qc.thresholds``; a fail stops the run with one line unless ``qc.allow`` names the probe.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..choices import ORIENTED_TASKS
 from ..config import stage_settings
 from ..encode import load_tokens
 from ..errors import GenomedlError
@@ -21,6 +23,7 @@ from ..split.strategies import group_key
 from ..tables import read_json, read_tsv, write_json, write_tsv
 from .leakage import nearest
 from .probes import FAMILIES, features, probe
+from .strand import strand_probe
 
 SPLITS = ("train", "val", "test")
 PROBE_TITLES = {
@@ -125,6 +128,17 @@ def dedupe_near(split: np.ndarray, rows_above: dict) -> tuple[np.ndarray, dict]:
     return moved, {name: int(len(rows)) for name, rows in rows_above.items()}
 
 
+def strands(tokens, y: np.ndarray, split: np.ndarray, task: str, settings: dict, seed: int) -> dict:
+    """Whether models should learn both strands (``rc_augment``, what ``rc_augment: auto`` follows) and why:
+    windows of an extraction task are cut on their feature's strand, so the forward strand; labelled sequences
+    as the strand probe (:func:`.strand.strand_probe`, train and val only) finds."""
+    probe = strand_probe(tokens, y, split, settings["max_train"], settings["bootstrap"], seed)
+    if task in ORIENTED_TASKS:
+        reason = f"the windows of task {task} are cut on their feature's strand: the forward strand"
+        return {"task": task, "rc_augment": False, "reason": reason, "probe": probe}
+    return {"task": task, "rc_augment": probe["both_strands"], "reason": probe["reason"], "probe": probe}
+
+
 def run_qc(
     tokens: Path,
     labels: Path,
@@ -136,12 +150,13 @@ def run_qc(
     seed: int,
     split_out: Path | None = None,
     split_settings: dict | None = None,
+    task: str = "labelled",
     log=print,
 ) -> dict:
     """Write ``out`` (qc.json: probes, near duplicates, class balance, verdicts); raise GenomedlError on a
     fail that ``qc.allow`` does not accept. ``split_out``: the split the model stages read, ``split`` as is or,
     under ``split_settings`` (the dataset's split section) ``dedupe: near``, with near-duplicate val/test
-    windows moved to train.
+    windows moved to train. ``task``: the dataset's task (:func:`strands`).
     ``tokens`` ``[N, L]`` uint8."""
     settings = stage_settings("qc", settings, f"datasets.{dataset}.qc")
     split_settings = stage_settings("split", split_settings, f"datasets.{dataset}.split")
@@ -170,12 +185,16 @@ def run_qc(
         }
         if split_settings["dedupe"] == "near":
             assigned, report["dedupe"] = dedupe_near(assigned, rows_above)
+    report["strands"] = strands(toks, y, assigned, task, settings, seed)  # steers training: run even when disabled
     if split_out is not None:
         write_tsv(pd.DataFrame({"id": ids, "split": assigned}), split_out)
     report.update(_verdicts(report, settings))
     report["seconds"] = round(time.perf_counter() - started, 2)
     write_json(report, out)
     log(f"qc {dataset}: {report['verdict']} ({report['seconds']} s): {report['verdicts']}")
+    verdict_strands = report["strands"]
+    learns = "both" if verdict_strands["rc_augment"] else "forward"
+    log(f"qc {dataset}: strands: {learns} ({verdict_strands['reason']})")
     if report["failed"]:
         raise GenomedlError(report["failed"][0])
     return report

@@ -33,10 +33,15 @@ def length_n(tokens: np.ndarray, position_bin: int) -> np.ndarray:
 
 def kmer_spectrum(tokens: np.ndarray, position_bin: int) -> np.ndarray:
     """Frequencies of every k-mer for k = 1, 2, 3 ``[N, 84]`` (k-mers with an N left out)."""
+    return kmer_frequencies(tokens, (1, 2, 3))
+
+
+def kmer_frequencies(tokens: np.ndarray, ks) -> np.ndarray:
+    """Frequencies of every k-mer of each k in ``ks`` per window ``[N, sum 4**k]`` (k-mers with an N left out)."""
     t = tokens.astype(np.int64)
     rows = np.arange(len(t))[:, None]
     parts = []
-    for k in (1, 2, 3):
+    for k in ks:
         width = t.shape[1] - k + 1
         code = np.zeros((len(t), width), np.int64)
         valid = np.ones((len(t), width), bool)

@@ -88,7 +88,9 @@ def model_entries(
         if name in training:
             figures.append(("training", training[name], TRAINING_CAPTION))
         interpreted = interpretations.get(name)
-        row["note"] = "; ".join(missing(evaluation, name in training, interpreted))
+        restarts = runs.get(name, {}).get("restarts") or []
+        collapsed = [f"training collapsed and restarted {len(restarts)}x (run information)"] if restarts else []
+        row["note"] = "; ".join([*collapsed, *missing(evaluation, name in training, interpreted)])
         entries.append(
             {
                 "name": name,

@@ -1,7 +1,8 @@
 """Split stage: train/val/test by a configured strategy, then leakage guards on the result.
 
 Strategies (:mod:`.strategies`): stratified_group (default), kfold, chromosome, predefined; ``auto``
-uses the labels' ``split`` column when there is one. Guards (:mod:`.guards`): no group in two splits,
+uses the labels' ``split`` column when there is one (with no val rows, a ``split.val`` fraction of train becomes
+val, stratified and by group). Guards (:mod:`.guards`): no group in two splits,
 no identical or reverse-complement-identical window in two splits, class balance. A broken guard stops
 the run with one line unless ``split.allow`` names it. Fractions are approximate: whole groups move.
 """
@@ -59,7 +60,12 @@ def assign_splits(
     if strategy == "predefined":
         if "split" not in labels.columns:
             raise GenomedlError(f"{origin}: split.strategy is predefined but the labels have no split column")
-        return strategies.predefined(labels["split"], origin), info
+        split = strategies.predefined(labels["split"], origin)
+        if not (split == "val").any() and (split == "train").any():  # train/test files as published: carve val
+            train = np.flatnonzero(split == "train")
+            split[train[strategies.hold_out(y[train], keys[train], settings["val"], seed + 1)]] = "val"
+            info["val_from_train"] = int((split == "val").sum())
+        return split, info
     if strategy == "chromosome":
         return strategies.chromosome_holdout(
             keys, settings["val_chromosomes"], settings["test_chromosomes"], column
