@@ -44,15 +44,15 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
-        expand("results/{dataset}/report/index.html", dataset=DATASETS),
+        expand(path("report", "index.html"), dataset=DATASETS),
         expand(
-            "results/{dataset}/export/{model}/model.pt",
+            path("export", "model.pt"),
             dataset=DATASETS,
             model=EXPORTED,
         ),
-        "results/index.html" if len(DATASETS) > 1 else [],
+        index_page() if len(DATASETS) > 1 else [],
         expand(
-            "results/{dataset}/evaluation/ensemble.json",
+            path("evaluation", "ensemble.json"),
             dataset=PLAN.ensemble_datasets,
         ),
 

@@ -1,7 +1,7 @@
 """BERT-base masked-LM pretraining throughput on 512 tokens: genomedl's ``run_pretrain`` vs a plain PyTorch loop.
 
 End to end from token files (tokens.npy + split.tsv of 515-bp windows: 510 overlapping 6-mers + CLS + SEP = 512
-tokens), eager and ``torch.compile``d (the encoder). genomedl: ``genomedl.lm.pretrain.run_pretrain`` with its
+tokens), eager and ``torch.compile``d (the encoder). genomedl: ``genomedl.stages.pretrain.run_pretrain`` with its
 defaults (precision auto = bf16 autocast on bf16 GPUs, fused AdamW, warm-up + cosine schedule, strand flips,
 device-side 6-mer tokenizer, whole-6-mer span masking, Hugging Face ``BertForMaskedLM`` with SDPA attention, the
 MLM head on the masked positions, a 10 % held-out pass every epoch, pinned batches). Plain: ``nn.TransformerEncoder``
@@ -27,11 +27,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from genomedl.config import stage_settings
-from genomedl.engine import warmup_cosine
-from genomedl.lm.masking import whole_kmer_mask
-from genomedl.lm.pretrain import run_pretrain
-from genomedl.lm.tokenizer import kmer_ids, vocab
+from genomedl.encoding.masking import whole_kmer_mask
+from genomedl.encoding.tokenizer import kmer_ids, vocab
 from genomedl.models.layers import reverse_complement_tokens
+from genomedl.stages.pretrain import run_pretrain
+from genomedl.training.engine import warmup_cosine
 from gpu_timing import EpochClock, gpu_parser, record, smoke_compile, stderr_to_file, table_row
 
 K, LENGTH = 6, 515
@@ -113,7 +113,7 @@ def plain(tokens_path: Path, s: dict, device: str, compiled: bool):
             rows = torch.where(
                 (torch.rand(len(rows), device=device) < 0.5)[:, None], reverse_complement_tokens(rows), rows
             )
-        inputs, labels, masked = whole_kmer_mask(kmer_ids(rows, K), K, s["mask_rate"], vocab_size)
+        inputs, labels, masked = whole_kmer_mask(kmer_ids(rows, K, True), K, s["mask_rate"], vocab_size)
         with autocast():
             hidden = encoder(inputs)
             return F.cross_entropy(model.head(hidden[masked]).float(), labels[masked])

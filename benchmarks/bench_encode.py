@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from tangermeme.utils import one_hot_encode  # noqa: E402
 
-from genomedl.encode.tokens import bytes_to_tokens  # noqa: E402
+from genomedl.encoding.tokens import bytes_to_tokens  # noqa: E402
 from results_md import machine, publish  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,7 +55,7 @@ def stage(seqs: list[str], repeat: int) -> list[tuple[str, float, str]]:
     import pandas as pd
     import pysam
 
-    from genomedl.encode import run_encode
+    from genomedl.stages.encode import run_encode
     from genomedl.tables import write_tsv
 
     with tempfile.TemporaryDirectory() as tmp:

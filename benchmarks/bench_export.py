@@ -26,10 +26,10 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from genomedl.export.portable import script_program  # noqa: E402
 from genomedl.inference import predict_proba  # noqa: E402
 from genomedl.models import build_model  # noqa: E402
 from genomedl.models.layers import reverse_complement_tokens  # noqa: E402
+from genomedl.models.portable import script_program  # noqa: E402
 from results_md import machine, publish  # noqa: E402
 from test_export import ARCHS, tiny_encoder  # noqa: E402
 

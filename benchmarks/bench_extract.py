@@ -19,7 +19,8 @@ from pathlib import Path
 import pysam
 from Bio import SeqIO, bgzf
 
-from genomedl.extract import genbank_records, run_extract
+from genomedl.stages.extract import run_extract
+from genomedl.windows.annotation import genbank_records
 
 REPO = Path(__file__).resolve().parents[1]
 RECORD = "genbank/UD_139262478721.gb"

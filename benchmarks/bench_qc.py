@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from genomedl.qc.leakage import identity, nearest, reverse_complement  # noqa: E402
+from genomedl.probes.leakage import identity, nearest, reverse_complement  # noqa: E402
 from genomedl.tables import read_json, read_tsv  # noqa: E402
 from results_md import machine, publish  # noqa: E402
 
@@ -40,7 +40,7 @@ MEMBERS = {
 BIN = 1_000_000  # bp per split group
 ONE_CORE = (
     "import json, os, resource, sys, time; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))});"
-    "from genomedl.qc import run_qc; t = time.perf_counter();"
+    "from genomedl.stages.qc import run_qc; t = time.perf_counter();"
     "r = run_qc(*sys.argv[1:6], 'atha_chr1', {}, 42, log=lambda *a: None);"
     "print(json.dumps({'seconds': time.perf_counter() - t, 'peak_mb': resource.getrusage(resource.RUSAGE_SELF)"
     ".ru_maxrss / 1024, 'verdicts': r['verdicts'], 'near': r['near_duplicates']['test'],"

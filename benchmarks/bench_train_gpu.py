@@ -1,7 +1,7 @@
 """Training throughput on a GPU: genomedl's engine vs a plain PyTorch loop, like for like, in one run.
 
 End to end from the encoded files (tokens.npy, labels.tsv, split.tsv), eager and ``torch.compile``d. The engine
-case is ``genomedl.train.run_train`` with its defaults (precision auto = bf16 autocast on bf16 GPUs, fused AdamW,
+case is ``genomedl.stages.train.run_train`` with its defaults (precision auto = bf16 autocast on bf16 GPUs, fused AdamW,
 gradient clipping at 1.0 with per-layer gradient norms, validation on one strand every epoch, ``last.ckpt`` every
 epoch + ``best.ckpt`` when validation improves), but for the recipe keys in ``PINNED`` (reverse-complement
 augmentation, weight decay 0.01, no weight average), set to what the plain loop does. The plain loop reads the same
@@ -30,10 +30,11 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from genomedl.data.files import DatasetFiles
 from genomedl.models import build_model
 from genomedl.models.layers import reverse_complement_tokens
+from genomedl.stages.train import run_train
 from genomedl.tables import read_tsv
-from genomedl.train import run_train
 from gpu_timing import EpochClock, gpu_parser, record, smoke_compile, stderr_to_file, table_row
 
 CASES = {  # name: (arch, hyperparameters, global batch size, windows)
@@ -91,9 +92,8 @@ def engine(
     }
     clock = EpochClock()
     t0 = time.perf_counter()
-    run = run_train(
-        paths["tokens"], paths["meta"], paths["labels"], paths["split"], out, "bench", settings, seed=0, log=clock
-    )
+    files = DatasetFiles(paths["tokens"], paths["meta"], paths["labels"], paths["split"])
+    run = run_train(files, out, "bench", settings, seed=0, log=clock)
     wall = time.perf_counter() - t0
     per_epoch = run["samples_per_rank"][0] // epochs
     return clock.rate(per_epoch), wall, run["precision"]

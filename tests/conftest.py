@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def biopython_genbank(tmp_path_factory) -> Path:
     """Folder with the demo's real GenBank files, taken from Biopython's sdist (pip download, cached)."""
-    from genomedl.demo_data import run_demo_data
+    from genomedl.stages.demo_data import run_demo_data
 
     out = tmp_path_factory.mktemp("biopython")
     run_demo_data(demo_settings() | {"out_dir": str(out)}, log=lambda _: None)
@@ -38,6 +39,43 @@ def biopython_genbank(tmp_path_factory) -> Path:
 @pytest.fixture
 def synthetic_dataset(tmp_path) -> dict[str, Path]:
     return write_synthetic_dataset(tmp_path / "data")
+
+
+def demo_group(nodeid: str) -> bool:
+    """Whether a test belongs to the demo group: it reads the ``demo_run`` fixture (found in the sources) or drives
+    the SLURM cluster."""
+    return nodeid.split("[")[0] in DEMO_RUN_TESTS or nodeid.startswith("tests/test_slurm.py::")
+
+
+def tests_taking_demo_run() -> set[str]:
+    """``tests/<file>::<function>`` of every test function with a ``demo_run`` parameter."""
+    found = set()
+    for path in sorted(Path(__file__).parent.rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and any(a.arg == "demo_run" for a in node.args.args):
+                found.add(f"{path.relative_to(REPO).as_posix()}::{node.name}")
+    return found
+
+
+DEMO_RUN_TESTS = tests_taking_demo_run()
+
+
+def pytest_collection_modifyitems(items):
+    """The demo group first: under pytest-xdist its tests (one worker, the longest share) start at once."""
+    items.sort(key=lambda item: not demo_group(item.nodeid))  # stable: the order within each part stays
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Two pytest-xdist workers (pyproject.toml): each module's tests stay on one worker, so a module-scoped
+    fixture is built once; the demo group shares one worker, so the demo runs once and one test at a time drives
+    the cluster. (``--dist loadgroup`` would do this with marks, but pytest 9 ignores the node ids it rewrites.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModuleAndDemo(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "demo_run" if demo_group(nodeid) else nodeid.split("::")[0]
+
+    return ByModuleAndDemo(config, log)
 
 
 @pytest.hookimpl(hookwrapper=True)

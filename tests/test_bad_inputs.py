@@ -26,7 +26,7 @@ import yaml
 from Bio import BiopythonParserWarning, SeqIO
 
 from genomedl.cli import main
-from genomedl.demo_data import biopython_sdist
+from genomedl.stages.demo_data import biopython_sdist
 from genomedl.tables import read_tsv, write_tsv
 from helpers import EMAIL, REPO, cli_args, copy_workflow, demo_settings, snakemake, write_synthetic_dataset
 

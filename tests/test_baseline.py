@@ -8,10 +8,11 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from genomedl.baseline import baseline_proba, kmer_counts, kmer_features, onehot_features, run_baseline
-from genomedl.data import load_dataset
-from genomedl.engine import macro_auroc
-from helpers import MOTIF, write_synthetic
+from genomedl.data.datasets import load_dataset
+from genomedl.models.baselines import baseline_proba, kmer_counts, kmer_features, onehot_features
+from genomedl.stages.baseline import run_baseline
+from genomedl.training.engine import macro_auroc
+from helpers import MOTIF, files, write_synthetic
 
 
 def naive_kmer_counts(row: np.ndarray, k: int) -> np.ndarray:
@@ -36,19 +37,9 @@ def test_kmer_counts_match_reference():
 
 def test_saved_arrays_reproduce_sklearn(tmp_path, synthetic_dataset):
     run = run_baseline(
-        synthetic_dataset["tokens"],
-        synthetic_dataset["meta"],
-        synthetic_dataset["labels"],
-        synthetic_dataset["split"],
-        tmp_path / "b",
-        "kmer",
-        {"k": [1, 2, 3], "C": 0.5},
-        0,
-        log=lambda *a: None,
+        files(synthetic_dataset), tmp_path / "b", "kmer", {"k": [1, 2, 3], "C": 0.5}, 0, log=lambda *a: None
     )
-    data = load_dataset(
-        synthetic_dataset["tokens"], synthetic_dataset["meta"], synthetic_dataset["labels"], synthetic_dataset["split"]
-    )
+    data = load_dataset(files(synthetic_dataset))
     with np.load(tmp_path / "b" / "model.npz", allow_pickle=False) as saved:
         params = {k: saved[k] for k in saved.files}
     features = kmer_features(data.parts["train"].tokens, [1, 2, 3])
@@ -65,17 +56,7 @@ def test_saved_arrays_reproduce_sklearn(tmp_path, synthetic_dataset):
 def test_refit_gives_byte_identical_model(tmp_path, synthetic_dataset):
     d = synthetic_dataset
     for out in ("a", "b"):
-        run_baseline(
-            d["tokens"],
-            d["meta"],
-            d["labels"],
-            d["split"],
-            tmp_path / out,
-            "kmer",
-            {"k": [1, 2]},
-            0,
-            log=lambda *a: None,
-        )
+        run_baseline(files(d), tmp_path / out, "kmer", {"k": [1, 2]}, 0, log=lambda *a: None)
     assert (tmp_path / "a" / "model.npz").read_bytes() == (tmp_path / "b" / "model.npz").read_bytes()
 
 
@@ -94,11 +75,11 @@ def test_only_the_onehot_baseline_tells_where_a_motif_sits(tmp_path):
     tokens = np.load(paths["tokens"])
     tokens[0::2, 25 : 25 + len(MOTIF)] = MOTIF  # neg rows (even ids); pos rows (odd) have it at 10 already
     np.save(paths["tokens"], tokens)
-    test = load_dataset(paths["tokens"], paths["meta"], paths["labels"], paths["split"]).parts["test"]
+    test = load_dataset(files(paths)).parts["test"]
     auroc = {}
     for features in ("kmer", "onehot"):
         out = tmp_path / features
-        run = run_baseline(*paths.values(), out, features, {"features": features}, 0, log=lambda *_: None)
+        run = run_baseline(files(paths), out, features, {"features": features}, 0, log=lambda *_: None)
         assert run["arch"] == f"{features}_logreg"
         with np.load(out / "model.npz") as saved:
             auroc[features] = macro_auroc(test.labels, baseline_proba(dict(saved), test.tokens))

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from genomedl import plotting
-from genomedl.interpret import plots
+from genomedl.attribution import plots
 from genomedl.tables import write_json
 from helpers import HOSTILE, make_report
 

@@ -75,12 +75,12 @@ def test_choices_are_tuples_without_repeats():
 
 
 def test_code_tables_are_keyed_by_the_choices():
-    from genomedl.engine import MONITOR_MODE
-    from genomedl.extract.annotation import FORMATS
-    from genomedl.extract.tasks import TASK_CLASSES
     from genomedl.models import available
-    from genomedl.placement import LIGHTNING_PRECISION
-    from genomedl.split import GUARDS
+    from genomedl.stages.split import GUARDS
+    from genomedl.training.engine import MONITOR_MODE
+    from genomedl.training.placement import LIGHTNING_PRECISION
+    from genomedl.windows.annotation import FORMATS
+    from genomedl.windows.tasks import TASK_CLASSES
 
     assert set(TASK_CLASSES) | {"labelled"} == set(choices.TASKS)
     assert set(available()) == set(choices.ARCHITECTURES)

@@ -8,9 +8,9 @@ import gzip
 import pysam
 import pytest
 
-from genomedl.demo_data import biopython_sdist, run_demo_data
 from genomedl.errors import GenomedlError
 from genomedl.provenance import sha256_file
+from genomedl.stages.demo_data import biopython_sdist, run_demo_data
 from helpers import demo_settings
 
 

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from tangermeme.utils import one_hot_encode
 
-from genomedl.encode import load_tokens, run_encode
-from genomedl.encode.kmers import CLS, SEP, UNK, kmer_tokens, run_kmers, vocabulary
-from genomedl.encode.tokens import bytes_to_tokens
+from genomedl.encoding.kmers import CLS, SEP, UNK, kmer_tokens, vocabulary
+from genomedl.encoding.tokens import bytes_to_tokens, load_tokens
 from genomedl.errors import GenomedlError
 from genomedl.fasta_io import write_windows_fasta
+from genomedl.stages.encode import run_encode, run_kmers
 from genomedl.tables import read_json, write_tsv
 
 QUIET = {"log": lambda *a: None}

@@ -10,12 +10,14 @@ import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
-from genomedl.evaluate import compute_metrics, run_evaluate
-from genomedl.evaluate.bootstrap import bootstrap_distribution, interval, paired_test, resample_weights
-from genomedl.evaluate.compare import leaderboard, versus_baseline
-from genomedl.evaluate.metrics import weighted_metrics
+from genomedl.stages.evaluate import run_evaluate
+from genomedl.stages.train import run_train
+from genomedl.stats.bootstrap import bootstrap_distribution, interval, paired_test, resample_weights
+from genomedl.stats.compare import leaderboard, versus_baseline
+from genomedl.stats.metrics import weighted_metrics
+from genomedl.stats.scores import compute_metrics
 from genomedl.tables import read_json, read_tsv
-from genomedl.train import run_train
+from helpers import files
 
 
 def test_perfect_and_inverted_predictions():
@@ -46,10 +48,7 @@ def test_missing_class_gives_no_auroc():
 def test_predictions_file_matches_metrics(tmp_path, synthetic_dataset):
     d = synthetic_dataset
     run_train(
-        d["tokens"],
-        d["meta"],
-        d["labels"],
-        d["split"],
+        files(d),
         tmp_path / "m",
         "cnn",
         {"arch": "cnn", "epochs": 3, "filters": [8], "kernels": [5], "pools": [4], "hidden": 8, "gradient_clip": 0}
@@ -57,9 +56,7 @@ def test_predictions_file_matches_metrics(tmp_path, synthetic_dataset):
         0,
         log=lambda *a: None,
     )
-    result = run_evaluate(
-        tmp_path / "m", d["tokens"], d["meta"], d["labels"], d["split"], tmp_path / "e", {}, 0, log=lambda *a: None
-    )
+    result = run_evaluate(tmp_path / "m", files(d), tmp_path / "e", {}, 0, log=lambda *a: None)
     predictions = read_tsv(tmp_path / "e" / "predictions.tsv")
     split = read_tsv(d["split"])
     assert predictions["id"].tolist() == split.loc[split["split"] == "test", "id"].tolist()
@@ -107,7 +104,7 @@ def test_every_metric_matches_sklearn_binary_and_multiclass():
 def test_bootstrap_draws_the_resamples_of_resample_weights_chunk_by_chunk():
     """Synthetic scores: drawn CHUNK resamples at a time (memory CHUNK x N), the distribution is the one of
     resample_weights' resamples."""
-    from genomedl.evaluate.bootstrap import CHUNK
+    from genomedl.stats.bootstrap import CHUNK
 
     rng = np.random.default_rng(2)
     y, probs = rng.integers(0, 2, 300), rng.dirichlet([1, 1], 300)
@@ -223,8 +220,7 @@ def test_the_verdict_takes_the_strongest_baseline_of_either_kind():
 def test_a_forward_strand_model_is_scored_as_trained(tmp_path):
     """rc_augment false: the model learnt one strand (oriented windows such as splice sites), so evaluation scores
     the forward strand only; rc_augment true: both strands averaged. Untrained tiny CNNs with scaled weights."""
-    from genomedl.evaluate import model_proba
-    from genomedl.scoring import trained_strands
+    from genomedl.scoring import model_proba, trained_strands
     from helpers import model_probs, save_tiny_cnn, tokens_of
 
     rng = np.random.default_rng(5)
@@ -240,7 +236,7 @@ def test_a_forward_strand_model_is_scored_as_trained(tmp_path):
 def test_a_model_is_scored_where_pysam_is_missing(tmp_path):
     """GPU images often lack pysam: evaluating a model must not need it (None in sys.modules makes every
     `import pysam` raise there). The probabilities match those of this process."""
-    from genomedl.evaluate import model_proba
+    from genomedl.scoring import model_proba
     from helpers import save_tiny_cnn, tokens_of
 
     folder = save_tiny_cnn(tmp_path / "model")
@@ -248,7 +244,7 @@ def test_a_model_is_scored_where_pysam_is_missing(tmp_path):
     np.save(tmp_path / "tokens.npy", tokens_of(["".join(rng.choice(list("ACGT"), 60)) for _ in range(16)]))
     script = (
         "import sys; sys.modules['pysam'] = None; import numpy as np; "
-        "from genomedl.evaluate import model_proba; "
+        "from genomedl.scoring import model_proba; "
         f"np.save(r'{tmp_path / 'probs.npy'}', model_proba(r'{folder}', np.load(r'{tmp_path / 'tokens.npy'}')))"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)

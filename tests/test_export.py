@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 import torch
 
-from genomedl.evaluate import model_proba
+from genomedl.scoring import model_proba
 from genomedl.tables import read_json, read_tsv, write_json, write_tsv
-from helpers import write_synthetic_dataset
+from helpers import files, write_synthetic_dataset
 
 LENGTH = 40
 ARCHS = {  # small instances of every registry architecture
@@ -86,8 +86,8 @@ def tiny_encoder(folder: Path, length: int) -> Path:
     """A one-layer BERT encoder on genomedl's 3-mer tokenizer, saved as the pretrain stage saves it."""
     from transformers import BertForMaskedLM
 
-    from genomedl.lm.pretrain import bert_config
-    from genomedl.lm.tokenizer import save_tokenizer
+    from genomedl.encoding.tokenizer import save_tokenizer
+    from genomedl.stages.pretrain import bert_config
 
     settings = {
         "k": 3,
@@ -163,17 +163,17 @@ BASELINES = {"kmer_logreg": {"k": [1, 2, 3], "C": 1.0}, "onehot_logreg": {"featu
 def exported(tmp_path_factory):
     """Every architecture (random weights, eval mode), the cnn as if trained without rc_augment (scored on the
     forward strand) and both baselines (fitted), exported."""
-    from genomedl.baseline import run_baseline
-    from genomedl.engine import SequenceClassifier
-    from genomedl.evaluate import compute_metrics
-    from genomedl.export import run_export
     from genomedl.provenance import config_hash, git_commit, versions
-    from genomedl.train import save_model
+    from genomedl.stages.baseline import run_baseline
+    from genomedl.stages.export import run_export
+    from genomedl.stats.scores import compute_metrics
+    from genomedl.training.checkpoints import save_model
+    from genomedl.training.engine import SequenceClassifier
 
     root = tmp_path_factory.mktemp("export")
     data = write_synthetic_dataset(root / "data", n=60, length=LENGTH)
     classes = ["neg", "pos"]
-    files = provenance_files(root, classes)
+    provenance = provenance_files(root, classes)
     encoder = tiny_encoder(root / "encoder", LENGTH)
     tokens = np.load(data["tokens"])
     models = {}
@@ -183,7 +183,7 @@ def exported(tmp_path_factory):
             {"encoder": str(encoder)} if name == "bert" else {}
         )
         torch.manual_seed(1)
-        module = SequenceClassifier(settings["arch"], LENGTH, 2, hyper, [1.0, 1.0], rc_augment=False)
+        module = SequenceClassifier(settings["arch"], LENGTH, 2, hyper, [1.0, 1.0], {"rc_augment": False})
         save_model(folder / "model.ckpt", module, classes)
         run_settings = {**settings, "ncbi": {"api_key": SECRET}}  # a secret where none should be
         write_json(
@@ -208,17 +208,7 @@ def exported(tmp_path_factory):
     )
     models["cnn_forward"] = forward
     for name, settings in BASELINES.items():
-        run_baseline(
-            data["tokens"],
-            data["meta"],
-            data["labels"],
-            data["split"],
-            root / "models" / name,
-            name,
-            settings,
-            0,
-            log=lambda *_: None,
-        )
+        run_baseline(files(data), root / "models" / name, name, settings, 0, log=lambda *_: None)
         models[name] = root / "models" / name
     rng = np.random.default_rng(0)  # the card copies whatever evaluate wrote
     probs = rng.dirichlet([1, 1], size=len(tokens))
@@ -234,15 +224,15 @@ def exported(tmp_path_factory):
             folder,
             root / "eval",
             data["tokens"],
-            files["manifest"],
-            files["extract_summary"],
-            files["split_summary"],
+            provenance["manifest"],
+            provenance["extract_summary"],
+            provenance["split_summary"],
             root / "export" / name,
             "synthetic",
             {"task": "exon_intron", "source": {"ncbi": {"api_key": SECRET, "query": "x"}}},
             log=lambda *_: None,
         )
-    return {"root": root, "models": models, "cards": cards, "metrics": metrics, "tokens": tokens, "files": files}
+    return {"root": root, "models": models, "cards": cards, "metrics": metrics, "tokens": tokens, "files": provenance}
 
 
 def test_every_model_reloads_in_a_fresh_process_and_reproduces_genomedl(exported):
@@ -262,9 +252,9 @@ def test_every_model_reloads_in_a_fresh_process_and_reproduces_genomedl(exported
 
 
 def test_rebuild_with_genomedl_from_config_and_safetensors(exported):
-    from genomedl.baseline import baseline_proba
-    from genomedl.export import rebuild
     from genomedl.inference import predict_proba
+    from genomedl.models.baselines import baseline_proba
+    from genomedl.stages.export import rebuild
 
     tokens = exported["tokens"][:16]
     for name in ("cnn", "transformer", "bert", *BASELINES):
@@ -316,7 +306,7 @@ def test_card_matches_run_metrics_manifest_and_files(exported):
 
 def test_report_section_lists_every_card_escaped(exported, tmp_path):
     from genomedl.html import environment
-    from genomedl.report.model_cards import card_entries
+    from genomedl.reporting.model_cards import card_entries
 
     root = exported["root"]
     card_path = root / "export" / "cnn" / "model_card.json"

@@ -12,11 +12,14 @@ from Bio.SeqFeature import CompoundLocation, SeqFeature, SimpleLocation
 from Bio.SeqRecord import SeqRecord
 
 from genomedl.errors import GenomedlError
-from genomedl.extract import TaskOptions, WindowPolicy, annotated_windows, run_extract
-from genomedl.extract.annotation import from_genbank
-from genomedl.extract.dedupe import collapse_duplicates
 from genomedl.sequence import reverse_complement
+from genomedl.stages.extract import run_extract
 from genomedl.tables import read_json, read_tsv
+from genomedl.windows.annotation import from_genbank
+from genomedl.windows.collect import annotated_windows
+from genomedl.windows.dedupe import collapse_duplicates
+from genomedl.windows.policy import WindowPolicy
+from genomedl.windows.tasks import TaskOptions
 
 QUIET = dict(log=lambda *a: None)
 

@@ -8,8 +8,8 @@ import json
 import pysam
 
 from genomedl.cli import main
-from genomedl.extract import run_extract
-from genomedl.fetch import run_fetch
+from genomedl.stages.extract import run_extract
+from genomedl.stages.fetch import run_fetch
 from genomedl.tables import read_json, read_tsv
 from helpers import cli_args
 

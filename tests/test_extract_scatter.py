@@ -16,8 +16,8 @@ import pysam
 import pytest
 
 from genomedl.config import resolve, validate_config
-from genomedl.extract import run_extract, run_extract_part
 from genomedl.sequence_groups import sequence_groups
+from genomedl.stages.extract import run_extract, run_extract_part
 from genomedl.tables import read_tsv
 
 CUT = 1_000_000

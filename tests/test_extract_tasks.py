@@ -12,9 +12,12 @@ from Bio.Seq import Seq
 from Bio.SeqFeature import CompoundLocation, SeqFeature, SimpleLocation
 from Bio.SeqRecord import SeqRecord
 
-from genomedl.extract import TaskOptions, WindowPolicy, annotated_windows, genbank_records, run_extract
-from genomedl.extract.annotation import from_genbank
+from genomedl.stages.extract import run_extract
 from genomedl.tables import read_json, read_tsv
+from genomedl.windows.annotation import from_genbank, genbank_records
+from genomedl.windows.collect import annotated_windows
+from genomedl.windows.policy import WindowPolicy
+from genomedl.windows.tasks import TaskOptions
 
 QUIET = dict(log=lambda *a: None)
 TASKS = ["exon_intron", "splice_site", "promoter", "coding", "region"]
@@ -212,7 +215,7 @@ def test_real_gff3_features_of_one_gene_share_its_name_and_decoys_match_sites(ar
     """A. thaliana RefSeq GFF3 (real): mRNAs of genes without a symbol have no ``gene=``; their CDS rows must still
     take the gene's name (AT1G...), not the mRNA's Name (NM_...), or every splice site is counted once per name
     and twice as many decoys are drawn as ``negatives: 1.0`` asks."""
-    from genomedl.extract import reference_records
+    from genomedl.windows.collect import reference_records
 
     (_, sequence, ann), *_ = reference_records(arabidopsis_2mb, log=lambda *a: None, task="splice_site")
     names = {f.gene for f in ann.cds + ann.transcripts}

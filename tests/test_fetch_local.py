@@ -10,8 +10,8 @@ import pytest
 from Bio import SeqIO
 
 from genomedl.errors import GenomedlError
-from genomedl.fetch import run_fetch
-from genomedl.fetch.genbank_text import split_records
+from genomedl.sources.genbank_text import split_records
+from genomedl.stages.fetch import run_fetch
 from genomedl.tables import read_json, read_tsv
 
 
@@ -71,7 +71,7 @@ def test_missing_file_is_named(tmp_path):
 
 
 def test_protein_record_is_refused(tmp_path, biopython_genbank):
-    from genomedl.demo_data import run_demo_data
+    from genomedl.stages.demo_data import run_demo_data
     from helpers import demo_settings
 
     run_demo_data(demo_settings() | {"files": ["GenBank/protein_refseq.gb"], "out_dir": str(tmp_path)}, log=print)

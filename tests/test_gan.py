@@ -8,11 +8,12 @@ import pysam
 import pytest
 import torch
 
-from genomedl.gan import run_gan, write_fasta
-from genomedl.gan.metrics import gc_content, kmer_distances, quality, shuffled
-from genomedl.gan.model import Critic, Generator, gradient_penalty
+from genomedl.generation.metrics import gc_content, kmer_distances, quality, shuffled
 from genomedl.inference import load_model, predict_proba
-from genomedl.train import run_train
+from genomedl.models.gan import Critic, Generator, gradient_penalty
+from genomedl.stages.gan import run_gan, write_fasta
+from genomedl.stages.train import run_train
+from helpers import files
 
 RNG = np.random.default_rng(3)
 
@@ -89,17 +90,7 @@ def test_gan_learns_the_composition_of_its_class(synthetic_dataset, tmp_path):
         "batch_size": 64,
         "gradient_clip": 0,
     }
-    run_train(
-        synthetic_dataset["tokens"],
-        synthetic_dataset["meta"],
-        synthetic_dataset["labels"],
-        synthetic_dataset["split"],
-        tmp_path / "cnn",
-        "cnn",
-        cnn,
-        0,
-        log=lambda *_: None,
-    )
+    run_train(files(synthetic_dataset), tmp_path / "cnn", "cnn", cnn, 0, log=lambda *_: None)
     settings = {
         "epochs": 12,
         "batch_size": 32,
@@ -111,10 +102,7 @@ def test_gan_learns_the_composition_of_its_class(synthetic_dataset, tmp_path):
         "augment": True,
     }
     result = run_gan(
-        synthetic_dataset["tokens"],
-        synthetic_dataset["meta"],
-        synthetic_dataset["labels"],
-        synthetic_dataset["split"],
+        files(synthetic_dataset),
         "pos",
         tmp_path / "gan",
         settings,
@@ -139,7 +127,7 @@ def test_gan_learns_the_composition_of_its_class(synthetic_dataset, tmp_path):
         baseline = untrained(torch.randn(100, 16)).argmax(1).to(torch.uint8).numpy()
     heldout_k1 = kmer_distances(baseline, tokens[positive])["k1"]
     assert sets["generated"]["kmer_jsd"]["k1"] < heldout_k1
-    from genomedl.lm.section import render_section
+    from genomedl.reporting.lm_section import render_section
 
     html = str(render_section([tmp_path / "gan" / "quality.json"], {}, {}))
     assert "GAN: generated pos windows" in html and "Augmentation: 100 generated windows" in html

@@ -11,10 +11,10 @@ import pytest
 import torch
 from lightning.pytorch.plugins.precision import MixedPrecision
 
-from genomedl import engine, placement
-from genomedl.data import SplitData
-from genomedl.engine import SequenceClassifier, make_optimizer
-from genomedl.loaders import PAD_LABEL, loader
+from genomedl.data.datasets import SplitData
+from genomedl.data.loaders import PAD_LABEL, loader
+from genomedl.training import engine, placement
+from genomedl.training.engine import SequenceClassifier, make_optimizer
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 CNN = {"filters": [8], "kernels": [5], "pools": [4], "hidden": [8], "dropout": 0.0}
@@ -23,7 +23,7 @@ LENGTH = 40
 
 def module(**options) -> SequenceClassifier:
     torch.manual_seed(0)
-    return SequenceClassifier("cnn", LENGTH, 2, CNN, [1.0, 1.0], **{"rc_augment": False, **options})
+    return SequenceClassifier("cnn", LENGTH, 2, CNN, [1.0, 1.0], {"rc_augment": False, **options})
 
 
 def split(n: int, seed: int = 0) -> SplitData:
@@ -55,7 +55,7 @@ def test_fused_adamw_with_lightning_clipping_under_fp16_is_the_crash_this_avoids
             return torch.optim.AdamW(self.parameters(), fused=True)
 
     torch.manual_seed(0)
-    broken = Fused("cnn", LENGTH, 2, CNN, [1.0, 1.0], gradient_clip=0.0, rc_augment=False)
+    broken = Fused("cnn", LENGTH, 2, CNN, [1.0, 1.0], {"gradient_clip": 0.0, "rc_augment": False})
     trainer = cpu_trainer(max_epochs=1, plugins=[fp16_plugin()], gradient_clip_val=1.0, num_sanity_val_steps=0)
     with pytest.raises(RuntimeError, match="does not allow for gradient clipping"):
         trainer.fit(broken, loader(split(64), 16, shuffle_seed=0), loader(split(32, 1), 16))
@@ -128,14 +128,14 @@ def test_mlm_loss_on_masked_positions_equals_the_full_head_loss():
     from transformers import BertForMaskedLM
 
     from genomedl.config import stage_settings
-    from genomedl.lm.masking import IGNORE, whole_kmer_mask
-    from genomedl.lm.pretrain import bert_config, mlm_step
-    from genomedl.lm.tokenizer import kmer_ids, vocab
+    from genomedl.encoding.masking import IGNORE, whole_kmer_mask
+    from genomedl.encoding.tokenizer import kmer_ids, vocab
+    from genomedl.stages.pretrain import bert_config, mlm_step
 
     settings = stage_settings("pretrain", {"k": 3, "hidden": 32, "layers": 1, "heads": 2, "intermediate": 64})
     torch.manual_seed(0)
     model = BertForMaskedLM(bert_config(settings, LENGTH)).eval()
-    ids = kmer_ids(torch.from_numpy(split(6).tokens), 3)
+    ids = kmer_ids(torch.from_numpy(split(6).tokens), 3, True)
     torch.manual_seed(1)
     loss, correct, count = mlm_step(model, ids, 3, 0.15, len(vocab(3)))
     torch.manual_seed(1)

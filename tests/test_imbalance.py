@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from genomedl.errors import GenomedlError
-from genomedl.imbalance import class_weights, make_train_sampler
+from genomedl.training.imbalance import class_weights, make_train_sampler
 
 MOTIF = torch.tensor([3, 0, 3, 0, 0, 3, 2, 1])  # TATAATGC
 
@@ -104,8 +104,8 @@ def test_balanced_strategies_raise_minority_recall_on_a_1_to_50_set():
 
 def test_training_uses_the_configured_strategy(tmp_path):
     """run_train draws balanced epochs and records the strategy and per-epoch class counts in run.json."""
-    from genomedl.train import run_train
-    from helpers import write_synthetic_dataset
+    from genomedl.stages.train import run_train
+    from helpers import files, write_synthetic_dataset
 
     data = write_synthetic_dataset(tmp_path / "data", n=300, length=60, positive_fraction=0.1)
     settings = {
@@ -119,17 +119,7 @@ def test_training_uses_the_configured_strategy(tmp_path):
         "dropout": 0.0,
         "imbalance": "undersample",
     }
-    run = run_train(
-        data["tokens"],
-        data["meta"],
-        data["labels"],
-        data["split"],
-        tmp_path / "m",
-        "cnn",
-        settings,
-        seed=0,
-        log=lambda *a: None,
-    )
+    run = run_train(files(data), tmp_path / "m", "cnn", settings, seed=0, log=lambda *a: None)
     minority = min(run["train_counts"].values())
     assert run["imbalance"] == "undersample" and run["epoch_class_counts"] == {"neg": minority, "pos": minority}
     assert run["class_weights"] == [1.0, 1.0] and sum(run["samples_per_rank"]) == 2 * minority

@@ -70,7 +70,7 @@ def test_every_module_imports_alone():
     assert time.time() - started < 60
 
 
-@pytest.mark.parametrize("module", ["genomedl.report", "genomedl.config", "genomedl.cli"])
+@pytest.mark.parametrize("module", ["genomedl.stages.report", "genomedl.config", "genomedl.cli"])
 def test_light_modules_do_not_import_torch(module):
     done = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys, {module}; print('torch' in sys.modules)"],

@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from genomedl.interpret import run_interpret, sample_rows
-from genomedl.interpret.attributions import attribute, deeplift_unsupported, one_hot_inputs
-from genomedl.interpret.jaspar import load_jaspar
-from genomedl.interpret.motifs import filter_pwms
+from genomedl.attribution.attributions import attribute, deeplift_unsupported, one_hot_inputs
+from genomedl.attribution.jaspar import load_jaspar
+from genomedl.attribution.motifs import filter_pwms
 from genomedl.models import build_model
+from genomedl.stages.interpret import run_interpret, sample_rows
+from genomedl.stages.train import run_train
 from genomedl.tables import read_tsv, write_tsv
-from genomedl.train import run_train
-from helpers import write_synthetic_dataset
+from helpers import files, write_synthetic_dataset
 
 PLANTED = "MA0139"  # CTCF
 
@@ -106,10 +106,7 @@ def test_planted_jaspar_motif_is_the_top_motif(tmp_path):
     planted, name = ppms[index], names[index]
     d = plant(tmp_path / "data", planted, n=1200)
     run_train(
-        d["tokens"],
-        d["meta"],
-        d["labels"],
-        d["split"],
+        files(d),
         tmp_path / "model",
         "cnn",
         {
@@ -131,10 +128,7 @@ def test_planted_jaspar_motif_is_the_top_motif(tmp_path):
     )
     summary = run_interpret(
         tmp_path / "model",
-        d["tokens"],
-        d["meta"],
-        d["labels"],
-        d["split"],
+        files(d),
         tmp_path / "out",
         {"sequences": 60, "methods": ["integrated_gradients"], "filters": 4},
         seed=0,
@@ -148,3 +142,19 @@ def test_planted_jaspar_motif_is_the_top_motif(tmp_path):
     table = pd.read_csv(tmp_path / "out" / "motifs.tsv", sep="\t")
     assert table.loc[table["motif"] == top["name"], "match1_id"].item() == top["matches"][0]["id"]
     assert "MOTIF " + top["name"] in (tmp_path / "out" / "motifs.meme").read_text()
+
+
+def test_seqlet_kernels_are_compiled_once_per_machine():
+    """A second process finds tangermeme's seqlet kernels in numba's disk cache instead of compiling them again
+    (the machine's cache: the first process may find them there already)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np, numba; from genomedl.attribution.motifs import call_seqlets; "
+        "x = np.zeros((4, 60), np.float32); x[:, 20:26] = 1; call_seqlets(x, 0.01, 4, 20, 10); "
+        "from tangermeme import seqlet; "
+        "print(sum(len(k.stats.cache_hits) for k in vars(seqlet).values() if hasattr(k, 'stats')))"
+    )
+    hits = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True) for _ in "12"]
+    assert int(hits[1].stdout) > 0, hits[1].stderr[-2000:]

@@ -9,11 +9,12 @@ import numpy as np
 import pysam
 import pytest
 
-from genomedl.data import load_dataset
-from genomedl.encode import run_encode
-from genomedl.extract import run_extract
+from genomedl.data.datasets import load_dataset
+from genomedl.data.files import DatasetFiles
 from genomedl.sequence import reverse_complement
-from genomedl.split import run_split
+from genomedl.stages.encode import run_encode
+from genomedl.stages.extract import run_extract
+from genomedl.stages.split import run_split
 from genomedl.tables import natural_sorted, read_json, read_tsv
 
 QUIET = dict(log=lambda *a: None)
@@ -57,7 +58,7 @@ def test_integer_labels_run_end_to_end_as_strings_in_natural_order(tmp_path):
     run_encode(out / "s.fa.gz", out / "labels.tsv", out / "tokens.npy", out / "meta.json", **QUIET)
     assert read_json(out / "meta.json")["classes"] == ["2", "10"]
     (out / "split.tsv").write_text("id\tsplit\n" + "".join(f"{i}\ttrain\n" for i in labels["id"]))
-    data = load_dataset(out / "tokens.npy", out / "meta.json", out / "labels.tsv", out / "split.tsv")
+    data = load_dataset(DatasetFiles(out / "tokens.npy", out / "meta.json", out / "labels.tsv", out / "split.tsv"))
     assert data.classes == ["2", "10"] and data.parts["train"].labels.tolist() == [1, 0, 1, 0, 1, 0]
 
 

@@ -13,10 +13,11 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from genomedl.encode.kmers import MASK, UNK, kmer_tokens  # noqa: E402
+from genomedl.encoding.kmers import MASK, UNK, kmer_tokens  # noqa: E402
+from genomedl.encoding.masking import IGNORE, whole_kmer_mask  # noqa: E402
+from genomedl.encoding.tokenizer import kmer_ids, save_tokenizer, vocab  # noqa: E402
 from genomedl.errors import GenomedlError  # noqa: E402
-from genomedl.lm.masking import IGNORE, whole_kmer_mask  # noqa: E402
-from genomedl.lm.tokenizer import kmer_ids, save_tokenizer, vocab  # noqa: E402
+from helpers import files
 
 RNG = np.random.default_rng(7)
 
@@ -32,7 +33,7 @@ def test_device_tokenizer_equals_encode_kmers(k, overlapping):
 
 def test_single_nucleotide_tokens():
     tokens = torch.tensor([[0, 1, 2, 3, 4]], dtype=torch.uint8)
-    ids = kmer_ids(tokens, 1)
+    ids = kmer_ids(tokens, 1, True)
     assert ids.tolist() == [[2, 5, 6, 7, 8, UNK, 3]]
     assert [vocab(1)[i] for i in ids[0, 1:5]] == list("ACGT")
 
@@ -45,13 +46,15 @@ def test_saved_tokenizer_is_a_hugging_face_bert_tokenizer(tmp_path):
     tokens = RNG.integers(0, 4, size=(1, 30), dtype=np.uint8)
     text = "".join("ACGT"[t] for t in tokens[0])
     words = " ".join(text[i : i + 4] for i in range(27))  # DNABERT-style space-separated k-mers
-    assert hf(words)["input_ids"] == kmer_ids(torch.from_numpy(tokens), 4).tolist()[0]
+    assert hf(words)["input_ids"] == kmer_ids(torch.from_numpy(tokens), 4, True).tolist()[0]
 
 
 @pytest.mark.parametrize("span", [1, 3, 6])
 def test_whole_kmer_masking_spans_rate_and_labels(span):
     generator = torch.Generator().manual_seed(0)
-    ids = kmer_ids(torch.from_numpy(RNG.integers(0, 4, size=(200, 103), dtype=np.uint8)), 3 if span == 1 else span)
+    ids = kmer_ids(
+        torch.from_numpy(RNG.integers(0, 4, size=(200, 103), dtype=np.uint8)), 3 if span == 1 else span, True
+    )
     inputs, labels, masked = whole_kmer_mask(ids, span, 0.15, vocab_size=69, generator=generator)
     assert not masked[:, 0].any() and not masked[:, -1].any()  # CLS and SEP never masked
     assert masked.any(1).all()
@@ -110,7 +113,7 @@ PRETRAIN = {
 
 @pytest.fixture(scope="module")
 def pretrained(lm_data, tmp_path_factory):
-    from genomedl.lm.pretrain import run_pretrain
+    from genomedl.stages.pretrain import run_pretrain
 
     out = tmp_path_factory.mktemp("pretrain")
     extra = write_fasta(out / "extra.fa", [("r1", "ACGTACGTAC" * 11), ("r2", "N" * 40), ("r3", "GATTACA" * 6)])
@@ -137,7 +140,7 @@ def test_pretraining_leaves_deterministic_algorithms_off(pretrained):
 
 
 def test_pretraining_never_sees_val_or_test_windows(lm_data):
-    from genomedl.lm import pretrain
+    from genomedl.stages import pretrain
 
     windows, n_train, n_extra = pretrain.pretraining_set(lm_data["tokens"], lm_data["split"], [], 0.1)
     assert (n_train, n_extra) == (288, 0)
@@ -170,20 +173,11 @@ def test_finetune_starts_from_the_pretrained_weights_and_scratch_does_not(pretra
 
 def test_finetune_through_the_engine_and_reload(pretrained, lm_data, tmp_path):
     from genomedl.inference import load_model, predict_proba
-    from genomedl.lm.finetune import run_finetune
+    from genomedl.stages.finetune import run_finetune
 
     settings = {"arch": "bert", "encoder": "pretrain", "epochs": 2, "batch_size": 32, "lr": 0.001}
     run = run_finetune(
-        lm_data["tokens"],
-        lm_data["meta"],
-        lm_data["labels"],
-        lm_data["split"],
-        tmp_path,
-        "bert",
-        settings,
-        1,
-        encoder=pretrained[0] / "encoder",
-        log=lambda *_: None,
+        files(lm_data), tmp_path, "bert", settings, 1, encoder=pretrained[0] / "encoder", log=lambda *_: None
     )
     assert run["settings"]["encoder"] == str(pretrained[0] / "encoder")
     model, payload = load_model(tmp_path / "model.ckpt")
@@ -192,9 +186,7 @@ def test_finetune_through_the_engine_and_reload(pretrained, lm_data, tmp_path):
     assert payload["arch"] == "bert" and module_probs.shape == (8, 2)
     np.testing.assert_allclose(predict_proba(load_model(tmp_path / "model.ckpt")[0], tokens), module_probs)
     with pytest.raises(GenomedlError, match="models.bert.encoder"):
-        run_finetune(
-            lm_data["tokens"], lm_data["meta"], lm_data["labels"], lm_data["split"], tmp_path, "bert", settings, 1
-        )
+        run_finetune(files(lm_data), tmp_path, "bert", settings, 1)
 
 
 @pytest.fixture(scope="module")
@@ -227,24 +219,14 @@ def test_published_model_from_a_local_folder_offline(published, lm_data, tmp_pat
     from transformers import AutoTokenizer
 
     from genomedl.inference import load_model, predict_proba
-    from genomedl.lm.classifier import as_text
-    from genomedl.train import run_train
+    from genomedl.models.bert import as_text
+    from genomedl.stages.train import run_train
 
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
     tokens = torch.from_numpy(np.load(lm_data["tokens"])[:4])
     assert as_text(tokens)[0] == "".join("ACGTN"[t] for t in tokens[0].tolist())
     settings = {"arch": "bert", "encoder": str(published), "epochs": 1, "batch_size": 32, "lr": 0.001}
-    run_train(
-        lm_data["tokens"],
-        lm_data["meta"],
-        lm_data["labels"],
-        lm_data["split"],
-        tmp_path,
-        "dnabert2",
-        settings,
-        1,
-        log=lambda *_: None,
-    )
+    run_train(files(lm_data), tmp_path, "dnabert2", settings, 1, log=lambda *_: None)
     model, _ = load_model(tmp_path / "model.ckpt")
     expected = AutoTokenizer.from_pretrained(str(published))(as_text(tokens), padding=True, return_tensors="pt")
     with torch.no_grad():
@@ -262,7 +244,7 @@ def test_unreachable_hub_model_names_the_key_and_the_offline_recipe(monkeypatch)
 
 
 def test_cluster_purity():
-    from genomedl.lm.embed import cluster_view, purity
+    from genomedl.stages.embed import cluster_view, purity
 
     labels = np.array([0, 0, 0, 1, 1, 1])
     assert purity(labels, np.array([0, 0, 1, 1, 1, 1])) == pytest.approx(5 / 6)
@@ -273,36 +255,20 @@ def test_cluster_purity():
 
 
 def test_embed_clusters_the_test_split(pretrained, lm_data, tmp_path):
-    from genomedl.lm.embed import run_embed
+    from genomedl.stages.embed import run_embed
 
-    result = run_embed(
-        pretrained[0] / "encoder",
-        lm_data["tokens"],
-        lm_data["meta"],
-        lm_data["labels"],
-        lm_data["split"],
-        tmp_path / "clusters.json",
-        0,
-        log=lambda *_: None,
-    )
+    result = run_embed(pretrained[0] / "encoder", files(lm_data), tmp_path / "clusters.json", 0, log=lambda *_: None)
     assert result["n"] == 96 and set(result["views"]) == {"bert_encoder", "kmer4_spectrum"}
     for view in result["views"].values():
         assert result["majority_fraction"] - 1e-9 <= view["purity"] <= 1.0
 
 
 def test_report_section_shows_pretraining_finetuning_and_clusters(pretrained, lm_data, tmp_path):
-    from genomedl.lm.embed import run_embed
-    from genomedl.lm.section import finetune_rows, render_section
+    from genomedl.reporting.lm_section import finetune_rows, render_section
+    from genomedl.stages.embed import run_embed
 
     run_embed(
-        pretrained[0] / "encoder",
-        lm_data["tokens"],
-        lm_data["meta"],
-        lm_data["labels"],
-        lm_data["split"],
-        tmp_path / "embeddings" / "clusters.json",
-        0,
-        log=lambda *_: None,
+        pretrained[0] / "encoder", files(lm_data), tmp_path / "embeddings" / "clusters.json", 0, log=lambda *_: None
     )
     runs = {
         "b1": {"arch": "bert", "settings": {"encoder": "enc", "from_scratch": True}, "best_epoch": 2},

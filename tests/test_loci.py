@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genomedl.encode import run_encode
 from genomedl.errors import GenomedlError
-from genomedl.extract import run_extract
-from genomedl.split import run_split
-from genomedl.split.loci import overlap_clusters, record_loci
+from genomedl.splits.loci import overlap_clusters, record_loci
+from genomedl.stages.encode import run_encode
+from genomedl.stages.extract import run_extract
+from genomedl.stages.split import run_split
 from genomedl.tables import read_json, read_tsv
 
 QUIET = {"log": lambda *a: None}

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 import torch
 
-from genomedl.data import SplitData, TokenRows, load_dataset
+from genomedl.data.datasets import SplitData, TokenRows, load_dataset
+from genomedl.data.loaders import loader
 from genomedl.inference import load_model, predict_proba
-from genomedl.loaders import loader
 from genomedl.tables import write_json, write_tsv
-from helpers import LENGTH, save_tiny_cnn, single_thread_env, write_synthetic
+from helpers import LENGTH, files, save_tiny_cnn, single_thread_env, write_synthetic
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -29,7 +29,7 @@ def in_ram(part: SplitData, tokens: np.ndarray) -> SplitData:
 
 def test_batches_and_scores_equal_those_of_the_in_ram_array(tmp_path):
     paths = write_synthetic(tmp_path / "data", n=203, length=LENGTH)
-    data = load_dataset(paths["tokens"], paths["meta"], paths["labels"], paths["split"])
+    data = load_dataset(files(paths))
     whole = np.load(paths["tokens"])
     train, val, test = data.parts["train"], data.parts["val"], data.parts["test"]
     assert isinstance(train.tokens, TokenRows) and isinstance(train.tokens.source, np.memmap)
@@ -61,8 +61,9 @@ LIMITED_TRAINING = textwrap.dedent(
 
     import numpy as np
     import lightning  # imported before the limit: loading torch and Lightning maps their libraries and heaps
-    from genomedl.encode import load_tokens
-    from genomedl.train import run_train
+    from genomedl.encoding.tokens import load_tokens
+    from genomedl.data.files import DatasetFiles
+    from genomedl.stages.train import run_train
 
     folder, margin = Path(sys.argv[1]), int(sys.argv[2])
     data = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmData:"))
@@ -75,7 +76,7 @@ LIMITED_TRAINING = textwrap.dedent(
     settings = {"arch": "cnn", "filters": [4], "kernels": [3], "pools": [8], "hidden": [8], "epochs": 2,
                 "batch_size": 64, "patience": 5}
     paths = [folder / name for name in ("tokens.npy", "meta.json", "labels.tsv", "split.tsv")]
-    run = run_train(*paths, folder / "model", "m", settings, 1, log=lambda *_: None)
+    run = run_train(DatasetFiles(*paths), folder / "model", "m", settings, 1, log=lambda *_: None)
     print("trained", run["epochs_run"])
     """
 )

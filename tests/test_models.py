@@ -176,8 +176,8 @@ def test_every_architecture_trains_through_the_engine(tmp_path):
 
 
 def test_every_architecture_declares_exactly_its_constructor_keywords():
-    """genomedl.models.hyperparameters (torch-free, read by config.resolve) lists each constructor's keywords."""
-    from genomedl.models.hyperparameters import HYPERPARAMETERS
+    """genomedl.config.hyperparameters (torch-free, read by config.resolve) lists each constructor's keywords."""
+    from genomedl.config.hyperparameters import HYPERPARAMETERS
 
     assert sorted(HYPERPARAMETERS) == available()
     for arch, keys in HYPERPARAMETERS.items():
@@ -190,13 +190,13 @@ def test_checkpoint_keeps_every_constructor_argument(tmp_path, monkeypatch):
     that win' changes them) still rebuilds the saved model. Untrained CNN."""
     import inspect
 
-    from genomedl.engine import SequenceClassifier
     from genomedl.inference import load_model
     from genomedl.models.cnn import CNN
-    from genomedl.train import save_model
+    from genomedl.training.checkpoints import save_model
+    from genomedl.training.engine import SequenceClassifier
 
     module = SequenceClassifier(
-        "cnn", 60, 2, {"filters": [8, 8], "kernels": [7, 3], "pools": [4, 2]}, [1.0, 1.0], rc_augment=False
+        "cnn", 60, 2, {"filters": [8, 8], "kernels": [7, 3], "pools": [4, 2]}, [1.0, 1.0], {"rc_augment": False}
     )
     save_model(tmp_path / "model.ckpt", module, ["a", "b"])
     payload = torch.load(tmp_path / "model.ckpt", map_location="cpu", weights_only=True)

@@ -14,9 +14,9 @@ import pysam
 import pytest
 
 from genomedl.cli import main
-from genomedl.predict import run_predict
+from genomedl.stages.predict import run_predict
 from genomedl.tables import read_tsv
-from helpers import LENGTH, REFERENCE, cut, model_probs, save_tiny_cnn, tokens_of
+from helpers import LENGTH, REFERENCE, cut, files, model_probs, save_tiny_cnn, tokens_of
 
 
 def read_bedgraph(path):
@@ -125,15 +125,15 @@ def test_whole_chromosome_is_tiled_in_memory_bounded_by_the_chunk(tmp_path, mode
     that of the 400-kb run, below the 2 MB the chromosome's tokens alone would take; the tracks tile it."""
     import tracemalloc
 
-    from genomedl.predict import predict_regions
     from genomedl.scoring import load_scorer
+    from genomedl.stages.predict import predict_regions
 
     fasta = tmp_path / "chr1.fa"
     shutil.copy(arabidopsis_2mb["fasta"], fasta)
     pysam.faidx(str(fasta))
     with pysam.FastaFile(str(fasta)) as reference:
         chrom, size = reference.references[0], reference.lengths[0]
-    scorer, quiet = load_scorer(model_dir, device="cpu"), lambda _: None
+    scorer, quiet = load_scorer(model_dir, "cpu", "trained"), lambda _: None
     peaks, tables = {}, {}
     for name, end in (("part", 400_000), ("whole", size)):
         (tmp_path / f"{name}.bed").write_text(f"{chrom}\t0\t{end}\n")
@@ -181,17 +181,11 @@ def test_strands_are_scored_as_trained_unless_asked(tmp_path, rc_augment, asked,
 
 
 def test_kmer_baseline_predicts_with_its_own_window_length(tmp_path, synthetic_dataset):
-    from genomedl.baseline import baseline_proba, run_baseline
+    from genomedl.models.baselines import baseline_proba
+    from genomedl.stages.baseline import run_baseline
 
     out = tmp_path / "kmer"
-    run_baseline(
-        *(synthetic_dataset[k] for k in ("tokens", "meta", "labels", "split")),
-        out,
-        "kmer",
-        {"k": [1, 2]},
-        0,
-        log=lambda m: None,
-    )
+    run_baseline(files(synthetic_dataset), out, "kmer", {"k": [1, 2]}, 0, log=lambda m: None)
     sequence = "".join(np.random.default_rng(5).choice(list("ACGT"), 230))
     fasta = tmp_path / "in.fa"
     fasta.write_text(f">s\n{sequence}\n")

@@ -10,8 +10,8 @@ import pytest
 
 from genomedl.cli import main
 from genomedl.errors import GenomedlError
-from genomedl.qc import run_qc
-from genomedl.qc.leakage import reverse_complement
+from genomedl.probes.leakage import reverse_complement
+from genomedl.stages.qc import run_qc
 from genomedl.tables import read_json, read_tsv, write_json, write_tsv
 from helpers import cli_args, report_of, write_inputs
 
@@ -127,10 +127,10 @@ def test_disabled_gate_is_skipped_and_copies_the_split(tmp_path):
 def test_clean_real_dataset_passes(shared_data, tmp_path):
     """Real GenBank records (RefSeqGene and clone records, yeast chromosome I, chicken avidin) through the
     fetch, extract, encode and split stages, exon vs intron windows grouped by record."""
-    from genomedl.encode import run_encode
-    from genomedl.extract import run_extract
-    from genomedl.fetch import run_fetch
-    from genomedl.split import run_split
+    from genomedl.stages.encode import run_encode
+    from genomedl.stages.extract import run_extract
+    from genomedl.stages.fetch import run_fetch
+    from genomedl.stages.split import run_split
 
     names = ["NG_012772.1", "NG_008939.1", "NG_009105.1", "NG_012337.1", "AL449423.14", "sc_chrom1", "gg_avidin"]
     source = {"local": [str(shared_data / "genbank" / f"{n}.gb") for n in names]}

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from genomedl import plotting
-from genomedl.evaluate.compare import leaderboard
-from genomedl.report import composition, run_index, run_report
+from genomedl.stages.report import composition, run_index, run_report
+from genomedl.stats.compare import leaderboard
 from genomedl.tables import write_json, write_tsv
 from helpers import HOSTILE, make_report, report_of, write_inputs
 
@@ -254,7 +254,7 @@ def test_sections_a_model_cannot_have_are_left_out_and_noted(tmp_path):
 
 def test_a_model_at_chance_is_flagged_in_the_leaderboard_and_its_restarts_noted(tmp_path):
     """A collapsed network (constant probabilities) is ranked with a visible flag, never silently."""
-    from genomedl.evaluate import compute_metrics
+    from genomedl.stats.scores import compute_metrics
     from genomedl.tables import read_json
 
     dirs = write_inputs(tmp_path)

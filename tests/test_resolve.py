@@ -61,7 +61,7 @@ def test_predict_models_default_to_every_neural_model_and_files_follow_the_input
     assert plan.predict_args("demo", "variants", "variants.vcf", "genome.fa") == (
         "--vcf variants.vcf --reference genome.fa --settings "
         """'{"batch_size": 256, "max_allele": 50, "max_ref_mismatch": 0.05, "strands": "trained", "stride": 50, """
-        """"top": 10}'"""
+        """"top": 10, "unknown_contigs": "skip"}'"""
     )
 
 

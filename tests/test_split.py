@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from genomedl.errors import GenomedlError
-from genomedl.split import run_split
+from genomedl.stages.split import run_split
 from genomedl.tables import read_tsv, write_tsv
 
 QUIET = {"log": lambda *a: None}

@@ -9,15 +9,17 @@ import pytest
 import torch
 
 from genomedl.config import stage_settings
-from genomedl.diagnostics import collapse, fit_verdict, flag_layers, prior_loss
 from genomedl.errors import GenomedlError
 from genomedl.inference import load_model
-from genomedl.placement import cluster_layout, precision_for
 from genomedl.provenance import config_hash
 from genomedl.scoring import trained_strands
 from genomedl.tables import read_tsv, write_json
-from genomedl.train import global_batch_size, restarts_path, resume_point
-from helpers import train, write_synthetic
+from genomedl.training.batches import global_batch_size
+from genomedl.training.checkpoints import resume_point
+from genomedl.training.diagnostics import collapse, fit_verdict, flag_layers, prior_loss
+from genomedl.training.placement import cluster_layout, precision_for
+from genomedl.training.restarts import restarts_path
+from helpers import files, train, write_synthetic
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -121,7 +123,7 @@ def test_a_batch_larger_than_the_training_set_is_announced_once(tmp_path):
 
 
 def test_nan_loss_stops_with_one_line_naming_epoch_step_and_checkpoint(tmp_path, monkeypatch):
-    from genomedl.engine import SequenceClassifier
+    from genomedl.training.engine import SequenceClassifier
 
     paths = write_synthetic(tmp_path / "data", n=200)
     step, forward = SequenceClassifier.training_step, SequenceClassifier.forward
@@ -144,7 +146,7 @@ def test_nan_loss_stops_with_one_line_naming_epoch_step_and_checkpoint(tmp_path,
 
 
 def test_out_of_memory_suggests_a_smaller_batch(tmp_path, monkeypatch):
-    from genomedl.engine import SequenceClassifier
+    from genomedl.training.engine import SequenceClassifier
 
     paths = write_synthetic(tmp_path / "data", n=100)
 
@@ -318,7 +320,7 @@ def test_a_collapse_is_a_loss_stuck_at_the_prior_with_dead_gradients_or_chance_f
 def dead_head_first(monkeypatch) -> list[int]:
     """Plant a collapse: the first network built gets its dense layer's biases at -1000 (every hidden ReLU dead,
     so the output is a constant and no gradient reaches the layers below); later ones are built normally."""
-    from genomedl import engine
+    from genomedl.training import engine
 
     built, initialise = [], engine.initialise
 
@@ -391,6 +393,6 @@ def test_rc_augment_auto_follows_the_quality_gates_strand_verdict(tmp_path):
 
 
 def train_with_qc(paths, out, settings, qc):
-    from genomedl.train import run_train
+    from genomedl.stages.train import run_train
 
-    return run_train(*(paths[k] for k in ("tokens", "meta", "labels", "split")), out, "m", settings, 1, qc, log=print)
+    return run_train(files(paths, qc), out, "m", settings, 1, log=print)

@@ -11,15 +11,15 @@ import yaml
 
 from genomedl.cli import main
 from genomedl.config import resolve, validate_config
-from genomedl.encode import run_encode
 from genomedl.errors import GenomedlError
-from genomedl.evaluate import run_evaluate
-from genomedl.evaluate.transfer import METRICS, run_transfer
-from genomedl.extract import run_extract
-from genomedl.split import run_split
+from genomedl.stages.encode import run_encode
+from genomedl.stages.evaluate import run_evaluate
+from genomedl.stages.extract import run_extract
+from genomedl.stages.split import run_split
+from genomedl.stages.train import run_train
+from genomedl.stages.transfer import METRICS, run_transfer
 from genomedl.tables import read_json, read_tsv, write_tsv
-from genomedl.train import run_train
-from helpers import arabidopsis_slice, cli_args, copy_workflow, planned_jobs, write_synthetic
+from helpers import arabidopsis_slice, cli_args, copy_workflow, files, planned_jobs, write_synthetic
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 QUIET = {"log": lambda *a: None}
@@ -33,28 +33,28 @@ def splice_dataset(folder, reference: dict) -> dict:
     source = {"reference": {k: str(v) for k, v in reference.items()}}
     settings = {"task": "splice_site", "window": {"length": LENGTH}, "source": source}
     folder.mkdir(parents=True, exist_ok=True)
-    files = {k: folder / v for k, v in (("tokens", "t.npy"), ("meta", "m.json"), ("labels", "l.tsv"))}
-    files["split"] = folder / "split.tsv"
-    run_extract(folder / "s.fa.gz", files["labels"], folder / "x.json", settings, seed=1, **QUIET)
-    run_encode(folder / "s.fa.gz", files["labels"], files["tokens"], files["meta"], **QUIET)
-    run_split(files["labels"], files["tokens"], files["split"], folder / "s.json", {}, seed=1, **QUIET)
-    return files
+    paths = {k: folder / v for k, v in (("tokens", "t.npy"), ("meta", "m.json"), ("labels", "l.tsv"))}
+    paths["split"] = folder / "split.tsv"
+    run_extract(folder / "s.fa.gz", paths["labels"], folder / "x.json", settings, seed=1, **QUIET)
+    run_encode(folder / "s.fa.gz", paths["labels"], paths["tokens"], paths["meta"], **QUIET)
+    run_split(paths["labels"], paths["tokens"], paths["split"], folder / "s.json", {}, seed=1, **QUIET)
+    return paths
 
 
 @pytest.fixture(scope="module")
 def thaliana_models(arabidopsis_2mb, tmp_path_factory):
     """A tiny CNN (2 epochs) and the k-mer baseline trained on the first 2 Mb of A. thaliana chromosome 1,
     each evaluated on its test split (1000 bootstrap resamples, seed 42)."""
-    from genomedl.baseline import run_baseline
+    from genomedl.stages.baseline import run_baseline
 
     root = tmp_path_factory.mktemp("thaliana")
     data = splice_dataset(root / "data", arabidopsis_2mb)
     cnn = {"arch": "cnn", "epochs": 2, "filters": [16], "kernels": [9], "pools": [4], "hidden": 16}
-    files = [data[k] for k in ("tokens", "meta", "labels", "split")]
-    run_train(*files, root / "models/cnn", "cnn", cnn, 1, **QUIET)
-    run_baseline(*files, root / "models/kmer", "kmer", {}, 1, **QUIET)
+    bundle = files(data)
+    run_train(bundle, root / "models/cnn", "cnn", cnn, 1, **QUIET)
+    run_baseline(bundle, root / "models/kmer", "kmer", {}, 1, **QUIET)
     for model in MODELS:
-        run_evaluate(root / f"models/{model}", *files, root / f"eval/{model}", {"bootstrap": 1000}, 42, **QUIET)
+        run_evaluate(root / f"models/{model}", bundle, root / f"eval/{model}", {"bootstrap": 1000}, 42, **QUIET)
     return {"root": root, "data": data}
 
 

@@ -9,7 +9,8 @@ import torch
 from genomedl.inference import load_model, predict_proba
 from genomedl.models import build_model
 from genomedl.models.transformer import rotary_tables, rotate
-from genomedl.train import run_train
+from genomedl.stages.train import run_train
+from helpers import files
 
 
 @pytest.mark.parametrize("positions", ["learned", "sinusoidal", "rotary"])
@@ -104,17 +105,7 @@ def test_transformer_learns_a_positioned_motif_and_reloads(synthetic_dataset, tm
         "patience": 10,
         "schedule": "none",  # a constant rate: 6 epochs are too few for the default warm-up and cosine decay
     }
-    run = run_train(
-        paths["tokens"],
-        paths["meta"],
-        paths["labels"],
-        paths["split"],
-        tmp_path / "m",
-        "tf",
-        settings,
-        1,
-        log=lambda *_: None,
-    )
+    run = run_train(files(paths), tmp_path / "m", "tf", settings, 1, log=lambda *_: None)
     assert run["best_score"] < 0.5  # validation cross-entropy, chance is 0.69
     model, payload = load_model(tmp_path / "m" / "model.ckpt")
     tokens = np.load(paths["tokens"])[:50]

@@ -10,8 +10,8 @@ import pandas as pd
 import pysam
 import pytest
 
-from genomedl.predict import run_predict
-from genomedl.predict.variants import EPS
+from genomedl.prediction.variants import EPS
+from genomedl.stages.predict import run_predict
 from helpers import LENGTH, REFERENCE, cut, model_probs
 
 
@@ -179,7 +179,7 @@ def test_alleles_read_their_own_bases_not_whole_contigs(tmp_path, model_dir, ara
     """SNVs, insertions and deletions spread over the real 2-Mb A. thaliana slice, one at each end: every read
     of the reference spans one allele's window (or its REF), and the scores equal those of windows cut from the
     whole contig held in memory, as scoring did before."""
-    from genomedl.predict import variants
+    from genomedl.prediction import variants
 
     fasta = tmp_path / "chr1.fa"
     shutil.copy(arabidopsis_2mb["fasta"], fasta)

@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from public_sets import CACHE  # noqa: E402
 
-from genomedl.baseline import onehot_features  # noqa: E402
-from genomedl.encode.tokens import bytes_to_tokens  # noqa: E402
+from genomedl.encoding.tokens import bytes_to_tokens  # noqa: E402
+from genomedl.models.baselines import onehot_features  # noqa: E402
 
 MODELS = {
     "logistic regression, C 0.1": lambda: LogisticRegression(C=0.1, max_iter=3000),

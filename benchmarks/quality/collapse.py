@@ -26,11 +26,13 @@ sys.path.insert(0, str(HERE))
 from public_sets import CACHE  # noqa: E402
 from recipes import DATASETS, RESULTS, recipe_settings  # noqa: E402
 
-from genomedl import train as train_stage  # noqa: E402
-from genomedl.data import load_dataset  # noqa: E402
+from genomedl.data.datasets import load_dataset  # noqa: E402
+from genomedl.data.files import DatasetFiles  # noqa: E402
 from genomedl.errors import GenomedlError  # noqa: E402
 from genomedl.models.layers import one_hot  # noqa: E402
+from genomedl.stages.train import run_train  # noqa: E402
 from genomedl.tables import read_tsv  # noqa: E402
+from genomedl.training.callbacks import HistoryWriter  # noqa: E402
 
 LOG = CACHE / "collapse.jsonl"
 SAMPLE = 1000  # validation windows the head is probed on
@@ -56,28 +58,30 @@ def probe(recipe: str, dataset: str, seed: int, epochs: int) -> dict:
     history row and the head's state; ``collapsed``: the line the train stage stopped with, if it did."""
     settings = {**recipe_settings(recipe), "restarts": 0}
     root = RESULTS / DATASETS[dataset][0]
-    files = (root / "encoded" / "tokens.npy", root / "encoded" / "meta.json", root / "labels.tsv", root / "split.tsv")
-    val = load_dataset(*files).parts["val"]
+    files = DatasetFiles(
+        root / "encoded" / "tokens.npy", root / "encoded" / "meta.json", root / "labels.tsv", root / "split.tsv"
+    )
+    val = load_dataset(files).parts["val"]
     sample = torch.from_numpy(np.asarray(val.tokens[: min(SAMPLE, len(val.labels))]))
     states = []
-    original = train_stage.HistoryWriter.on_train_epoch_end
+    original = HistoryWriter.on_train_epoch_end
 
     def watched(self, trainer, module):
         states.append(head_state(module, sample))
         trainer.should_stop = trainer.current_epoch + 1 >= epochs
         original(self, trainer, module)
 
-    train_stage.HistoryWriter.on_train_epoch_end = watched
+    HistoryWriter.on_train_epoch_end = watched
     collapsed = None
     try:
         with tempfile.TemporaryDirectory() as out:
             try:
-                train_stage.run_train(*files, Path(out) / "m", "cnn", dict(settings), seed, log=lambda *a: None)
+                run_train(files, Path(out) / "m", "cnn", dict(settings), seed, log=lambda *a: None)
             except GenomedlError as exc:
                 collapsed = str(exc)
             history = read_tsv(Path(out) / "m" / "history.tsv").to_dict("records")
     finally:
-        train_stage.HistoryWriter.on_train_epoch_end = original
+        HistoryWriter.on_train_epoch_end = original
     keys = ("epoch", "train_loss", "val_auroc", "grad_flags")
     rows = [{**{k: r[k] for k in keys}, **state} for r, state in zip(history, states)]
     return {"recipe": recipe, "dataset": dataset, "seed": seed, "collapsed": collapsed, "epochs": rows}

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from public_sets import CACHE  # noqa: E402
 
-from genomedl.engine import macro_auroc  # noqa: E402
-from genomedl.evaluate.bootstrap import bootstrap_distribution, paired_test  # noqa: E402
+from genomedl.stats.bootstrap import bootstrap_distribution, paired_test  # noqa: E402
 from genomedl.tables import read_tsv  # noqa: E402
+from genomedl.training.engine import macro_auroc  # noqa: E402
 
 RESULTS = CACHE / "work" / "results"
 SEEDS = (42, 1)

@@ -1,5 +1,5 @@
 """Recipe selection for the default ``cnn`` (a benchmark, not a test): train named variants of a models entry
-with the package's own train stage (:func:`genomedl.train.run_train`) on the harness's data and splits, score
+with the package's own train stage (:func:`genomedl.stages.train.run_train`) on the harness's data and splits, score
 the test split as the evaluate stage does (both strands averaged for a model trained with ``rc_augment``, else
 the forward strand) and against the k-mer baseline (paired bootstrap).
 
@@ -35,13 +35,14 @@ sys.path.insert(0, str(HERE))
 from public_sets import CACHE  # noqa: E402
 
 from genomedl.choices import ARCHITECTURES  # noqa: E402
-from genomedl.data import load_dataset  # noqa: E402
-from genomedl.engine import macro_auroc  # noqa: E402
-from genomedl.evaluate import model_proba  # noqa: E402
-from genomedl.evaluate.bootstrap import bootstrap_distribution, paired_test  # noqa: E402
+from genomedl.data.datasets import load_dataset  # noqa: E402
+from genomedl.data.files import DatasetFiles  # noqa: E402
 from genomedl.inference import load_model, predict_proba  # noqa: E402
+from genomedl.scoring import model_proba  # noqa: E402
+from genomedl.stages.train import run_train  # noqa: E402
+from genomedl.stats.bootstrap import bootstrap_distribution, paired_test  # noqa: E402
 from genomedl.tables import read_tsv  # noqa: E402
-from genomedl.train import run_train  # noqa: E402
+from genomedl.training.engine import macro_auroc  # noqa: E402
 
 RESULTS = CACHE / "work" / "results"
 LOG = CACHE / "recipes.jsonl"
@@ -162,10 +163,10 @@ def run(recipe: str, dataset: str, seed: int) -> dict:
             root / "labels.tsv",
             root / "split.tsv",
         )
-        data = load_dataset(*files)
+        data = load_dataset(DatasetFiles(*files))
         test = data.parts["test"]
         with tempfile.TemporaryDirectory() as out:
-            record = run_train(*files, Path(out), "cnn", dict(settings), seed, log=train_log)
+            record = run_train(DatasetFiles(*files), Path(out), "cnn", dict(settings), seed, log=train_log)
             history = read_tsv(Path(out) / "history.tsv")
             for strands, p in evaluate(Path(out), test).items():
                 probs[strands].append(p)

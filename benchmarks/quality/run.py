@@ -35,8 +35,8 @@ from public_sets import CACHE, DEEPBIND, deepbind, promoters, statlog_dna  # noq
 from recipes import PLAIN  # noqa: E402
 
 from genomedl.choices import QC_PROBES  # noqa: E402
-from genomedl.evaluate.bootstrap import bootstrap_distribution, interval, paired_test  # noqa: E402
-from genomedl.evaluate.metrics import weighted_metrics  # noqa: E402
+from genomedl.stats.bootstrap import bootstrap_distribution, interval, paired_test  # noqa: E402
+from genomedl.stats.metrics import weighted_metrics  # noqa: E402
 from genomedl.tables import read_tsv  # noqa: E402
 from results_md import machine  # noqa: E402
 

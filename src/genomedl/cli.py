@@ -1,6 +1,7 @@
 """Command line: ``genomedl <stage> ...``, one subcommand per workflow stage.
 
-The subcommands come from one table, :data:`STAGES`: each names the function it calls, its file
+The subcommands come from one table, :data:`STAGES`: each names the stage function it calls (a module of
+:mod:`genomedl.stages`, one per stage), its file
 arguments and the schema section (``$defs`` of ``genomedl/config/schema.yaml``) its ``--settings``
 JSON is validated against. The schema is the only place a default lives: a setting left out gets the
 schema's default inside the stage, whether Snakemake or a person runs it. Stages whose settings are
@@ -23,9 +24,9 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import console
-from .choices import GPU_RULES, KMER_STRIDES, PREDICT_KINDS, PROFILES, TASKS
-from .errors import GenomedlError
+from genomedl import console
+from genomedl.choices import GPU_RULES, KMER_STRIDES, PREDICT_KINDS, PROFILES, TASKS
+from genomedl.errors import GenomedlError
 
 
 def _json(text: str) -> dict:
@@ -56,7 +57,8 @@ def path(name: str, help: str | None = None, **kwargs) -> Option:
 
 @dataclass(frozen=True)
 class Stage:
-    """A subcommand: ``target`` is ``module:function``, called with one keyword argument per option.
+    """A subcommand: ``target`` is ``module:function`` of a module of :mod:`genomedl.stages` (imported when the
+    subcommand runs, so that ``genomedl --help`` loads no torch), called with one keyword argument per option.
 
     files: required path options; settings: the schema section of ``--settings`` (None: none);
     flags: one flag per scalar setting of that section; seed: a required ``--seed``; one_input: the
@@ -119,7 +121,7 @@ STAGES: dict[str, Stage] = {
     ),
     "kmers": Stage(
         "uint8 tokens -> k-mer ids [N, T + 2] (.npy) + vocabulary",
-        "encode.kmers:run_kmers",
+        "encode:run_kmers",
         ("tokens", "out", "vocab"),
         options=(
             Option("k", {"type": int, "required": True}),
@@ -157,14 +159,14 @@ STAGES: dict[str, Stage] = {
     ),
     "pretrain": Stage(
         "BERT masked-LM pretraining on the train split (+ extra FASTA)",
-        "lm.pretrain:run_pretrain",
+        "pretrain:run_pretrain",
         ("tokens", "split", "out-dir"),
         "pretrain",
         seed=True,
     ),
     "finetune": Stage(
         "fine-tune a pretrained (own or published) BERT-style encoder",
-        "lm.finetune:run_finetune",
+        "finetune:run_finetune",
         (*DATA, "out-dir"),
         "model",
         seed=True,
@@ -172,7 +174,7 @@ STAGES: dict[str, Stage] = {
     ),
     "embed": Stage(
         "cluster encoder embeddings of the test split (purity, 2-D map)",
-        "lm.embed:run_embed",
+        "embed:run_embed",
         ("encoder", *DATA, "out"),
         seed=True,
     ),
@@ -197,7 +199,7 @@ STAGES: dict[str, Stage] = {
     ),
     "transfer": Stage(
         "a dataset's models on other datasets' windows beside their own test split (cross-dataset evaluation)",
-        "evaluate.transfer:run_transfer",
+        "transfer:run_transfer",
         ("out",),
         "evaluate",
         flags=True,
@@ -218,7 +220,7 @@ STAGES: dict[str, Stage] = {
     ),
     "ensemble": Stage(
         "k-fold ensembles: each model's fold models and their mean on the test split (split.strategy kfold)",
-        "evaluate.ensemble:run_ensemble",
+        "ensemble:run_ensemble",
         (*DATA, "out", "predictions-dir"),
         "evaluate",
         seed=True,
@@ -277,7 +279,7 @@ STAGES: dict[str, Stage] = {
     ),
     "reference-fasta": Stage(
         "GenBank records -> bgzipped, faidx-indexed FASTA to predict on",
-        "predict.reference:write_records_fasta",
+        "reference_fasta:write_records_fasta",
         ("records", "out"),
     ),
     "export": Stage(
@@ -327,7 +329,7 @@ STAGES: dict[str, Stage] = {
     ),
     "check-config": Stage(
         "check a config file as the workflow does (YAML, keys, input files), naming the line or key at fault",
-        "config.files:run_check_config",
+        "check_config:run_check_config",
         options=(
             Option("configfile", {"type": Path, "help": "what you give snakemake --configfile"}, positional=True),
         ),
@@ -348,7 +350,7 @@ _FLAG_TYPES = {"integer": int, "number": float, "string": str}
 
 def _schema_flags(parser: argparse.ArgumentParser, section: str) -> None:
     """One ``--key`` per scalar property of the schema section, without a default (the schema fills it in)."""
-    from .config import load_schema
+    from genomedl.config import load_schema
 
     for key, spec in load_schema()["$defs"][section]["properties"].items():
         kinds = spec.get("type", [])
@@ -399,13 +401,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def stage_arguments(args: argparse.Namespace) -> dict:
-    """Keyword arguments of the stage function: its options, settings flags folded into ``settings``."""
+    """Keyword arguments of the stage function: its options, settings flags folded into ``settings``, a dataset's
+    files (``--tokens``, ``--meta``, ``--labels``, ``--split``, ``--qc``) as one ``dataset`` bundle."""
     stage = STAGES[args.command]
     kwargs = {k: v for k, v in vars(args).items() if k not in ("command", "debug")}
     if stage.settings:
         kwargs["settings"] = dict(kwargs["settings"] or {})
     for key in [k for k in kwargs if k.startswith("setting:")]:
         kwargs["settings"][key.split(":", 1)[1]] = kwargs.pop(key)
+    if set(DATA) <= set(stage.files):  # the dataset's files travel as one bundle
+        from genomedl.data.files import DatasetFiles
+
+        kwargs["dataset"] = DatasetFiles(*(kwargs.pop(k) for k in DATA), qc=kwargs.pop("qc", None))
     if stage.one_input:
         kind = next(k for k in stage.one_input if kwargs[k] is not None)
         kwargs.update(kind=kind, path=kwargs[kind])
@@ -417,7 +424,7 @@ def stage_arguments(args: argparse.Namespace) -> dict:
 def dispatch(args: argparse.Namespace) -> None:
     """Run the stage named by ``args.command`` (imports stay lazy: torch loads only where needed)."""
     module, function = STAGES[args.command].target.split(":")
-    runner = getattr(importlib.import_module(f".{module}", __package__), function)
+    runner = getattr(importlib.import_module(f"genomedl.stages.{module}"), function)
     logs = {"log": console.log} if "log" in inspect.signature(runner).parameters else {}
     runner(**stage_arguments(args), **logs)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-TEMPLATES = Path(__file__).parent / "report" / "templates"
+TEMPLATES = Path(__file__).parent / "reporting" / "templates"
 
 
 def num(value, digits: int = 3) -> str:
@@ -20,7 +20,7 @@ def num(value, digits: int = 3) -> str:
 @functools.cache
 def environment() -> jinja2.Environment:
     """Autoescaping, strict environment over ``TEMPLATES``; ``num`` is a filter and a function."""
-    from . import plotting
+    from genomedl import plotting
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),

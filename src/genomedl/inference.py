@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .models.layers import reverse_complement_tokens
+from genomedl.models.layers import reverse_complement_tokens
 
 
 def load_model(path: Path) -> tuple[torch.nn.Module, dict]:
     """Rebuild a model saved by ``train.save_model``; never unpickles code (``weights_only=True``)."""
-    from .models import build_model
+    from genomedl.models import build_model
 
     payload = torch.load(path, map_location="cpu", weights_only=True)
     model = build_model(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pysam
 
-from .errors import GenomedlError
+from genomedl.errors import GenomedlError
 
 
 @contextlib.contextmanager

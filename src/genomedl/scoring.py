@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import GenomedlError
-from .tables import read_json
+from genomedl.errors import GenomedlError
+from genomedl.tables import read_json
 
 
 @dataclass
@@ -34,10 +34,10 @@ class Scorer:
     device: str
     model: object  # a torch module, or the baseline's arrays
 
-    def proba(self, tokens: np.ndarray, batch_size: int = 256, on_batch=None) -> np.ndarray:
+    def proba(self, tokens: np.ndarray, batch_size: int, on_batch=None) -> np.ndarray:
         """Class probabilities of windows ``[N, L]``; ``on_batch(n)`` after each batch of ``n`` windows."""
         if isinstance(self.model, dict):
-            from .baseline import baseline_proba
+            from genomedl.models.baselines import baseline_proba
 
             parts = []
             for start in range(0, len(tokens), batch_size):
@@ -45,7 +45,7 @@ class Scorer:
                 if on_batch is not None:
                     on_batch(len(parts[-1]))
             return np.concatenate(parts) if parts else np.zeros((0, len(self.classes)))
-        from .inference import predict_proba
+        from genomedl.inference import predict_proba
 
         out = predict_proba(
             self.model,
@@ -75,7 +75,7 @@ def trained_strands(model_dir: Path) -> str:
     return "forward" if settings.get("rc_augment") is False else "both"
 
 
-def load_scorer(model_dir: Path, device: str | None = None, strands: str = "trained") -> Scorer:
+def load_scorer(model_dir: Path, device: str | None, strands: str) -> Scorer:
     """The model in ``model_dir`` (``model.ckpt`` or ``model.npz`` + ``run.json``), ready to score.
 
     ``strands``: "trained" (as :func:`trained_strands`), "both" (averaged) or "forward"; neural models only.
@@ -94,7 +94,7 @@ def load_scorer(model_dir: Path, device: str | None = None, strands: str = "trai
         return Scorer(name, run["arch"], int(run["length"]), [str(c) for c in params["classes"]], False, "cpu", params)
     if not (model_dir / "model.ckpt").exists():
         raise GenomedlError(f"{model_dir}: no model.ckpt or model.npz; train the model first")
-    from .inference import load_model
+    from genomedl.inference import load_model
 
     model, payload = load_model(model_dir / "model.ckpt")
     return Scorer(
@@ -141,3 +141,9 @@ class Progress:
             self.bar.close()
         else:
             self._line()
+
+
+def model_proba(model_dir: Path, tokens: np.ndarray) -> np.ndarray:
+    """Probabilities ``[N, C]`` from whatever kind of model ``model_dir`` holds (neural: on the CPU, both
+    strands averaged when it was trained on both (rc_augment), else the forward strand as trained)."""
+    return load_scorer(model_dir, "cpu", "trained").proba(tokens, batch_size=512)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import GenomedlError
+from genomedl.errors import GenomedlError
 
 ALPHABET = "ACGTN"
 _IUPAC_OTHER = b"RYSWKMBDHVU"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import GenomedlError
+from genomedl.errors import GenomedlError
 
 
 def fai_lengths(fasta: str | Path) -> list[tuple[str, int]]:

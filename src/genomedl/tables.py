@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .atomic import atomic_write
+from genomedl.atomic import atomic_write
 
 
 def write_tsv(frame: pd.DataFrame, path: str | Path) -> None:

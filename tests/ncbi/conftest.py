@@ -33,7 +33,7 @@ def lines() -> list[str]:
 @pytest.fixture
 def fetch(server, tmp_path, lines, monkeypatch):
     """fetch_ncbi_records bound to the fake server, a fresh cache and fast settings."""
-    from genomedl.fetch.ncbi import fetch_ncbi_records
+    from genomedl.sources.ncbi.fetch import fetch_ncbi_records
 
     monkeypatch.delenv("NCBI_API_KEY", raising=False)
     return functools.partial(
@@ -41,6 +41,7 @@ def fetch(server, tmp_path, lines, monkeypatch):
         cache_dir=tmp_path / "cache",
         email=EMAIL,
         base_url=server.base_url,
+        offline=False,
         max_rps=100,
         timeout_s=2.0,
         max_retries=3,

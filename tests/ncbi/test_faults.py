@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from genomedl.errors import GenomedlError
-from genomedl.fetch.ncbi.records import check_record
+from genomedl.sources.ncbi.records import check_record
 
 
 def assert_cache_clean(cache_dir, expected: set[str]):

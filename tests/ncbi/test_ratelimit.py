@@ -6,7 +6,7 @@ import multiprocessing
 
 import pytest
 
-from genomedl.fetch.ncbi.ratelimit import default_rps
+from genomedl.sources.ncbi.ratelimit import default_rps
 
 
 def busiest_second(times: list[float]) -> int:

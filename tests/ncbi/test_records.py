@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from genomedl.fetch.ncbi.records import InvalidRecord, check_record, split_answer
+from genomedl.sources.ncbi.records import InvalidRecord, check_record, split_answer
 
 
 def test_every_real_record_passes(shared_data):

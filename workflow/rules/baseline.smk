@@ -3,12 +3,12 @@ rule baseline:
         **DATASET_FILES,
         qc=QC_FILE,
     output:
-        model="results/{dataset}/models/{model}/model.npz",
-        run="results/{dataset}/models/{model}/run.json",
+        model=path("model", "model.npz"),
+        run=path("model", "run.json"),
     log:
         "logs/{dataset}/baseline/{model}.log",
     benchmark:
-        "results/{dataset}/benchmarks/baseline/{model}.tsv"
+        path("benchmarks", "baseline/{model}.tsv")
     wildcard_constraints:
         model=one_of(BASELINES),
     conda:

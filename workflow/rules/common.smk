@@ -11,6 +11,7 @@ from genomedl.config import resolve, validate_config
 from genomedl.config.files import check_input_files
 from genomedl.config.resolve import EXTRACT_PART_FILES, demo_outputs
 from genomedl.errors import GenomedlError
+from genomedl.paths import index_page, path
 from genomedl.runlog import data_warnings, failed_lines, print_at_exit
 
 min_version("9.0")
@@ -59,13 +60,13 @@ def dataset_split(wildcards):
 # what the model stages read of a dataset: tokens [N, L], their meta, labels and split (the qc stage's
 # under split.dedupe near)
 DATASET_FILES = dict(
-    tokens="results/{dataset}/encoded/tokens.npy",
-    meta="results/{dataset}/encoded/meta.json",
-    labels="results/{dataset}/labels.tsv",
+    tokens=path("encoded", "tokens.npy"),
+    meta=path("encoded", "meta.json"),
+    labels=path("dataset", "labels.tsv"),
     split=dataset_split,
 )
 # the quality gate (qc.smk) that every training job waits for: a fail stops the workflow before training
-QC_FILE = "results/{dataset}/qc/qc.json"
+QC_FILE = path("qc", "qc.json")
 
 
 def dataset_config(wildcards):
@@ -115,7 +116,7 @@ def extract_inputs(wildcards):
         with open(groups) as handle:
             parts = range(len(json.load(handle)))
         files["parts"] = [
-            f"results/{wildcards.dataset}/extract_parts/{i}/{name}"
+            path("part", name, dataset=wildcards.dataset, part=i)
             for i in parts
             for name in EXTRACT_PART_FILES
         ]

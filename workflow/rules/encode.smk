@@ -1,14 +1,14 @@
 rule encode:
     input:
-        fasta="results/{dataset}/sequences.fa.gz",
-        labels="results/{dataset}/labels.tsv",
+        fasta=path("dataset", "sequences.fa.gz"),
+        labels=path("dataset", "labels.tsv"),
     output:
-        tokens="results/{dataset}/encoded/tokens.npy",
-        meta="results/{dataset}/encoded/meta.json",
+        tokens=path("encoded", "tokens.npy"),
+        meta=path("encoded", "meta.json"),
     log:
         "logs/{dataset}/encode.log",
     benchmark:
-        "results/{dataset}/benchmarks/encode.tsv"
+        path("benchmarks", "encode.tsv")
     conda:
         "../../envs/genomedl.yaml"
     shell:
@@ -19,14 +19,14 @@ rule encode:
 # k-mer ids for models that embed k-mers: request encoded/kmer{k}_{stride}.npy, stride one of choices.KMER_STRIDES
 rule kmers:
     input:
-        tokens="results/{dataset}/encoded/tokens.npy",
+        tokens=path("encoded", "tokens.npy"),
     output:
-        ids="results/{dataset}/encoded/kmer{k}_{stride}.npy",
-        vocab="results/{dataset}/encoded/kmer{k}_{stride}.vocab.json",
+        ids=path("encoded", "kmer{k}_{stride}.npy"),
+        vocab=path("encoded", "kmer{k}_{stride}.vocab.json"),
     log:
         "logs/{dataset}/kmers/kmer{k}_{stride}.log",
     benchmark:
-        "results/{dataset}/benchmarks/kmers/kmer{k}_{stride}.tsv"
+        path("benchmarks", "kmers/kmer{k}_{stride}.tsv")
     wildcard_constraints:
         k="[3-6]",
         stride=one_of(KMER_STRIDES),

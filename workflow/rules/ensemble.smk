@@ -1,4 +1,4 @@
-# k-fold ensembles (split.strategy: kfold, genomedl.evaluate.ensemble): every model and baseline is also trained
+# k-fold ensembles (split.strategy: kfold, genomedl.stages.ensemble): every model and baseline is also trained
 # on folds 1...k-1 (fold 0, split.tsv, is the model itself); the ensemble stage scores each fold model and their
 # mean on the one test split that all folds share. Fold f trains with seed + f.
 
@@ -8,13 +8,13 @@ use rule train as train_fold with:
         unpack(fold_inputs),
         qc=QC_FILE,
     output:
-        model="results/{dataset}/models/{model}/fold{fold}/model.ckpt",
-        history="results/{dataset}/models/{model}/fold{fold}/history.tsv",
-        run="results/{dataset}/models/{model}/fold{fold}/run.json",
+        model=path("fold", "model.ckpt"),
+        history=path("fold", "history.tsv"),
+        run=path("fold", "run.json"),
     log:
         "logs/{dataset}/train_fold/{model}/fold{fold}.log",
     benchmark:
-        "results/{dataset}/benchmarks/train_fold/{model}/fold{fold}.tsv"
+        path("benchmarks", "train_fold/{model}/fold{fold}.tsv")
     wildcard_constraints:
         model=one_of(MODELS),
         fold=r"[1-9]\d*",
@@ -32,12 +32,12 @@ use rule baseline as baseline_fold with:
         unpack(fold_inputs),
         qc=QC_FILE,
     output:
-        model="results/{dataset}/models/{model}/fold{fold}/model.npz",
-        run="results/{dataset}/models/{model}/fold{fold}/run.json",
+        model=path("fold", "model.npz"),
+        run=path("fold", "run.json"),
     log:
         "logs/{dataset}/baseline_fold/{model}/fold{fold}.log",
     benchmark:
-        "results/{dataset}/benchmarks/baseline_fold/{model}/fold{fold}.tsv"
+        path("benchmarks", "baseline_fold/{model}/fold{fold}.tsv")
     wildcard_constraints:
         model=one_of(BASELINES),
         fold=r"[1-9]\d*",
@@ -52,12 +52,12 @@ rule ensemble:
         **DATASET_FILES,
         models=lambda w: PLAN.ensemble_files(w.dataset),
     output:
-        ensemble="results/{dataset}/evaluation/ensemble.json",
-        predictions=directory("results/{dataset}/evaluation/ensemble"),
+        ensemble=path("evaluation", "ensemble.json"),
+        predictions=directory(path("evaluation", "ensemble")),
     log:
         "logs/{dataset}/ensemble.log",
     benchmark:
-        "results/{dataset}/benchmarks/ensemble.tsv"
+        path("benchmarks", "ensemble.tsv")
     wildcard_constraints:
         dataset=one_of(PLAN.ensemble_datasets),
     conda:

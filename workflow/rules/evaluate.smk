@@ -2,30 +2,30 @@ rule evaluate:
     input:
         **DATASET_FILES,
         model=model_file,
-        run="results/{dataset}/models/{model}/run.json",
+        run=path("model", "run.json"),
     output:
-        predictions="results/{dataset}/eval/{model}/predictions.tsv",
-        metrics="results/{dataset}/eval/{model}/metrics.json",
+        predictions=path("eval", "predictions.tsv"),
+        metrics=path("eval", "metrics.json"),
         table=figure(
-            "results/{dataset}/eval/{model}/metrics.tsv",
+            path("eval", "metrics.tsv"),
             "metrics",
             "Evaluation",
             label="metrics",
         ),
         roc_pr=figure(
-            "results/{dataset}/eval/{model}/roc_pr.png",
+            path("eval", "roc_pr.png"),
             "roc_pr",
             "Evaluation",
             label="ROC / PR",
         ),
         calibration=figure(
-            "results/{dataset}/eval/{model}/calibration.png",
+            path("eval", "calibration.png"),
             "calibration",
             "Evaluation",
             label="calibration",
         ),
         confusion=figure(
-            "results/{dataset}/eval/{model}/confusion.png",
+            path("eval", "confusion.png"),
             "confusion",
             "Evaluation",
             label="confusion",
@@ -33,7 +33,7 @@ rule evaluate:
     log:
         "logs/{dataset}/evaluate/{model}.log",
     benchmark:
-        "results/{dataset}/benchmarks/evaluate/{model}.tsv"
+        path("benchmarks", "evaluate/{model}.tsv")
     conda:
         "../../envs/genomedl.yaml"
     params:
@@ -49,11 +49,11 @@ rule evaluate:
 
 rule plot_training:
     input:
-        history="results/{dataset}/models/{model}/history.tsv",
-        run="results/{dataset}/models/{model}/run.json",
+        history=path("model", "history.tsv"),
+        run=path("model", "run.json"),
     output:
         figure(
-            "results/{dataset}/models/{model}/training.png",
+            path("model", "training.png"),
             "training",
             "Training",
             subcategory=None,

@@ -8,22 +8,22 @@ rule export:
     input:
         unpack(pretrained_encoder),
         model=model_file,
-        run="results/{dataset}/models/{model}/run.json",
-        metrics="results/{dataset}/eval/{model}/metrics.json",
-        tokens="results/{dataset}/encoded/tokens.npy",
-        manifest="results/{dataset}/raw/manifest.tsv",
-        extract_summary="results/{dataset}/extract_summary.json",
-        split_summary="results/{dataset}/split_summary.json",
+        run=path("model", "run.json"),
+        metrics=path("eval", "metrics.json"),
+        tokens=path("encoded", "tokens.npy"),
+        manifest=path("raw", "manifest.tsv"),
+        extract_summary=path("dataset", "extract_summary.json"),
+        split_summary=path("dataset", "split_summary.json"),
     output:
-        program="results/{dataset}/export/{model}/model.pt",
-        weights="results/{dataset}/export/{model}/model.safetensors",
-        config="results/{dataset}/export/{model}/config.json",
-        card="results/{dataset}/export/{model}/model_card.json",
-        card_md="results/{dataset}/export/{model}/model_card.md",
+        program=path("export", "model.pt"),
+        weights=path("export", "model.safetensors"),
+        config=path("export", "config.json"),
+        card=path("export", "model_card.json"),
+        card_md=path("export", "model_card.md"),
     log:
         "logs/{dataset}/export/{model}.log",
     benchmark:
-        "results/{dataset}/benchmarks/export/{model}.tsv"
+        path("benchmarks", "export/{model}.tsv")
     wildcard_constraints:
         model=one_of(EXPORTED),
     conda:

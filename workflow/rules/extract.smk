@@ -2,15 +2,15 @@ rule extract:
     input:
         unpack(extract_inputs),
     output:
-        fasta="results/{dataset}/sequences.fa.gz",
-        fai="results/{dataset}/sequences.fa.gz.fai",
-        gzi="results/{dataset}/sequences.fa.gz.gzi",
-        labels="results/{dataset}/labels.tsv",
-        summary="results/{dataset}/extract_summary.json",
+        fasta=path("dataset", "sequences.fa.gz"),
+        fai=path("dataset", "sequences.fa.gz.fai"),
+        gzi=path("dataset", "sequences.fa.gz.gzi"),
+        labels=path("dataset", "labels.tsv"),
+        summary=path("dataset", "extract_summary.json"),
     log:
         "logs/{dataset}/extract.log",
     benchmark:
-        "results/{dataset}/benchmarks/extract.tsv"
+        path("benchmarks", "extract.tsv")
     conda:
         "../../envs/genomedl.yaml"
     params:
@@ -37,7 +37,7 @@ checkpoint extract_groups:
     input:
         unpack(reference_files),
     output:
-        groups="results/{dataset}/extract_parts/groups.json",
+        groups=path("parts", "groups.json"),
     log:
         "logs/{dataset}/extract_groups.log",
     conda:
@@ -52,13 +52,13 @@ rule extract_part:
     input:
         unpack(reference_files),
     output:
-        windows=temp("results/{dataset}/extract_parts/{part}/windows.npy"),
-        labels=temp("results/{dataset}/extract_parts/{part}/labels.tsv"),
-        summary=temp("results/{dataset}/extract_parts/{part}/summary.json"),
+        windows=temp(path("part", "windows.npy")),
+        labels=temp(path("part", "labels.tsv")),
+        summary=temp(path("part", "summary.json")),
     log:
         "logs/{dataset}/extract_part/{part}.log",
     benchmark:
-        "results/{dataset}/benchmarks/extract_part/{part}.tsv"
+        path("benchmarks", "extract_part/{part}.tsv")
     wildcard_constraints:
         part=r"\d+",
     conda:

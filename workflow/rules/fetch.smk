@@ -17,13 +17,13 @@ rule fetch:
     input:
         local=source_files,
     output:
-        records="results/{dataset}/raw/records.gb.gz",
-        manifest="results/{dataset}/raw/manifest.tsv",
-        genes="results/{dataset}/raw/genes.json",
+        records=path("raw", "records.gb.gz"),
+        manifest=path("raw", "manifest.tsv"),
+        genes=path("raw", "genes.json"),
     log:
         "logs/{dataset}/fetch.log",
     benchmark:
-        "results/{dataset}/benchmarks/fetch.tsv"
+        path("benchmarks", "fetch.tsv")
     conda:
         "../../envs/genomedl.yaml"
     resources:

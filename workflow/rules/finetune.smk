@@ -10,7 +10,7 @@ use rule train as finetune with:
     log:
         "logs/{dataset}/finetune/{model}.log",
     benchmark:
-        "results/{dataset}/benchmarks/finetune/{model}.tsv"
+        path("benchmarks", "finetune/{model}.tsv")
     wildcard_constraints:
         model=one_of(PLAN.bert),
     params:

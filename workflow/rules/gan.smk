@@ -8,14 +8,14 @@ rule gan:
         **DATASET_FILES,
         qc=QC_FILE,
     output:
-        fasta="results/{dataset}/gan/{label}/generated.fa",
-        quality="results/{dataset}/gan/{label}/quality.json",
-        history="results/{dataset}/gan/{label}/history.tsv",
-        weights="results/{dataset}/gan/{label}/generator.pt",
+        fasta=path("gan", "generated.fa"),
+        quality=path("gan", "quality.json"),
+        history=path("gan", "history.tsv"),
+        weights=path("gan", "generator.pt"),
     log:
         "logs/{dataset}/gan/{label}.log",
     benchmark:
-        "results/{dataset}/benchmarks/gan/{label}.tsv"
+        path("benchmarks", "gan/{label}.tsv")
     wildcard_constraints:
         label=one_of(PLAN.gan_classes),
     conda:

@@ -1,38 +1,38 @@
 rule interpret:
     input:
         **DATASET_FILES,
-        model="results/{dataset}/models/{model}/model.ckpt",
-        run="results/{dataset}/models/{model}/run.json",
+        model=path("model", "model.ckpt"),
+        run=path("model", "run.json"),
     output:
-        attributions="results/{dataset}/interpret/{model}/attributions.npz",
-        summary="results/{dataset}/interpret/{model}/interpretation.json",
-        meme="results/{dataset}/interpret/{model}/motifs.meme",
+        attributions=path("interpret", "attributions.npz"),
+        summary=path("interpret", "interpretation.json"),
+        meme=path("interpret", "motifs.meme"),
         table=figure(
-            "results/{dataset}/interpret/{model}/motifs.tsv",
+            path("interpret", "motifs.tsv"),
             "motifs_table",
             "Interpretation",
             label="motif table",
         ),
         logos=figure(
-            "results/{dataset}/interpret/{model}/attributions.png",
+            path("interpret", "attributions.png"),
             "attributions",
             "Interpretation",
             label="attributions",
         ),
         motifs=figure(
-            "results/{dataset}/interpret/{model}/motifs.png",
+            path("interpret", "motifs.png"),
             "motifs",
             "Interpretation",
             label="motifs",
         ),
         filters=figure(
-            "results/{dataset}/interpret/{model}/filters.png",
+            path("interpret", "filters.png"),
             "filters",
             "Interpretation",
             label="filters",
         ),
         attention=figure(
-            "results/{dataset}/interpret/{model}/attention.png",
+            path("interpret", "attention.png"),
             "attention",
             "Interpretation",
             label="attention",
@@ -40,7 +40,7 @@ rule interpret:
     log:
         "logs/{dataset}/interpret/{model}.log",
     benchmark:
-        "results/{dataset}/benchmarks/interpret/{model}.tsv"
+        path("benchmarks", "interpret/{model}.tsv")
     wildcard_constraints:
         model=one_of(INTERPRETED),
     conda:

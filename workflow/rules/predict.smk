@@ -4,15 +4,15 @@
 
 rule reference_records:
     input:
-        "results/{dataset}/raw/records.gb.gz",
+        path("raw", "records.gb.gz"),
     output:
-        fasta="results/{dataset}/reference/records.fa.gz",
-        fai="results/{dataset}/reference/records.fa.gz.fai",
-        gzi="results/{dataset}/reference/records.fa.gz.gzi",
+        fasta=path("reference", "records.fa.gz"),
+        fai=path("reference", "records.fa.gz.fai"),
+        gzi=path("reference", "records.fa.gz.gzi"),
     log:
         "logs/{dataset}/reference_records.log",
     benchmark:
-        "results/{dataset}/benchmarks/reference_records.tsv"
+        path("benchmarks", "reference_records.tsv")
     conda:
         "../../envs/genomedl.yaml"
     shell:
@@ -23,13 +23,13 @@ rule predict:
     input:
         unpack(predict_inputs),
     output:
-        windows="results/{dataset}/predict/{model}/{query}/windows.tsv",
-        tracks=directory("results/{dataset}/predict/{model}/{query}/tracks"),
-        summary="results/{dataset}/predict/{model}/{query}/summary.json",
+        windows=path("predict", "windows.tsv"),
+        tracks=directory(path("predict", "tracks")),
+        summary=path("predict", "summary.json"),
     log:
         "logs/{dataset}/predict/{model}/{query}.log",
     benchmark:
-        "results/{dataset}/benchmarks/predict/{model}/{query}.tsv"
+        path("benchmarks", "predict/{model}/{query}.tsv")
     wildcard_constraints:
         query=one_of(PLAN.region_queries),
     conda:
@@ -48,10 +48,10 @@ rule predict:
 
 use rule predict as predict_variants with:
     output:
-        table="results/{dataset}/predict/{model}/{query}/variants.tsv",
-        vcf="results/{dataset}/predict/{model}/{query}/variants.vcf.gz",
-        tbi="results/{dataset}/predict/{model}/{query}/variants.vcf.gz.tbi",
-        effects="results/{dataset}/predict/{model}/{query}/effects.png",
-        summary="results/{dataset}/predict/{model}/{query}/summary.json",
+        table=path("predict", "variants.tsv"),
+        vcf=path("predict", "variants.vcf.gz"),
+        tbi=path("predict", "variants.vcf.gz.tbi"),
+        effects=path("predict", "effects.png"),
+        summary=path("predict", "summary.json"),
     wildcard_constraints:
         query=one_of(PLAN.variant_queries),

@@ -4,18 +4,18 @@
 
 rule pretrain:
     input:
-        tokens="results/{dataset}/encoded/tokens.npy",
+        tokens=path("encoded", "tokens.npy"),
         split=dataset_split,  # only the train split is read
         qc=QC_FILE,
         extra=PLAN.pretrain["extra_fasta"],
     output:
-        encoder=directory("results/{dataset}/pretrain/encoder"),
-        history="results/{dataset}/pretrain/history.tsv",
-        run="results/{dataset}/pretrain/run.json",
+        encoder=directory(path("pretrain", "encoder")),
+        history=path("pretrain", "history.tsv"),
+        run=path("pretrain", "run.json"),
     log:
         "logs/{dataset}/pretrain.log",
     benchmark:
-        "results/{dataset}/benchmarks/pretrain.tsv"
+        path("benchmarks", "pretrain.tsv")
     conda:
         "../../envs/genomedl.yaml"
     threads: 2
@@ -33,13 +33,13 @@ rule pretrain:
 rule embed:
     input:
         **DATASET_FILES,
-        encoder="results/{dataset}/pretrain/encoder",
+        encoder=path("pretrain", "encoder"),
     output:
-        "results/{dataset}/embeddings/clusters.json",
+        path("embeddings", "clusters.json"),
     log:
         "logs/{dataset}/embed.log",
     benchmark:
-        "results/{dataset}/benchmarks/embed.tsv"
+        path("benchmarks", "embed.tsv")
     conda:
         "../../envs/genomedl.yaml"
     params:

@@ -1,4 +1,4 @@
-# Dataset quality gate between split and training (genomedl.qc): shortcut probes, near-duplicate
+# Dataset quality gate between split and training (genomedl.stages.qc): shortcut probes, near-duplicate
 # leakage on either strand, class balance and the strand verdict that rc_augment auto follows. Every
 # training job reads qc.json, so a fail stops the workflow before any training. qc/split.tsv is the split
 # the model stages read under split.dedupe near.
@@ -6,17 +6,17 @@
 
 rule qc:
     input:
-        tokens="results/{dataset}/encoded/tokens.npy",
-        labels="results/{dataset}/labels.tsv",
-        split="results/{dataset}/split.tsv",
-        split_summary="results/{dataset}/split_summary.json",
+        tokens=path("encoded", "tokens.npy"),
+        labels=path("dataset", "labels.tsv"),
+        split=path("dataset", "split.tsv"),
+        split_summary=path("dataset", "split_summary.json"),
     output:
-        qc="results/{dataset}/qc/qc.json",
-        split="results/{dataset}/qc/split.tsv",
+        qc=path("qc", "qc.json"),
+        split=path("qc", "split.tsv"),
     log:
         "logs/{dataset}/qc.log",
     benchmark:
-        "results/{dataset}/benchmarks/qc.tsv"
+        path("benchmarks", "qc.tsv")
     conda:
         "../../envs/genomedl.yaml"
     params:

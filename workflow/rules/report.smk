@@ -1,57 +1,59 @@
 rule report:
     input:
-        manifest="results/{dataset}/raw/manifest.tsv",
-        extract_summary="results/{dataset}/extract_summary.json",
-        split_summary="results/{dataset}/split_summary.json",
-        tokens="results/{dataset}/encoded/tokens.npy",
-        labels="results/{dataset}/labels.tsv",
+        manifest=path("raw", "manifest.tsv"),
+        extract_summary=path("dataset", "extract_summary.json"),
+        split_summary=path("dataset", "split_summary.json"),
+        tokens=path("encoded", "tokens.npy"),
+        labels=path("dataset", "labels.tsv"),
         qc=QC_FILE,
-        runs=expand("results/{{dataset}}/models/{model}/run.json", model=MODEL_NAMES),
-        training=expand("results/{{dataset}}/models/{model}/training.png", model=MODELS),
+        runs=expand(path("model", "run.json", dataset="{{dataset}}"), model=MODEL_NAMES),
+        training=expand(
+            path("model", "training.png", dataset="{{dataset}}"), model=MODELS
+        ),
         metrics=expand(
-            "results/{{dataset}}/eval/{model}/metrics.json", model=MODEL_NAMES
+            path("eval", "metrics.json", dataset="{{dataset}}"), model=MODEL_NAMES
         ),
         interpret=expand(
-            "results/{{dataset}}/interpret/{model}/interpretation.json",
+            path("interpret", "interpretation.json", dataset="{{dataset}}"),
             model=INTERPRETED,
         ),
         lm=lm_report_inputs,  # pretraining, clusters, GAN quality (common.smk)
         predict=predict_targets,  # predictions and variant effects (predict.smk)
         # model cards (export.smk)
         cards=expand(
-            "results/{{dataset}}/export/{model}/model_card.json", model=EXPORTED
+            path("export", "model_card.json", dataset="{{dataset}}"), model=EXPORTED
         ),
         # the models on other datasets (transfer.smk), k-fold ensembles (ensemble.smk), searches (search.smk)
         transfer=lambda w: (
-            [f"results/{w.dataset}/evaluation/transfer.json"]
+            [path("evaluation", "transfer.json", dataset=w.dataset)]
             if w.dataset in PLAN.transfer_datasets
             else []
         ),
         ensemble=lambda w: (
-            [f"results/{w.dataset}/evaluation/ensemble.json"]
+            [path("evaluation", "ensemble.json", dataset=w.dataset)]
             if w.dataset in PLAN.ensemble_datasets
             else []
         ),
         search=lambda w: [
-            f"results/{w.dataset}/search/{m}/{name}"
+            path("search", name, dataset=w.dataset, model=m)
             for m in PLAN.searched.get(w.dataset, ())
             for name in ("trials.tsv", "best.json")
         ],
     output:
         html=figure(
-            "results/{dataset}/report/index.html",
+            path("report", "index.html"),
             "index",
             "Reports",
             subcategory=None,
         ),
         leaderboard=figure(
-            "results/{dataset}/report/leaderboard.tsv",
+            path("report", "leaderboard.tsv"),
             "leaderboard",
             "Leaderboard",
             subcategory=None,
         ),
         overview=figure(
-            "results/{dataset}/report/overview.png",
+            path("report", "overview.png"),
             "overview",
             "Data",
             subcategory=None,
@@ -59,7 +61,7 @@ rule report:
     log:
         "logs/{dataset}/report.log",
     benchmark:
-        "results/{dataset}/benchmarks/report.tsv"
+        path("benchmarks", "report.tsv")
     conda:
         "../../envs/genomedl.yaml"
     params:
@@ -89,12 +91,10 @@ rule report:
 
 rule report_index:
     input:
-        reports=expand("results/{dataset}/report/index.html", dataset=DATASETS),
-        leaderboards=expand(
-            "results/{dataset}/report/leaderboard.tsv", dataset=DATASETS
-        ),
+        reports=expand(path("report", "index.html"), dataset=DATASETS),
+        leaderboards=expand(path("report", "leaderboard.tsv"), dataset=DATASETS),
     output:
-        "results/index.html",
+        index_page(),
     log:
         "logs/report_index.log",
     conda:

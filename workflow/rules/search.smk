@@ -1,4 +1,4 @@
-# Hyperparameter search (models.<name>.search, genomedl.search): trial t's parameters are asked of Optuna's
+# Hyperparameter search (models.<name>.search, genomedl.stages.search): trial t's parameters are asked of Optuna's
 # seeded TPE sampler told the trials of the earlier batches (search.parallel trials per batch), each trial is an
 # ordinary train job, and search_pick writes the study (an Optuna journal file), trials.tsv and best.json and
 # makes the best trial on validation AUROC the model itself (results/{dataset}/models/{model}/).
@@ -15,7 +15,7 @@ rule search_suggest:
     input:
         trials=lambda w: PLAN.search_trials(w.dataset, w.model, int(w.trial)),
     output:
-        "results/{dataset}/search/{model}/trial{trial}/params.json",
+        path("trial", "params.json"),
     log:
         "logs/{dataset}/search/{model}/suggest{trial}.log",
     wildcard_constraints:
@@ -36,14 +36,14 @@ rule train_trial:
         unpack(pretrained_encoder),
         **DATASET_FILES,
         qc=QC_FILE,
-        params="results/{dataset}/search/{model}/trial{trial}/params.json",
+        params=path("trial", "params.json"),
     output:
-        value="results/{dataset}/search/{model}/trial{trial}/value.json",
-        model=directory("results/{dataset}/search/{model}/trial{trial}/model"),
+        value=path("trial", "value.json"),
+        model=directory(path("trial", "model")),
     log:
         "logs/{dataset}/search/{model}/trial{trial}.log",
     benchmark:
-        "results/{dataset}/benchmarks/search/{model}/trial{trial}.tsv"
+        path("benchmarks", "search/{model}/trial{trial}.tsv")
     wildcard_constraints:
         model=one_of(SEARCHED),
         trial=r"\d+",
@@ -69,13 +69,13 @@ rule search_pick:
             for t in PLAN.search_trials(w.dataset, w.model)
         ],
     output:
-        trials="results/{dataset}/search/{model}/trials.tsv",
-        best="results/{dataset}/search/{model}/best.json",
-        study="results/{dataset}/search/{model}/study.journal",
-        settings="results/{dataset}/search/{model}/settings.json",
-        model="results/{dataset}/models/{model}/model.ckpt",
-        history="results/{dataset}/models/{model}/history.tsv",
-        run="results/{dataset}/models/{model}/run.json",
+        trials=path("search", "trials.tsv"),
+        best=path("search", "best.json"),
+        study=path("search", "study.journal"),
+        settings=path("search", "settings.json"),
+        model=path("model", "model.ckpt"),
+        history=path("model", "history.tsv"),
+        run=path("model", "run.json"),
     log:
         "logs/{dataset}/search/{model}/pick.log",
     wildcard_constraints:

@@ -1,14 +1,14 @@
 rule split:
     input:
-        labels="results/{dataset}/labels.tsv",
-        tokens="results/{dataset}/encoded/tokens.npy",
+        labels=path("dataset", "labels.tsv"),
+        tokens=path("encoded", "tokens.npy"),
     output:
-        split="results/{dataset}/split.tsv",
-        summary="results/{dataset}/split_summary.json",
+        split=path("dataset", "split.tsv"),
+        summary=path("dataset", "split_summary.json"),
     log:
         "logs/{dataset}/split.log",
     benchmark:
-        "results/{dataset}/benchmarks/split.tsv"
+        path("benchmarks", "split.tsv")
     conda:
         "../../envs/genomedl.yaml"
     params:
@@ -24,12 +24,12 @@ rule split:
 # k-fold cross-validation (split.strategy: kfold): fold i of split.k; fold 0 is also split.tsv
 use rule split as split_fold with:
     output:
-        split="results/{dataset}/splits/fold{fold}/split.tsv",
-        summary="results/{dataset}/splits/fold{fold}/split_summary.json",
+        split=path("fold_split", "split.tsv"),
+        summary=path("fold_split", "split_summary.json"),
     log:
         "logs/{dataset}/split/fold{fold}.log",
     benchmark:
-        "results/{dataset}/benchmarks/split/fold{fold}.tsv"
+        path("benchmarks", "split/fold{fold}.tsv")
     wildcard_constraints:
         fold=r"\d+",
     params:

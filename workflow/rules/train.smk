@@ -3,13 +3,13 @@ rule train:
         **DATASET_FILES,
         qc=QC_FILE,
     output:
-        model="results/{dataset}/models/{model}/model.ckpt",
-        history="results/{dataset}/models/{model}/history.tsv",
-        run="results/{dataset}/models/{model}/run.json",
+        model=path("model", "model.ckpt"),
+        history=path("model", "history.tsv"),
+        run=path("model", "run.json"),
     log:
         "logs/{dataset}/train/{model}.log",
     benchmark:
-        "results/{dataset}/benchmarks/train/{model}.tsv"
+        path("benchmarks", "train/{model}.tsv")
     wildcard_constraints:
         model=one_of(MODELS),
     conda:

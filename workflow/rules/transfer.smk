@@ -1,16 +1,16 @@
 # cross-dataset evaluation (datasets.<name>.evaluate_on): a dataset's models and baselines scored on other
-# datasets' windows, beside their own test split (genomedl.evaluate.transfer)
+# datasets' windows, beside their own test split (genomedl.stages.transfer)
 
 
 rule transfer:
     input:
         unpack(lambda w: PLAN.transfer_files(w.dataset)),
     output:
-        "results/{dataset}/evaluation/transfer.json",
+        path("evaluation", "transfer.json"),
     log:
         "logs/{dataset}/transfer.log",
     benchmark:
-        "results/{dataset}/benchmarks/transfer.tsv"
+        path("benchmarks", "transfer.tsv")
     wildcard_constraints:
         dataset=one_of(PLAN.transfer_datasets),
     conda:

@@ -1,9 +1,8 @@
 """The config file and the input files it names, checked before Snakemake plans a job.
 
 :func:`read_config_file` names the line of a YAML error; :func:`check_input_files` names the config key of an
-input file that does not exist (Snakemake would report it as a missing input of some rule); :func:`run_check_config`
-does both, and what the Snakefile checks, for ``genomedl check-config`` (a ``--configfile`` is read by Snakemake
-itself, before the Snakefile runs: README.md). Torch-free, so the Snakefile can import it cheaply.
+input file that does not exist (Snakemake would report it as a missing input of some rule); ``genomedl check-config``
+(:mod:`genomedl.stages.check_config`) runs both. Torch-free, so the Snakefile can import it cheaply.
 """
 
 from __future__ import annotations
@@ -13,11 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from ..choices import PREDICT_KINDS
-from ..console import log as console_log
-from ..errors import GenomedlError
-from .resolve import demo_outputs, resolve
-from .validate import validate_config
+from genomedl.choices import PREDICT_KINDS
+from genomedl.config.resolve import demo_outputs
+from genomedl.errors import GenomedlError
 
 YAML_FIX = "correct the YAML there (indent with spaces, never tabs; quote a value that holds ': ' or ' #')"
 
@@ -86,18 +83,3 @@ def check_input_files(config: dict) -> None:
                 "(bgzip a gzip-compressed FASTA first)"
             )
         raise GenomedlError(f"config key {key}: {path} not found (relative to {os.getcwd()}); fix the path")
-
-
-def run_check_config(configfile: Path, log=console_log) -> int:
-    """Check ``configfile`` as the workflow would (YAML, schema, what the schema cannot express, input files),
-    without Snakemake; returns the number of datasets."""
-    config = validate_config(read_config_file(configfile))
-    plan = resolve(config)
-    check_input_files(config)
-    for notice in plan.notices:
-        log(notice)
-    log(
-        f"check-config: {configfile}: {len(plan.datasets)} dataset(s), {len(plan.model_names)} model(s); "
-        "every input file it names exists (or is written by the demo_data rule)"
-    )
-    return len(plan.datasets)

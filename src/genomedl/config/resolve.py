@@ -12,12 +12,13 @@ import os
 import shlex
 from dataclasses import dataclass, field
 
-from ..choices import PREDICT_KINDS, REGION_KINDS, VARIANT_KINDS
-from ..errors import GenomedlError
-from ..models.hyperparameters import check_hyperparameters
-from .search import check_search
-from .sweep import expand_sweeps
-from .validate import load_schema, stage_settings
+from genomedl.choices import PREDICT_KINDS, REGION_KINDS, VARIANT_KINDS
+from genomedl.config.hyperparameters import check_hyperparameters
+from genomedl.config.search import check_search
+from genomedl.config.sweep import expand_sweeps
+from genomedl.config.validate import load_schema, stage_settings
+from genomedl.errors import GenomedlError
+from genomedl.paths import path
 
 EXTRACT_KEYS = ("source", "task", "task_options", "window")  # a dataset's keys that the extract stage reads
 EXTRACT_PART_FILES = ("summary.json", "labels.tsv", "windows.npy")  # what each extract_part job writes
@@ -66,18 +67,20 @@ class Plan:
 
     def split_file(self, dataset: str) -> str:
         """The split the model stages read: the qc stage's (near duplicates moved) under split.dedupe near."""
-        return f"results/{dataset}/qc/split.tsv" if dataset in self.near_dedupe else f"results/{dataset}/split.tsv"
+        return (
+            path("qc", "split.tsv", dataset) if dataset in self.near_dedupe else path("dataset", "split.tsv", dataset)
+        )
 
     def model_file(self, dataset: str, model: str) -> str:
         kind = "model.npz" if model in self.baselines else "model.ckpt"
-        return f"results/{dataset}/models/{model}/{kind}"
+        return path("model", kind, dataset, model=model)
 
     def dataset_files(self, dataset: str) -> dict[str, str]:
         """What the model stages read of ``dataset``: tokens ``[N, L]``, their meta, labels and split."""
         return {
-            "tokens": f"results/{dataset}/encoded/tokens.npy",
-            "meta": f"results/{dataset}/encoded/meta.json",
-            "labels": f"results/{dataset}/labels.tsv",
+            "tokens": path("encoded", "tokens.npy", dataset),
+            "meta": path("encoded", "meta.json", dataset),
+            "labels": path("dataset", "labels.tsv", dataset),
             "split": self.split_file(dataset),
         }
 
@@ -87,8 +90,8 @@ class Plan:
         names = self.model_names
         files = {
             "models": [self.model_file(dataset, m) for m in names],
-            "runs": [f"results/{dataset}/models/{m}/run.json" for m in names],
-            "metrics": [f"results/{dataset}/eval/{m}/metrics.json" for m in names],
+            "runs": [path("model", "run.json", dataset, model=m) for m in names],
+            "metrics": [path("eval", "metrics.json", dataset, model=m) for m in names],
         }
         return files | {"targets": [f for t in self._targets(dataset).values() for f in t["files"].values()]}
 
@@ -106,28 +109,28 @@ class Plan:
         """--model-dirs ... --eval-dirs ... --targets JSON of the transfer stage, shell-quoted."""
         names = self.model_names
         return shlex.join(
-            ["--model-dirs", *(f"results/{dataset}/models/{m}" for m in names)]
-            + ["--eval-dirs", *(f"results/{dataset}/eval/{m}" for m in names)]
+            ["--model-dirs", *(path("model", "", dataset, model=m) for m in names)]
+            + ["--eval-dirs", *(path("eval", "", dataset, model=m) for m in names)]
             + ["--targets", json.dumps(self._targets(dataset), sort_keys=True)]
         )
 
     def fold_dir(self, dataset: str, model: str, fold: int) -> str:
         """Folder of ``model`` trained on fold ``fold`` of a kfold dataset: fold 0 (split.tsv) is the model itself."""
-        return f"results/{dataset}/models/{model}" + (f"/fold{fold}" if fold else "")
+        return path("fold", "", dataset, model=model, fold=fold) if fold else path("model", "", dataset, model=model)
 
     def fold_inputs(self, dataset: str, model: str, fold: int) -> dict[str, str]:
         """What training ``model`` on fold ``fold`` reads: the dataset with the fold's split, the pretrained
         encoder (bert on encoder 'pretrain') and, for a searched model, its best trial's settings."""
-        files = self.dataset_files(dataset) | {"split": f"results/{dataset}/splits/fold{fold}/split.tsv"}
+        files = self.dataset_files(dataset) | {"split": path("fold_split", "split.tsv", dataset, fold=fold)}
         if model in self.searched.get(dataset, ()):
-            files["searched"] = f"results/{dataset}/search/{model}/settings.json"
+            files["searched"] = path("search", "settings.json", dataset, model=model)
         return files | self.pretrained_encoder(dataset, model)
 
     def training_settings(self, dataset: str, model: str) -> str:
         """--settings of a fold's train job: :meth:`entry_settings`, or for a searched model ``@`` its best
         trial's settings file (written by the search_pick rule)."""
         if model in self.searched.get(dataset, ()):
-            return f"@results/{dataset}/search/{model}/settings.json"
+            return "@" + path("search", "settings.json", dataset, model=model)
         return self.entry_settings(dataset, model)
 
     def entry_settings(self, dataset: str, model: str) -> str:
@@ -155,12 +158,12 @@ class Plan:
         """value.json of every trial of ``model``'s search, or (``before``: a trial) of the batches before its."""
         search = self.models[model]["search"]
         last = search["budget"] if before is None else before - before % search["parallel"]
-        return [f"results/{dataset}/search/{model}/trial{t}/value.json" for t in range(last)]
+        return [path("trial", "value.json", dataset, model=model, trial=t) for t in range(last)]
 
     def pretrained_encoder(self, dataset: str, model: str) -> dict[str, str]:
         """{"encoder": the pretrain stage's folder} for a bert model on encoder 'pretrain', else {}."""
         if model in self.bert and self.models[model].get("encoder") == "pretrain":
-            return {"encoder": f"results/{dataset}/pretrain/encoder"}
+            return {"encoder": path("pretrain", "encoder", dataset)}
         return {}
 
     def encoder_arg(self, dataset: str, model: str) -> str:
@@ -172,16 +175,16 @@ class Plan:
         """{"classifier": model.ckpt of gan_classifier} for the GAN stage, or {} without one."""
         if self.gan_classifier is None:
             return {}
-        return {"classifier": f"results/{dataset}/models/{self.gan_classifier}/model.ckpt"}
+        return {"classifier": path("model", "model.ckpt", dataset, model=self.gan_classifier)}
 
     def lm_report_files(self, dataset: str) -> list[str]:
         """Pretraining history, embedding clusters and GAN quality files that the report shows."""
         files = []
         if self.uses_pretrain:
-            files.append(f"results/{dataset}/pretrain/history.tsv")
+            files.append(path("pretrain", "history.tsv", dataset))
             if self.pretrain["clusters"]:
-                files.append(f"results/{dataset}/embeddings/clusters.json")
-        return files + [f"results/{dataset}/gan/{label}/quality.json" for label in self.gan_classes]
+                files.append(path("embeddings", "clusters.json", dataset))
+        return files + [path("gan", "quality.json", dataset, label=label) for label in self.gan_classes]
 
     @property
     def region_queries(self) -> list[str]:
@@ -198,13 +201,13 @@ class Plan:
         spec = self.predict[dataset]["inputs"][query]
         files = {
             "model": self.model_file(dataset, model),
-            "run": f"results/{dataset}/models/{model}/run.json",
+            "run": path("model", "run.json", dataset, model=model),
             "data": spec[_kind(spec)],
         }
         if "reference" in spec:
             reference = spec["reference"]
             if reference == "records":
-                reference = f"results/{dataset}/reference/records.fa.gz"
+                reference = path("reference", "records.fa.gz", dataset)
             files.update(reference=reference, fai=f"{reference}.fai")
         return files
 
@@ -218,7 +221,7 @@ class Plan:
     def predict_targets(self, dataset: str) -> list[str]:
         """summary.json of every (model, input) pair of the dataset (the report shows them)."""
         return [
-            f"results/{dataset}/predict/{model}/{query}/summary.json"
+            path("predict", "summary.json", dataset, model=model, query=query)
             for model in self.predict_models[dataset]
             for query in self.predict[dataset]["inputs"]
         ]
@@ -243,12 +246,12 @@ def _extract_inputs(dataset: str, source: dict, scattered: bool) -> dict[str, st
     """GenBank sources read fetch's records; reference and labelled sources their own files; a scattered
     reference the groups of the extract_groups checkpoint (the extract_part jobs are added by the workflow)."""
     if scattered:
-        return {"groups": f"results/{dataset}/extract_parts/groups.json"}
+        return {"groups": path("parts", "groups.json", dataset)}
     if source.get("reference"):
         return {"fasta": source["reference"]["fasta"], "annotation": source["reference"]["annotation"]}
     if source.get("labelled"):
         return {"labelled": source["labelled"]}
-    return {"records": f"results/{dataset}/raw/records.gb.gz"}
+    return {"records": path("raw", "records.gb.gz", dataset)}
 
 
 def resolve(config: dict) -> Plan:

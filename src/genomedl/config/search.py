@@ -1,11 +1,11 @@
-"""Checks of a models entry's ``search`` block (hyperparameter search, :mod:`genomedl.search`), before any job
+"""Checks of a models entry's ``search`` block (hyperparameter search, :mod:`genomedl.stages.search`), before any job
 starts. Torch- and optuna-free, so the Snakefile can import it cheaply."""
 
 from __future__ import annotations
 
-from ..errors import GenomedlError
-from ..models.hyperparameters import HYPERPARAMETERS
-from .sweep import LIST_VALUED
+from genomedl.config.hyperparameters import HYPERPARAMETERS
+from genomedl.config.sweep import LIST_VALUED
+from genomedl.errors import GenomedlError
 
 # keys that say where and how a model trains, not what it learns: never searched
 NOT_SEARCHABLE = frozenset(

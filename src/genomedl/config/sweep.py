@@ -11,8 +11,8 @@ import itertools
 import math
 import re
 
-from ..errors import GenomedlError
-from .validate import arch_defaults
+from genomedl.config.validate import arch_defaults
+from genomedl.errors import GenomedlError
 
 LIST_VALUED = frozenset({"filters", "kernels", "pools", "strides", "dilations", "hidden", "k"})
 SEP = "__"

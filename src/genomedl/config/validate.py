@@ -17,7 +17,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from ..errors import GenomedlError
+from genomedl.errors import GenomedlError
 
 ARCH_DEFAULTS = "x-arch-defaults"  # schema keyword of $defs/model: architecture -> defaults that replace the generic
 

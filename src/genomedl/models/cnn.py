@@ -8,8 +8,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from . import register
-from .layers import Concat, RCConv1d, Residual, as_list, dense_stack, one_hot
+from genomedl.models.layers import Concat, RCConv1d, Residual, as_list, dense_stack, one_hot
+from genomedl.models.registry import register
 
 
 def conv_blocks(

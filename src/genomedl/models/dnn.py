@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from . import register
-from .layers import dense_stack, kmer_frequencies, one_hot
+from genomedl.models.layers import dense_stack, kmer_frequencies, one_hot
+from genomedl.models.registry import register
 
 
 @register("dnn")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from . import register
-from .cnn import conv_blocks, feature_shape
-from .layers import dense_stack, one_hot
+from genomedl.models.cnn import conv_blocks, feature_shape
+from genomedl.models.layers import dense_stack, one_hot
+from genomedl.models.registry import register
 
 
 @register("danq")

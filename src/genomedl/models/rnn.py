@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from . import register
-from .layers import TimeBins, dense_stack, one_hot
+from genomedl.models.layers import TimeBins, dense_stack, one_hot
+from genomedl.models.registry import register
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 

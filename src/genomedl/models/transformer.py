@@ -14,10 +14,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..encode.kmers import CLS, SEP, UNK
-from ..lm.tokenizer import FIRST_KMER, kmer_ids, n_tokens, vocab
-from . import register
-from .layers import one_hot
+from genomedl.encoding.kmers import CLS, SEP, UNK
+from genomedl.encoding.tokenizer import FIRST_KMER, kmer_ids, n_tokens, vocab
+from genomedl.models.layers import one_hot
+from genomedl.models.registry import register
 
 POSITIONS = ("learned", "sinusoidal", "rotary")
 STEMS = ("embedding", "conv")
@@ -92,7 +92,7 @@ class Transformer(nn.Module):
     """tokens ``[B, L]`` uint8 (or, for k = 1, float one-hot ``[B, 4, L]``) -> logits ``[B, n_classes]``.
 
     k: 1 = single nucleotides, 3...6 = k-mers (``overlapping`` stride 1, else stride k), ids as in
-    :mod:`genomedl.lm.tokenizer`; width: model dimension (divisible by heads, even); depth: blocks;
+    :mod:`genomedl.encoding.tokenizer`; width: model dimension (divisible by heads, even); depth: blocks;
     ff_mult: feed-forward width / width; positions: "learned", "sinusoidal" or "rotary".
     stem: "embedding" (a vector per token id) or "conv" (k = 1: a convolution of ``stem_kernel`` bp over the one-hot
     bases, batch norm, GELU and a max pool of ``stem_pool``, so attention runs over ``ceil(L / stem_pool)``
