@@ -41,6 +41,8 @@ SCHEMA_ENUMS = {
     "$defs/qc/properties/allow": "QC_PROBES",
     "$defs/dataset/properties/evaluate_on/properties/split": "TRANSFER_SPLITS",
     "$defs/demo_data/properties/archive": "DEMO_ARCHIVES",
+    "$defs/interpret/properties/jaspar/properties/tax_groups": "JASPAR_GROUPS",
+    "$defs/source/properties/taxon": "JASPAR_GROUPS",
 }
 
 

@@ -197,6 +197,8 @@ def exported(tmp_path_factory):
                 "git_commit": git_commit(),
                 "classes": classes,
                 "length": LENGTH,
+                # a planted validation temperature for the cnn: its program must apply it
+                "calibration": {"method": "temperature", "temperature": 1.7 if name == "cnn" else 1.0},
             },
             folder / "run.json",
         )
@@ -255,14 +257,20 @@ def test_rebuild_with_genomedl_from_config_and_safetensors(exported):
     from genomedl.inference import predict_proba
     from genomedl.models.baselines import baseline_proba
     from genomedl.stages.export import rebuild
+    from genomedl.stats.calibration import apply_temperature
 
     tokens = exported["tokens"][:16]
+    temperatures = {}
     for name in ("cnn", "transformer", "bert", *BASELINES):
         folder = exported["root"] / "export" / name
         model, config = rebuild(folder)
-        probs = baseline_proba(model, tokens) if name in BASELINES else predict_proba(model, tokens)
+        raw = baseline_proba(model, tokens) if name in BASELINES else predict_proba(model, tokens)
+        probs = apply_temperature(raw, config["temperature"])  # the validation temperature, as config.json says
         assert np.abs(probs - model_proba(exported["models"][name], tokens)).max() < 1e-6, name
         assert config["classes"] == ["neg", "pos"] and config["length"] == LENGTH
+        temperatures[name] = config["temperature"]
+        assert temperatures[name] == read_json(exported["models"][name] / "run.json")["calibration"]["temperature"]
+    assert any(abs(t - 1.0) > 0.05 for t in temperatures.values()), temperatures  # the scaling is exercised
 
 
 def test_program_rejects_wrong_input_with_a_clear_message(exported):

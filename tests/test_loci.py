@@ -93,3 +93,27 @@ def test_default_split_of_a_real_chromosome_slice_keeps_loci_apart(arabidopsis_2
             seed=1,
             **QUIET,
         )
+
+
+def test_records_of_one_window_get_the_keys_of_the_general_rule():
+    """Labelled sequences make every sequence its own record (hand-made rows of that shape): those records are
+    named at once, and every key equals what the per-record rule gives, beside records of several windows."""
+    import pandas as pd
+
+    from genomedl.splits.loci import locus_keys
+
+    single = pd.DataFrame({"accession": [f"seq{i}" for i in range(300)], "gene": "", "start": 0, "end": 101})
+    single.loc[::7, "gene"] = "CTCFL"  # some with a gene name
+    several = pd.DataFrame(
+        {"accession": ["chr1"] * 4, "gene": ["g1", "", "", "g2"], "start": [0, 50, 3_000_000, 9000], "end": 0}
+    ).assign(end=lambda f: f["start"] + 101)
+    labels = pd.concat([single.iloc[:100], several, single.iloc[100:]], ignore_index=True)
+    expected = np.empty(len(labels), dtype=object)
+    for accession, rows in labels.groupby("accession", sort=False).indices.items():
+        part = labels.iloc[rows]
+        names = record_loci(
+            part["start"].to_numpy(), part["end"].to_numpy(), part["gene"].to_numpy(dtype=object), 5000, 1_000_000
+        )
+        expected[rows] = [f"{accession}:{n}" for n in names]
+    assert locus_keys(labels, 5000, 1_000_000).tolist() == expected.tolist()
+    assert expected[0] == "seq0:locus0" and expected[1] == "seq1:bin0" and expected[101] == "chr1:locus0"

@@ -183,9 +183,10 @@ def test_strands_are_scored_as_trained_unless_asked(tmp_path, rc_augment, asked,
 def test_kmer_baseline_predicts_with_its_own_window_length(tmp_path, synthetic_dataset):
     from genomedl.models.baselines import baseline_proba
     from genomedl.stages.baseline import run_baseline
+    from genomedl.stats.calibration import apply_temperature
 
     out = tmp_path / "kmer"
-    run_baseline(files(synthetic_dataset), out, "kmer", {"k": [1, 2]}, 0, log=lambda m: None)
+    run = run_baseline(files(synthetic_dataset), out, "kmer", {"k": [1, 2]}, 0, log=lambda m: None)
     sequence = "".join(np.random.default_rng(5).choice(list("ACGT"), 230))
     fasta = tmp_path / "in.fa"
     fasta.write_text(f">s\n{sequence}\n")
@@ -193,10 +194,12 @@ def test_kmer_baseline_predicts_with_its_own_window_length(tmp_path, synthetic_d
     table = read_tsv(tmp_path / "pred" / "windows.tsv")
     assert summary["window_length"] == 100 and table["start"].tolist() == [0, 50, 100, 130]
     with np.load(out / "model.npz") as saved:
-        expected = baseline_proba(
+        raw = baseline_proba(
             {k: saved[k] for k in saved.files}, tokens_of([sequence[s : s + 100] for s in table["start"]])
         )
-    np.testing.assert_allclose(table[["p_neg", "p_pos"]], expected, atol=1e-6)
+    temperature = run["calibration"]["temperature"]  # predictions are calibrated like the evaluated ones
+    assert summary["temperature"] == temperature and temperature != 1.0
+    np.testing.assert_allclose(table[["p_neg", "p_pos"]], apply_temperature(raw, temperature), atol=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -93,6 +93,46 @@ def test_planted_leak_is_found_on_both_strands_with_the_right_count(tmp_path):
     assert near["test"]["histogram"]["counts"][-2] == 100  # every leaked window in [0.95, 0.99)
 
 
+def test_a_published_split_warns_of_leakage_and_the_novel_test_windows_are_scored_apart(tmp_path):
+    """The planted leak on a predefined split (a published benchmark the user cannot change): the gate warns and
+    lists the leaked test windows; evaluate scores the whole test split and, apart, the 100 novel windows."""
+    from genomedl.stages.evaluate import run_evaluate
+    from genomedl.stats.scores import compute_metrics
+
+    paths, leaked = planted_leak(tmp_path / "data", np.random.default_rng(8))
+    write_json({"group_by": "group", "strategy": "predefined"}, paths["split_summary"])
+    logged = []
+    qc = run_qc(**paths, out=tmp_path / "qc.json", dataset="published", settings={}, seed=0, log=logged.append)
+    near = qc["near_duplicates"]
+    assert qc["verdicts"]["near_duplicates"] == "warn" and qc["failed"] == [] and near["published_split"] is True
+    ids = read_tsv(paths["labels"], dtype={"id": str})["id"].to_numpy()
+    assert near["test_ids"] == sorted(ids[leaked].tolist())
+    assert any("100 of 200 test windows have a train window" in line for line in logged)
+    # a baseline scored with the gate's verdict: the novel part is the other 100 test windows
+    from genomedl.stages.baseline import run_baseline
+    from helpers import files as bundle
+
+    tokens = np.load(paths["tokens"])
+    meta = tmp_path / "data" / "meta.json"
+    write_json({"classes": ["a", "b"], "length": int(tokens.shape[1])}, meta)
+    dataset = bundle({**paths, "meta": meta}, tmp_path / "qc.json")
+    run_baseline(dataset, tmp_path / "m", "kmer", {"k": [1, 2], "C": 1.0}, 0, **QUIET)
+    result = run_evaluate(tmp_path / "m", dataset, tmp_path / "e", {"bootstrap": 20}, 0, **QUIET)
+    novel = result["novel"]
+    assert (result["n"], novel["n"], novel["near"]) == (200, 100, 100)
+    predictions = read_tsv(tmp_path / "e" / "predictions.tsv", dtype={"id": str})
+    kept = ~predictions["id"].isin(near["test_ids"]).to_numpy()
+    y = predictions["label"].map({"a": 0, "b": 1}).to_numpy()[kept]
+    expected = compute_metrics(y, predictions[["p_a", "p_b"]].to_numpy()[kept], ["a", "b"])
+    assert novel["auroc"] == pytest.approx(expected["auroc"], abs=1e-4)  # predictions.tsv rounds to 6 decimals
+    assert novel["accuracy"] == pytest.approx(expected["accuracy"], abs=1e-9)
+    assert set(novel["ci"]) >= {"auroc", "mcc", "accuracy"}
+    # a split genomedl made itself keeps the stop: there the fix is split.dedupe near
+    write_json({"group_by": "group", "strategy": "random"}, paths["split_summary"])
+    with pytest.raises(GenomedlError, match="qc probe near_duplicates fails"):
+        run_qc(**paths, out=tmp_path / "qc2.json", dataset="made", settings={}, seed=0, **QUIET)
+
+
 def test_dedupe_near_moves_the_leaked_test_windows_to_train(tmp_path):
     paths, leaked = planted_leak(tmp_path / "data", np.random.default_rng(8))
     qc = run_qc(
@@ -181,15 +221,17 @@ def test_model_stages_read_the_qc_split_under_dedupe_near(dedupe, split):
     assert plan.split_file("d") == split
 
 
-def motif_windows(n: int, length: int, either_strand: bool, seed: int = 3) -> tuple[np.ndarray, list[str]]:
+def motif_windows(
+    n: int, length: int, either_strand: bool, seed: int = 3, centred: bool = False
+) -> tuple[np.ndarray, list[str]]:
     """SYNTHETIC: random windows; class "bound" carries GGTTACCA (no reverse-complement palindrome) at a random
-    place, on a random strand with ``either_strand``, else always as written."""
+    place (at the centre with ``centred``), on a random strand with ``either_strand``, else always as written."""
     rng = np.random.default_rng(seed)
     tokens = rng.integers(0, 4, (n, length), dtype=np.uint8)
     motif = np.array(["ACGT".index(b) for b in "GGTTACCAG"], np.uint8)
     bound = np.arange(n) % 2 == 1
     for row in np.flatnonzero(bound):
-        start = rng.integers(0, length - len(motif))
+        start = (length - len(motif)) // 2 if centred else rng.integers(0, length - len(motif))
         flip = either_strand and rng.random() < 0.5
         tokens[row, start : start + len(motif)] = (3 - motif[::-1]) if flip else motif
     return tokens, np.where(bound, "bound", "unbound").tolist()
@@ -209,6 +251,28 @@ def test_the_strand_verdict_follows_whether_the_label_holds_on_both_strands(tmp_
     # an extraction task's windows are oriented by construction, whatever the probe finds
     oriented = run_qc(**files, out=tmp_path / "qc2.json", dataset="d", settings={}, seed=0, task="splice_site", **QUIET)
     assert oriented["strands"]["rc_augment"] is False and "task splice_site" in oriented["strands"]["reason"]
+
+
+@pytest.mark.parametrize(
+    "either_strand, centred, head",
+    [(True, False, "pooled"), (True, True, "mixed"), (False, False, "mixed")],
+    ids=["anywhere-either-strand", "centred", "oriented"],
+)
+def test_the_cnn_head_is_position_free_only_for_a_site_anywhere_on_either_strand(
+    tmp_path, either_strand, centred, head
+):
+    tokens, labels = motif_windows(3000, 60, either_strand, centred=centred)
+    split = np.where(np.arange(3000) % 5 == 0, "val", np.where(np.arange(3000) % 5 == 1, "test", "train")).tolist()
+    files = write_dataset(tmp_path, tokens, labels, split)
+    layout = run_qc(**files, out=tmp_path / "qc.json", dataset="d", settings={}, seed=0, **QUIET)["layout"]
+    probe = layout["probe"]
+    assert layout["head"] == head, layout
+    # the probe itself: a motif anywhere is found by k-mers, not by position; one at the centre by both
+    assert probe["anywhere"] is not centred and probe["kmer"] > 0.9
+    assert probe["position"] > 0.9 if centred else probe["position"] < 0.7
+    assert ("the signal sits anywhere in the window" in layout["reason"]) is not centred
+    oriented = run_qc(**files, out=tmp_path / "qc2.json", dataset="d", settings={}, seed=0, task="splice_site", **QUIET)
+    assert oriented["layout"]["head"] == "mixed" and "task splice_site" in oriented["layout"]["reason"]
 
 
 def test_the_strand_probe_never_reads_the_test_split(tmp_path):
@@ -234,11 +298,12 @@ def test_the_strand_probe_never_reads_the_test_split(tmp_path):
         seed=0,
         **QUIET,
     )
-    assert first["strands"] == second["strands"]
+    assert first["strands"] == second["strands"] and first["layout"] == second["layout"]
 
 
-def test_real_binding_sites_hold_on_both_strands(shared_data, tmp_path):
-    """The DeepBind CTCFL ChIP-seq set (real peaks against shuffles, ../shared/data): both strands."""
+def test_real_binding_sites_hold_on_both_strands_anywhere_in_the_window(shared_data, tmp_path):
+    """The DeepBind CTCFL ChIP-seq set (real peaks against shuffles, ../shared/data): both strands, the signal
+    anywhere in the window (a position-free cnn head)."""
     frame = pd.read_csv(shared_data / "deepbind_tfbs" / "CTCFL" / "train.csv").iloc[:8000]
     lookup = np.full(256, 4, np.uint8)
     for i, base in enumerate(b"ACGT"):
@@ -247,6 +312,8 @@ def test_real_binding_sites_hold_on_both_strands(shared_data, tmp_path):
     split = np.where(np.arange(len(frame)) % 4 == 0, "val", "train")
     split[-500:] = "test"
     files = write_dataset(tmp_path, tokens, frame["label"].astype(str).tolist(), split.tolist())
-    strands = run_qc(**files, out=tmp_path / "qc.json", dataset="ctcfl", settings={}, seed=0, **QUIET)["strands"]
+    report = run_qc(**files, out=tmp_path / "qc.json", dataset="ctcfl", settings={}, seed=0, **QUIET)
+    strands, layout = report["strands"], report["layout"]
     assert strands["rc_augment"] is True and strands["probe"]["forward"] > 0.7, strands
     assert strands["probe"]["kept_ci"][0] >= 0.9
+    assert layout["head"] == "pooled" and layout["probe"]["difference_ci"][0] > 0.05, layout

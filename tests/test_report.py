@@ -280,3 +280,25 @@ def test_a_model_at_chance_is_flagged_in_the_leaderboard_and_its_restarts_noted(
     assert "training collapsed and restarted 1x" in board.split("<td>weak", 1)[1]
     table = pd.read_csv(board_tsv, sep="\t")
     assert table.set_index("model")["chance_level"].to_dict() == {"good": False, "weak": True}
+
+
+def test_novel_test_windows_calibration_and_chosen_c_are_shown(tmp_path):
+    """metrics.json with a novel part and a temperature, run.json with a C search: the report shows each."""
+    from genomedl.tables import read_json
+
+    dirs = write_inputs(tmp_path)
+    for model, auroc in (("good", 0.91), ("weak", 0.62)):
+        metrics = read_json(tmp_path / "eval" / model / "metrics.json")
+        scores = {"log_loss": 0.5, "brier": 0.2, "ece": 0.08}
+        metrics["novel"] = {"n": 30, "near": 10, "auroc": auroc, "mcc": 0.5, "accuracy": 0.8, "ci": {"auroc": [0.8, 1]}}
+        metrics["temperature"] = {"value": 0.61, "test_before": scores, "test_after": {**scores, "ece": 0.02}}
+        write_json(metrics, tmp_path / "eval" / model / "metrics.json")
+    run = read_json(tmp_path / "models" / "weak" / "run.json")
+    write_json({**run, "C": 0.01, "C_search": {"0.001": 0.7, "0.01": 0.75}}, tmp_path / "models" / "weak" / "run.json")
+    html = report_of(tmp_path, dirs, settings={"bootstrap": 20}).read_text()
+    novel = html.split('<h3 id="novel">', 1)[1].split("</table>", 1)[0]
+    assert "found 10 of 40 test windows" in novel
+    assert re.search(r"<td>good</td><td class=\"num\">30</td><td class=\"num\">0.910", novel), novel
+    assert "<td>weak</td>" in novel
+    assert "temperature of 0.610 fitted on the validation split (test ECE 0.080 as trained, 0.020 calibrated" in html
+    assert "Regularisation: C 0.01, the best validation AUROC of C 0.001: 0.700, C 0.01: 0.750." in html

@@ -369,7 +369,8 @@ def test_a_run_that_never_learns_stops_with_one_line_naming_model_dataset_and_at
 def test_a_run_killed_after_a_collapse_resumes_at_the_restart(tmp_path):
     paths = write_synthetic(tmp_path / "data", balanced=True)
     out, settings = tmp_path / "out", {**SMALL_CNN, "epochs": 2}
-    trained = {**stage_settings("model", settings), "rc_augment": False}  # auto without a qc verdict: forward
+    # auto without a qc verdict: the forward strand and the mixed head
+    trained = {**stage_settings("model", settings), "rc_augment": False, "head": "mixed"}
     stamp = {"config_hash": config_hash({**trained, "seed": 1})}
     earlier = [{"attempt": 1, "lr": 0.01, "seed": 1, "reason": "planted"}]
     write_json({"stamp": stamp, "restarts": earlier}, restarts_path(out / "checkpoints"))
@@ -390,6 +391,21 @@ def test_rc_augment_auto_follows_the_quality_gates_strand_verdict(tmp_path):
     assert run["settings"]["rc_augment"] is False and run["strands_from"] == "models.m.rc_augment: false"
     run = train(paths, tmp_path / "none", settings)
     assert run["settings"]["rc_augment"] is False and "without a strand verdict" in run["strands_from"]
+
+
+def test_cnn_head_auto_follows_the_quality_gates_layout_verdict(tmp_path):
+    paths = write_synthetic(tmp_path / "data", n=100)
+    qc = tmp_path / "qc.json"
+    write_json({"layout": {"head": "pooled", "reason": "the planted verdict"}}, qc)
+    settings = {**SMALL_CNN, "epochs": 1}
+    run = train_with_qc(paths, tmp_path / "auto", settings, qc)
+    assert run["settings"]["head"] == "pooled" and "the planted verdict" in run["head_from"]
+    model, payload = load_model(tmp_path / "auto" / "model.ckpt")  # the checkpoint rebuilds the head it trained
+    assert payload["hyper"]["head"] == "pooled" and model.head[1][0].in_features == 2 * 16
+    run = train_with_qc(paths, tmp_path / "set", {**settings, "head": "flatten"}, qc)
+    assert run["settings"]["head"] == "flatten" and run["head_from"] == "models.m.head: flatten"
+    run = train(paths, tmp_path / "none", settings)
+    assert run["settings"]["head"] == "mixed" and "without a layout verdict" in run["head_from"]
 
 
 def train_with_qc(paths, out, settings, qc):

@@ -58,8 +58,12 @@ def probe(recipe: str, dataset: str, seed: int, epochs: int) -> dict:
     history row and the head's state; ``collapsed``: the line the train stage stopped with, if it did."""
     settings = {**recipe_settings(recipe), "restarts": 0}
     root = RESULTS / DATASETS[dataset][0]
-    files = DatasetFiles(
-        root / "encoded" / "tokens.npy", root / "encoded" / "meta.json", root / "labels.tsv", root / "split.tsv"
+    files = DatasetFiles(  # with the gate's qc.json, as the workflow trains: its verdicts steer the auto keys
+        root / "encoded" / "tokens.npy",
+        root / "encoded" / "meta.json",
+        root / "labels.tsv",
+        root / "split.tsv",
+        root / "qc" / "qc.json",
     )
     val = load_dataset(files).parts["val"]
     sample = torch.from_numpy(np.asarray(val.tokens[: min(SAMPLE, len(val.labels))]))

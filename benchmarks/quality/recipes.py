@@ -153,7 +153,7 @@ def run(recipe: str, dataset: str, seed: int) -> dict:
     """Train ``recipe`` on every part of ``dataset`` (the 10 folds of promoters: test predictions pooled)."""
     settings = recipe_settings(recipe)
     ys, probs, baselines, epochs = [], {"both": [], "forward": []}, [], []
-    epoch_seconds, best_val_auroc = [], []
+    epoch_seconds, best_val_auroc, resolved = [], [], []
     started = time.perf_counter()
     for part in DATASETS[dataset]:
         root = RESULTS / part
@@ -163,13 +163,15 @@ def run(recipe: str, dataset: str, seed: int) -> dict:
             root / "labels.tsv",
             root / "split.tsv",
         )
-        data = load_dataset(DatasetFiles(*files))
+        dataset_files = DatasetFiles(*files, qc=root / "qc" / "qc.json")  # the gate's verdicts steer the auto keys
+        data = load_dataset(dataset_files)
         test = data.parts["test"]
         with tempfile.TemporaryDirectory() as out:
-            record = run_train(DatasetFiles(*files), Path(out), "cnn", dict(settings), seed, log=train_log)
+            record = run_train(dataset_files, Path(out), "cnn", dict(settings), seed, log=train_log)
             history = read_tsv(Path(out) / "history.tsv")
             for strands, p in evaluate(Path(out), test).items():
                 probs[strands].append(p)
+        resolved.append({k: record["settings"].get(k) for k in ("rc_augment", "head")})
         epochs.append(record["best_epoch"])
         epoch_seconds.append(float(history["seconds"].median()))
         best_val_auroc.append(float(history["val_auroc"].max()))
@@ -182,6 +184,7 @@ def run(recipe: str, dataset: str, seed: int) -> dict:
         "dataset": dataset,
         "seed": seed,
         "settings": settings,
+        "resolved": resolved,  # the auto keys as trained, per part
         "best_epochs": epochs,
         "minutes": round((time.perf_counter() - started) / 60, 2),
         "epoch_seconds": round(float(np.median(epoch_seconds)), 1),

@@ -49,6 +49,7 @@ GROUP_BY = ("locus", "record", "gene", "group", "chromosome")
 LEAKAGE_GUARDS = ("group_overlap", "identical_sequence", "reverse_complement")
 # qc: the probes of the dataset quality gate (qc.thresholds, qc.allow)
 QC_PROBES = ("gc", "length_n", "kmer", "position", "near_duplicates")
+JASPAR_GROUPS = ("vertebrates", "plants", "insects", "fungi", "nematodes", "urochordates")  # interpret's motif taxa
 # split.dedupe: what to do with identical / reverse-complement windows (handled in extract.dedupe only)
 DEDUPE_MODES = ("auto", "report", "collapse", "near")  # near: also near duplicates, moved by the qc stage
 # datasets.<name>.evaluate_on: the windows of another dataset a model is evaluated on (its test split, or all)

@@ -196,6 +196,7 @@ STAGES: dict[str, Stage] = {
         "evaluate",
         flags=True,
         seed=True,
+        options=(path("qc", "the dataset's qc.json: metrics also on the test windows without a near copy in train"),),
     ),
     "transfer": Stage(
         "a dataset's models on other datasets' windows beside their own test split (cross-dataset evaluation)",
@@ -267,6 +268,10 @@ STAGES: dict[str, Stage] = {
         ("model-dir", *DATA, "out-dir"),
         "interpret",
         seed=True,
+        options=(
+            path("manifest", "the fetch stage's manifest.tsv: the JASPAR taxon follows its records' taxonomy"),
+            Option("taxon", {"help": "the dataset's source.taxon (a JASPAR group) where the records carry none"}),
+        ),
     ),
     "predict": Stage(
         "class probabilities of a model on FASTA/CSV sequences or BED regions, or the effects of VCF/BCF variants",

@@ -6,6 +6,9 @@ strands and the two strands' class probabilities are averaged (:func:`genomedl.i
 one trained without it learnt one strand and is scored on the forward strand. Evaluation and the exported program
 do the same. ``strands="both"`` or ``"forward"`` forces either. Baselines score the forward strand, as they were
 fitted and evaluated.
+
+Calibration: a model whose run.json carries a ``calibration`` temperature (fitted on the validation split after
+training, :mod:`genomedl.stats.calibration`) has its probabilities rescaled by it, unless asked for them as trained.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from genomedl.errors import GenomedlError
+from genomedl.stats.calibration import apply_temperature
 from genomedl.tables import read_json
 
 
@@ -33,9 +37,20 @@ class Scorer:
     both_strands: bool
     device: str
     model: object  # a torch module, or the baseline's arrays
+    temperature: float = 1.0  # fitted on the validation split after training (1.0: none)
 
-    def proba(self, tokens: np.ndarray, batch_size: int, on_batch=None) -> np.ndarray:
-        """Class probabilities of windows ``[N, L]``; ``on_batch(n)`` after each batch of ``n`` windows."""
+    def proba(self, tokens: np.ndarray, batch_size: int, on_batch=None, calibrated: bool = True) -> np.ndarray:
+        """Class probabilities of windows ``[N, L]``, rescaled by the model's temperature unless ``calibrated`` is
+        False; ``on_batch(n)`` after each batch of ``n`` windows."""
+        raw = self.raw_proba(tokens, batch_size, on_batch)
+        return self.calibrate(raw) if calibrated else raw
+
+    def calibrate(self, probs: np.ndarray) -> np.ndarray:
+        """``probs`` ``[N, C]`` as trained, rescaled by the model's temperature."""
+        return apply_temperature(probs, self.temperature)
+
+    def raw_proba(self, tokens: np.ndarray, batch_size: int, on_batch=None) -> np.ndarray:
+        """Class probabilities ``[N, C]`` as the model was trained (no temperature)."""
         if isinstance(self.model, dict):
             from genomedl.models.baselines import baseline_proba
 
@@ -91,7 +106,8 @@ def load_scorer(model_dir: Path, device: str | None, strands: str) -> Scorer:
             )
         with np.load(model_dir / "model.npz") as saved:
             params = {k: saved[k] for k in saved.files}
-        return Scorer(name, run["arch"], int(run["length"]), [str(c) for c in params["classes"]], False, "cpu", params)
+        classes = [str(c) for c in params["classes"]]
+        return Scorer(name, run["arch"], int(run["length"]), classes, False, "cpu", params, temperature_of(run))
     if not (model_dir / "model.ckpt").exists():
         raise GenomedlError(f"{model_dir}: no model.ckpt or model.npz; train the model first")
     from genomedl.inference import load_model
@@ -105,7 +121,13 @@ def load_scorer(model_dir: Path, device: str | None, strands: str) -> Scorer:
         (trained_strands(model_dir) if strands == "trained" else strands) == "both",
         device or default_device(),
         model,
+        temperature_of(run),
     )
+
+
+def temperature_of(run: dict) -> float:
+    """The temperature of run.json's ``calibration`` (1.0 for a model trained before calibration existed)."""
+    return float((run.get("calibration") or {}).get("temperature", 1.0))
 
 
 class Progress:
@@ -145,5 +167,5 @@ class Progress:
 
 def model_proba(model_dir: Path, tokens: np.ndarray) -> np.ndarray:
     """Probabilities ``[N, C]`` from whatever kind of model ``model_dir`` holds (neural: on the CPU, both
-    strands averaged when it was trained on both (rc_augment), else the forward strand as trained)."""
+    strands averaged when it was trained on both (rc_augment), else the forward strand as trained), calibrated."""
     return load_scorer(model_dir, "cpu", "trained").proba(tokens, batch_size=512)

@@ -86,6 +86,12 @@ def source_files(wildcards):
     )
 
 
+def taxon_arg(dataset):
+    """``--taxon <group>`` of a dataset whose source names its JASPAR group, else nothing."""
+    taxon = config["datasets"][dataset]["source"].get("taxon")
+    return f"--taxon {taxon}" if taxon else ""
+
+
 def as_json(value):
     return json.dumps(value, sort_keys=True)
 

@@ -3,6 +3,7 @@ rule evaluate:
         **DATASET_FILES,
         model=model_file,
         run=path("model", "run.json"),
+        qc=QC_FILE,
     output:
         predictions=path("eval", "predictions.tsv"),
         metrics=path("eval", "metrics.json"),
@@ -43,7 +44,7 @@ rule evaluate:
         seed=config["seed"],
     shell:
         "genomedl evaluate --model-dir {params.model_dir} --tokens {input.tokens} --meta {input.meta}"
-        " --labels {input.labels} --split {input.split} --out-dir {params.out_dir}"
+        " --labels {input.labels} --split {input.split} --qc {input.qc} --out-dir {params.out_dir}"
         " --bootstrap {params.bootstrap} --seed {params.seed} > {log} 2>&1"
 
 

@@ -3,6 +3,7 @@ rule interpret:
         **DATASET_FILES,
         model=path("model", "model.ckpt"),
         run=path("model", "run.json"),
+        manifest=path("raw", "manifest.tsv"),
     output:
         attributions=path("interpret", "attributions.npz"),
         summary=path("interpret", "interpretation.json"),
@@ -51,7 +52,8 @@ rule interpret:
         out_dir=subpath(output.summary, parent=True),
         settings=as_json(config["interpret"]),
         seed=config["seed"],
+        taxon=lambda wildcards: taxon_arg(wildcards.dataset),
     shell:
         "genomedl interpret --model-dir {params.model_dir} --tokens {input.tokens} --meta {input.meta}"
-        " --labels {input.labels} --split {input.split} --out-dir {params.out_dir}"
-        " --settings {params.settings:q} --seed {params.seed} > {log} 2>&1"
+        " --labels {input.labels} --split {input.split} --out-dir {params.out_dir} --manifest {input.manifest}"
+        " {params.taxon} --settings {params.settings:q} --seed {params.seed} > {log} 2>&1"

@@ -227,6 +227,12 @@ class Plan:
         ]
 
 
+def _read_source(config: dict, dataset: str) -> dict:
+    """A dataset's source as fetch and extract read it: without ``taxon``, which only interpret reads (so that
+    naming the organism's group reruns no extraction)."""
+    return {k: v for k, v in config["datasets"][dataset]["source"].items() if k != "taxon"}
+
+
 def _kind(spec: dict) -> str:
     return next(k for k in PREDICT_KINDS if k in spec)
 
@@ -338,10 +344,10 @@ def resolve(config: dict) -> Plan:
             m for m in neural if interpret["enabled"] and (interpret["models"] is None or m in interpret["models"])
         ),
         extract_inputs={d: _extract_inputs(d, config["datasets"][d]["source"], d in scattered) for d in datasets},
-        fetch_settings={d: {"source": config["datasets"][d]["source"], "ncbi": ncbi} for d in datasets},
+        fetch_settings={d: {"source": _read_source(config, d), "ncbi": ncbi} for d in datasets},
         extract_settings={
             d: {k: config["datasets"][d][k] for k in EXTRACT_KEYS}
-            | {"split": {k: _split(config, d)[k] for k in EXTRACT_SPLIT_KEYS}}
+            | {"source": _read_source(config, d), "split": {k: _split(config, d)[k] for k in EXTRACT_SPLIT_KEYS}}
             for d in datasets
         },
         run_information={d: shown | {"dataset": config["datasets"][d]} for d in datasets},

@@ -57,7 +57,8 @@ def build_predictor(params: dict) -> tuple[StandardScaler, LogisticRegression]:
 
 
 def baseline_proba(params: dict, tokens: np.ndarray) -> np.ndarray:
-    """Class probabilities ``[N, C]`` of the saved baseline on tokens ``[N, L]``."""
+    """Class probabilities ``[N, C]`` (float64: a confident window's small probability is kept, not rounded to 0)
+    of the saved baseline on tokens ``[N, L]``."""
     scaler, classifier = build_predictor(params)
     features = baseline_features(tokens, saved_features(params), list(params["ks"]))
-    return classifier.predict_proba(scaler.transform(features))
+    return classifier.predict_proba(scaler.transform(features.astype(np.float64)))

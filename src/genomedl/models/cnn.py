@@ -105,8 +105,9 @@ class CNN(nn.Module):
     dropout 0.1.
     The Basset layout is ``filters=[300, 200, 200], kernels=[19, 11, 7], pools=[3, 4, 4], hidden=[1000, 1000],
     dilations=1, dropout=0.3, head="flatten", residual=False``.
-    head: "flatten" (position-aware), "global" (max over positions, position-blind) or "mixed" (default:
-    both, plus the mean over positions; :func:`pooling`).
+    head: "flatten" (position-aware), "global" (max over positions, position-blind), "pooled" (max and mean over
+    positions) or "mixed" (default: flatten and pooled; :func:`pooling`). The workflow's ``head: auto`` picks
+    "pooled" or "mixed" from the quality gate (:func:`genomedl.training.run.head_setting`).
     hidden: widths of the dense layers (a single int = one layer); dense_batch_norm: batch normalisation before each
     dense layer's ReLU.
     """

@@ -46,17 +46,20 @@ class LogisticBaseline(nn.Module):
 class Program(nn.Module):
     """uint8 tokens ``[N, L]`` (A=0 C=1 G=2 T=3 N=4) -> class probabilities ``[N, C]`` (float32).
 
-    With ``strand_average`` the probabilities are the mean over the window and its reverse complement.
+    With ``strand_average`` the probabilities are the mean over the window and its reverse complement; a
+    ``temperature`` other than 1 (fitted on the validation split) rescales them: ``softmax(log p / temperature)``.
     """
 
     classes: List[str]
     length: int
     strand_average: bool
+    temperature: float
 
-    def __init__(self, net: nn.Module, classes: list[str], length: int, strand_average: bool):
+    def __init__(self, net: nn.Module, classes: list[str], length: int, strand_average: bool, temperature: float):
         super().__init__()
         self.net = net
         self.classes, self.length, self.strand_average = list(classes), int(length), bool(strand_average)
+        self.temperature = float(temperature)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         if tokens.dtype != torch.uint8:
@@ -68,6 +71,8 @@ class Program(nn.Module):
         probs = self.net(tokens).float().softmax(-1)
         if self.strand_average:
             probs = 0.5 * (probs + self.net(reverse_complement_tokens(tokens)).float().softmax(-1))
+        if self.temperature != 1.0:
+            probs = (probs.double().clamp_min(1e-12).log() / self.temperature).softmax(-1).float()
         return probs
 
 
@@ -76,7 +81,9 @@ def example_tokens(length: int) -> torch.Tensor:
     return (torch.arange(2 * length) * 3 % 5).to(torch.uint8).reshape(2, length)
 
 
-def script_program(net: nn.Module, classes: list[str], length: int, strand_average: bool) -> torch.jit.ScriptModule:
+def script_program(
+    net: nn.Module, classes: list[str], length: int, strand_average: bool, temperature: float = 1.0
+) -> torch.jit.ScriptModule:
     """Trace ``net`` (eval mode, CPU) on :func:`example_tokens`; script a :class:`Program` around the trace.
 
     Tracing keeps the batch size free (the window length is fixed by the model anyway) and records
@@ -87,7 +94,7 @@ def script_program(net: nn.Module, classes: list[str], length: int, strand_avera
         warnings.filterwarnings("ignore", message=".*torch.jit.*deprecated")
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
         traced = torch.jit.trace(net, example_tokens(length), check_trace=False)
-        return torch.jit.script(Program(traced, classes, length, strand_average))
+        return torch.jit.script(Program(traced, classes, length, strand_average, temperature))
 
 
 def weights_of(net: nn.Module) -> dict[str, torch.Tensor]:

@@ -109,6 +109,17 @@ def metrics_summary(metrics: dict) -> dict:
     }
 
 
+def calibration_summary(config: dict, run: dict, metrics: dict) -> dict:
+    """The temperature the program applies (fitted on the validation split) and the test calibration before/after."""
+    scaling = metrics.get("temperature") or {}
+    return {
+        "temperature": config.get("temperature", 1.0),
+        "fitted_on": (run.get("calibration") or {}).get("fitted_on"),
+        "validation": {k: (run.get("calibration") or {}).get(k) for k in ("before", "after")},
+        "test": {"before": scaling.get("test_before"), "after": scaling.get("test_after")},
+    }
+
+
 def model_card(
     *,
     name: str,
@@ -146,6 +157,7 @@ def model_card(
             "dtype": "float32",
             "shape": ["N", len(classes)],
             "meaning": "class probabilities (rows sum to 1), columns in the order of classes",
+            "calibration": calibration_summary(config, run, metrics),
         },
         "usage": {
             "python": usage,

@@ -2,8 +2,9 @@
 
 Shortcut probes (:mod:`.shortcuts`: GC content, length / N content, k-mer spectrum k <= 3, per-position base
 composition), near-duplicate leakage of val/test windows into train on either strand (:mod:`.leakage`), class
-balance per split and per group, and whether the labels hold on both strands (:mod:`.strand`: the training stages'
-``rc_augment: auto`` follows it). Each probe gets a verdict pass / warn / fail from ``qc.thresholds``.
+balance per split and per group, whether the labels hold on both strands (:mod:`.strand`: the training stages'
+``rc_augment: auto`` follows it) and whether the signal sits anywhere in the window (:mod:`.layout`: the cnn's
+``head: auto`` follows it). Each probe gets a verdict pass / warn / fail from ``qc.thresholds``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from genomedl.choices import ORIENTED_TASKS
+from genomedl.probes.layout import layout_probe
 from genomedl.probes.leakage import nearest
 from genomedl.probes.shortcuts import FAMILIES, features, probe
 from genomedl.probes.strand import strand_probe
@@ -132,6 +134,28 @@ def strands(tokens, y: np.ndarray, split: np.ndarray, task: str, settings: dict,
         reason = f"the windows of task {task} are cut on their feature's strand: the forward strand"
         return {"task": task, "rc_augment": False, "reason": reason, "probe": probe}
     return {"task": task, "rc_augment": probe["both_strands"], "reason": probe["reason"], "probe": probe}
+
+
+def layout(
+    tokens, y: np.ndarray, split: np.ndarray, task: str, strands_verdict: dict, settings: dict, seed: int
+) -> dict:
+    """The cnn head that ``head: auto`` gives and why: position-free ("pooled": global max and mean of each feature)
+    where the labels hold on both strands (``strands_verdict``) and the layout probe (:func:`.layout.layout_probe`,
+    train and val only) finds the signal anywhere in the window; else "mixed" (position-aware as well). Windows of
+    an extraction task are cut around their feature: "mixed"."""
+    probe = layout_probe(tokens, y, split, settings["max_train"], settings["position_bin"], settings["bootstrap"], seed)
+    if task in ORIENTED_TASKS:
+        reason = f"the windows of task {task} are cut around their feature: a position-aware head"
+        return {"task": task, "head": "mixed", "reason": reason, "probe": probe}
+    anywhere = probe["anywhere"] and strands_verdict["rc_augment"]
+    reason = probe["reason"] + (
+        ", on either strand: a position-free head"
+        if anywhere
+        else "; a position-aware head"
+        if not probe["anywhere"]
+        else ", but the windows are oriented: a position-aware head"
+    )
+    return {"task": task, "head": "pooled" if anywhere else "mixed", "reason": reason, "probe": probe}
 
 
 def probe_figure(report: dict, probe_name: str) -> str:

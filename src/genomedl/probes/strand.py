@@ -36,18 +36,33 @@ def featurise(tokens, rows: np.ndarray, reverse: bool = False) -> np.ndarray:
     )
 
 
+def probe_rows(y: np.ndarray, split: np.ndarray, max_train: int, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(train rows, at most ``max_train`` as a seeded sample; val rows) to fit and score a probe on, or None when
+    either lacks two classes. Never the test rows."""
+    rng = np.random.default_rng(seed)
+    train, val = np.flatnonzero(split == "train"), np.flatnonzero(split == "val")
+    if len(train) > max_train:
+        train = np.sort(rng.choice(train, max_train, replace=False))
+    if len(val) == 0 or len(np.unique(y[train])) < 2 or len(np.unique(y[val])) < 2:
+        return None
+    return train, val
+
+
+def resamples(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """Bootstrap weights ``[n_boot, n]`` of ``n`` validation windows, drawn 50 resamples at a time."""
+    return np.concatenate([resample_weights(n, min(50, n_boot - i), seed + i) for i in range(0, n_boot, 50)])
+
+
 def strand_probe(tokens, y: np.ndarray, split: np.ndarray, max_train: int, n_boot: int, seed: int) -> dict:
     """Fit on (at most ``max_train``) train windows, score the val windows forward and reverse-complemented.
 
     Returns ``forward`` and ``reverse`` val AUROC, ``kept`` = (reverse - 0.5) / (forward - 0.5) with its 95 %
     bootstrap interval (``kept_ci``, paired resamples of the val windows), ``both_strands`` (the labels hold on
     both strands: forward >= MIN_SIGNAL and the interval's lower end >= KEEPS) and ``reason`` (one sentence)."""
-    rng = np.random.default_rng(seed)
-    train, val = np.flatnonzero(split == "train"), np.flatnonzero(split == "val")
-    if len(train) > max_train:
-        train = np.sort(rng.choice(train, max_train, replace=False))
-    if len(val) == 0 or len(np.unique(y[train])) < 2 or len(np.unique(y[val])) < 2:
+    rows = probe_rows(y, split, max_train, seed)
+    if rows is None:
         return {"both_strands": False, "reason": "no validation windows of two classes to probe the strands with"}
+    train, val = rows
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
     model.fit(featurise(tokens, train), y[train])
     n_classes = int(y.max()) + 1
@@ -58,7 +73,7 @@ def strand_probe(tokens, y: np.ndarray, split: np.ndarray, max_train: int, n_boo
         metrics.append(score(y[val], probs))
     ones = np.ones((1, len(val)))
     forward, reverse = (float(m(ones)[0]) for m in metrics)
-    weights = np.concatenate([resample_weights(len(val), min(50, n_boot - i), seed + i) for i in range(0, n_boot, 50)])
+    weights = resamples(len(val), n_boot, seed)
     kept = (metrics[1](weights) - 0.5) / np.maximum(metrics[0](weights) - 0.5, 1e-9)
     low = interval(kept)[0]
     both = forward >= MIN_SIGNAL and low >= KEEPS

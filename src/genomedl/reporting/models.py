@@ -13,7 +13,8 @@ from genomedl.tables import read_json
 
 EVAL_FIGURES = {
     "roc_pr": "ROC and precision-recall curves on the test split",
-    "calibration": "calibration on the test split",
+    "calibration": "calibration on the test split: the probabilities as scored (with the temperature fitted on "
+    "the validation split) and as trained",
     "confusion": "confusion matrix on the test split",
 }
 INTERPRET_FIGURES = {

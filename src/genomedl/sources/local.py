@@ -54,6 +54,7 @@ def read_local_genbank(paths: list[str], log=None) -> list[LocalRecord]:
                 retrieved_at=mtime.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
                 taxon_id=_taxon_id(record),
                 organism=record.annotations.get("organism", ""),
+                lineage="; ".join(record.annotations.get("taxonomy", [])),
             )
             out.append(LocalRecord(record_text, row))
     return out

@@ -10,6 +10,7 @@ MANIFEST_COLUMNS = [
     "symbol",
     "taxon_id",
     "organism",
+    "lineage",
     "source",
     "query",
     "retrieved_at",
@@ -29,6 +30,7 @@ def manifest_row(
     symbol: str = "",
     taxon_id: str = "",
     organism: str = "",
+    lineage: str = "",
 ) -> dict:
     """One manifest row; ``sha256`` and ``size`` (bytes) are of the record's GenBank text (UTF-8)."""
     data = text.encode()
@@ -38,6 +40,7 @@ def manifest_row(
         "symbol": symbol,
         "taxon_id": taxon_id,
         "organism": organism,
+        "lineage": lineage,  # the record's taxonomy ("; "-joined): the JASPAR taxon of interpret follows it
         "source": source,
         "query": query,
         "retrieved_at": retrieved_at,

@@ -95,7 +95,13 @@ def locus_keys(labels: pd.DataFrame, flank: int, bin_size: int) -> np.ndarray:
     keys = np.empty(len(labels), dtype=object)
     genes = labels["gene"].fillna("").astype(str).to_numpy(dtype=object)
     starts, ends = labels["start"].to_numpy(np.int64), labels["end"].to_numpy(np.int64)
-    for accession, rows in labels.groupby("accession", sort=False).indices.items():
+    accessions = labels["accession"].astype(str)
+    # a record of one window (labelled sequences: every sequence its own record) is its own locus: named at once
+    alone = (accessions.map(accessions.value_counts()) == 1).to_numpy()
+    named = np.where(genes[alone] != "", "locus0", "bin" + (starts[alone] // bin_size).astype(str))
+    keys[alone] = (accessions[alone] + ":" + named).to_numpy(dtype=object)
+    for accession, rows in labels[~alone].groupby("accession", sort=False).indices.items():
+        rows = np.flatnonzero(~alone)[rows]
         names = record_loci(starts[rows], ends[rows], genes[rows], flank, bin_size)
         keys[rows] = [f"{accession}:{name}" for name in names]
     return keys

@@ -118,7 +118,7 @@ def run_export(
     from safetensors.torch import save as safetensors_bytes
 
     from genomedl.models.portable import script_program, weights_of
-    from genomedl.scoring import model_proba
+    from genomedl.scoring import model_proba, temperature_of
 
     run = read_json(model_dir / "run.json")
     name = run["model"]
@@ -127,7 +127,8 @@ def run_export(
     else:
         net, config = _baseline(model_dir)
     weights = weights_of(net)
-    program = script_program(net, config["classes"], config["length"], config["strand_average"])
+    config["temperature"] = temperature_of(run)  # fitted on the validation split; the program applies it
+    program = script_program(net, config["classes"], config["length"], config["strand_average"], config["temperature"])
     windows = check_windows(tokens)
     with torch.no_grad():
         ours = program(torch.from_numpy(windows)).double().numpy()

@@ -51,6 +51,7 @@ def _ncbi_records(source: dict, ncbi: dict, log):
                 symbol=rec.symbol,
                 taxon_id=rec.taxon_id,
                 organism=rec.organism,
+                lineage=rec.lineage,
             )
         )
     return texts, rows, genes
@@ -75,6 +76,7 @@ def _local_files(source: dict, out_records: Path, out_manifest: Path, out_genes:
                 "symbol": "",
                 "taxon_id": "",
                 "organism": "",
+                "lineage": "",
                 "source": "local",
                 "query": str(path),
                 "retrieved_at": mtime.isoformat().replace("+00:00", "Z"),

@@ -24,7 +24,8 @@ from genomedl.choices import ATTRIBUTION_METHODS
 from genomedl.config import stage_settings
 from genomedl.data.datasets import load_dataset
 from genomedl.data.files import DatasetFiles
-from genomedl.tables import write_json, write_tsv
+from genomedl.sources.taxa import jaspar_taxon
+from genomedl.tables import read_tsv, write_json, write_tsv
 
 FIGURES = ("attributions.png", "motifs.png", "filters.png", "attention.png")
 
@@ -50,9 +51,19 @@ def mean_attention(model, tokens: np.ndarray) -> np.ndarray | None:
     return weights.float().mean((0, 1)).numpy()
 
 
-def run_interpret(model_dir: Path, dataset: DatasetFiles, out_dir: Path, settings: dict, seed: int, log=print) -> dict:
+def run_interpret(
+    model_dir: Path,
+    dataset: DatasetFiles,
+    out_dir: Path,
+    settings: dict,
+    seed: int,
+    manifest: Path | None = None,
+    taxon: str | None = None,
+    log=print,
+) -> dict:
     """Write attributions.npz, motifs.tsv, motifs.meme, interpretation.json and the figures of :data:`FIGURES`
-    in ``out_dir``; ``settings``: schema section ``interpret``."""
+    in ``out_dir``; ``settings``: schema section ``interpret``. The JASPAR taxon follows the records of
+    ``manifest`` (the fetch stage's) or ``taxon`` (the dataset's source.taxon) unless the settings name it."""
     from genomedl.inference import load_model, predict_proba
 
     settings = stage_settings("interpret", settings)
@@ -95,7 +106,13 @@ def run_interpret(model_dir: Path, dataset: DatasetFiles, out_dir: Path, setting
             {"ppm": ppms[f], "cwm": None, "support": int(sites[f]), "name": f"filter{f}", "class": "", "kind": "filter"}
             for f in order
         ]
+    records = read_tsv(manifest).fillna("").to_dict("records") if manifest is not None else []
     jaspar = settings["jaspar"]
+    taxon_choice = jaspar_taxon(jaspar["tax_groups"], taxon, records, dataset.dataset)
+    jaspar = {**jaspar, "tax_groups": taxon_choice["tax_groups"], "tax_groups_from": taxon_choice["reason"]}
+    if taxon_choice["note"]:
+        notes.append(taxon_choice["note"])
+        log(f"interpret: note: {taxon_choice['note']}")
     db = load_jaspar(jaspar["release"], jaspar["collection"], tuple(jaspar["tax_groups"]))
     for motif, matches in zip(motifs + filters, match([m["ppm"] for m in motifs + filters], *db)):
         motif["matches"] = matches

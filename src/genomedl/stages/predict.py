@@ -66,6 +66,7 @@ def run_predict(
         "reference": str(reference) if reference else None,
         "window_length": scorer.length,
         "strands": "both" if scorer.both_strands else "forward",
+        "temperature": scorer.temperature,  # the validation temperature the probabilities are rescaled by
         "device": scorer.device,
         "started_at": started,
     }

@@ -1,6 +1,6 @@
 """QC stage: the dataset quality gate between split and training (:mod:`genomedl.probes.gate`: shortcut probes,
-near-duplicate leakage on either strand, class balance, the strand verdict). A fail stops the run with one line
-unless ``qc.allow`` names the probe.
+near-duplicate leakage on either strand, class balance, the strand and layout verdicts). A fail stops the run with
+one line unless ``qc.allow`` names the probe.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from genomedl.errors import GenomedlError
 from genomedl.probes.gate import (
     class_balance,
     dedupe_near,
+    layout,
     near_duplicates,
     shortcut_probes,
     strands,
@@ -25,6 +26,13 @@ from genomedl.probes.gate import (
 )
 from genomedl.splits.strategies import group_key
 from genomedl.tables import read_json, read_tsv, write_json, write_tsv
+
+
+def leak_verdict(fraction: float, limits: dict, published: bool) -> str:
+    """The near-duplicate verdict: a fail warns instead on a predefined (published) split, whose test windows with a
+    near copy in train the evaluate stage scores apart (its ``novel`` metrics)."""
+    found = verdict(fraction, limits)
+    return "warn" if published and found == "fail" else found
 
 
 def run_qc(
@@ -65,15 +73,19 @@ def run_qc(
         report["probes"] = shortcut_probes(toks, y, assigned, settings, seed)
         leak, rows_above = near_duplicates(toks, assigned, ids, settings)
         limits = settings["thresholds"]["near_duplicates"]
+        published = read_json(split_summary).get("strategy") == "predefined"
         report["near_duplicates"] = {
             **leak,
             "identity": settings["identity"],
             **limits,
-            "verdict": verdict(leak["test"]["fraction"], limits),
+            "verdict": leak_verdict(leak["test"]["fraction"], limits, published),
+            "published_split": published,  # a split the user cannot change: leakage warns, evaluate scores both
+            "test_ids": sorted(str(i) for i in ids[rows_above["test"]]),  # evaluate's "near" test windows
         }
         if split_settings["dedupe"] == "near":
             assigned, report["dedupe"] = dedupe_near(assigned, rows_above)
     report["strands"] = strands(toks, y, assigned, task, settings, seed)  # steers training: run even when disabled
+    report["layout"] = layout(toks, y, assigned, task, report["strands"], settings, seed)  # steers the cnn's head
     if split_out is not None:
         write_tsv(pd.DataFrame({"id": ids, "split": assigned}), split_out)
     report.update(verdicts(report, settings))
@@ -83,6 +95,13 @@ def run_qc(
     verdict_strands = report["strands"]
     learns = "both" if verdict_strands["rc_augment"] else "forward"
     log(f"qc {dataset}: strands: {learns} ({verdict_strands['reason']})")
+    log(f"qc {dataset}: cnn head: {report['layout']['head']} ({report['layout']['reason']})")
+    near = report.get("near_duplicates", {})
+    if near.get("test_ids"):
+        log(
+            f"qc {dataset}: {len(near['test_ids'])} of {near['test']['windows']} test windows have a train window at "
+            f">= {near['identity']:.0%} identity on either strand; evaluate also scores the test windows without one"
+        )
     if report["failed"]:
         raise GenomedlError(report["failed"][0])
     return report

@@ -26,7 +26,8 @@ def save_best(fitted: Fit, path: Path, classes: list[str]) -> dict:
 
 def run_record(fitted: Fit, data, name: str, settings: dict, seed: int, best_epoch: int, extra: dict) -> dict:
     """run.json of a finished run: ``settings`` as trained (the first attempt's: a restart's lr is
-    ``trained_lr``), ``extra``: started_at, restarts (collapsed attempts), strands_from, trained_seed."""
+    ``trained_lr``), ``extra``: calibration, started_at, restarts (collapsed attempts), strands_from, head_from,
+    trained_seed."""
     module, rows, plan, monitor = fitted.module, fitted.history.rows, fitted.plan, settings["monitor"]
     return {
         **model_record(name, settings["arch"], settings, seed, data.classes, data.length, data.parts["train"].labels),
@@ -42,7 +43,9 @@ def run_record(fitted: Fit, data, name: str, settings: dict, seed: int, best_epo
         "best_val_loss": next((r["val_loss"] for r in rows if r["epoch"] == best_epoch), None),
         "fit_verdict": fit_verdict([r["train_loss"] for r in rows], [r["val_loss"] for r in rows], len(data.classes)),
         "grad_flags": sorted({f for r in rows for f in r["grad_flags"].split(";") if f}),
+        "calibration": extra["calibration"],  # the temperature fitted on the validation split, scores before/after
         "strands_from": extra["strands_from"],  # why settings.rc_augment is what it is
+        "head_from": extra["head_from"],  # why settings.head of a cnn is what it is (None for other architectures)
         "restarts": extra["restarts"],  # collapsed attempts before the one kept ([] when the first learned)
         "trained_lr": module.hparams.lr,
         "trained_seed": extra["trained_seed"],

@@ -12,7 +12,9 @@ from genomedl.config import stage_settings
 from genomedl.data.datasets import load_dataset
 from genomedl.data.files import DatasetFiles
 from genomedl.errors import GenomedlError
+from genomedl.inference import load_model, predict_proba
 from genomedl.provenance import config_hash, utc_now
+from genomedl.stats.calibration import temperature_record
 from genomedl.tables import read_json, write_json
 from genomedl.training.callbacks import Collapsed
 from genomedl.training.checkpoints import clear_checkpoints
@@ -24,7 +26,7 @@ from genomedl.training.restarts import collapse_message, earlier_restarts, resta
 def train_model(files: DatasetFiles, out_dir: Path, name: str, settings: dict, seed: int, log=print) -> dict:
     """Train ``settings['arch']`` (schema section ``model``, entry ``models.<name>``) on ``files`` into ``out_dir``
     (model.ckpt, history.tsv, run.json); returns run.json's contents ({} on DDP ranks other than zero)."""
-    settings, strands_from = trained_settings(settings, files.qc, name, log)
+    settings, resolved_from = trained_settings(settings, files.qc, name, log)
     started = utc_now()
     data = load_dataset(files)
     if len(data.parts["train"].labels) == 0 or len(data.parts["val"].labels) == 0:
@@ -34,9 +36,11 @@ def train_model(files: DatasetFiles, out_dir: Path, name: str, settings: dict, s
         return {}
     best = save_best(fitted, out_dir / "model.ckpt", data.classes)
     extra = {
+        "calibration": calibration(out_dir / "model.ckpt", data.parts["val"], settings["rc_augment"], fitted.plan),
         "started_at": started,
         "restarts": restarts,
-        "strands_from": strands_from,
+        "strands_from": resolved_from["strands"],
+        "head_from": resolved_from["head"],
         "trained_seed": restart_settings(settings, seed, len(restarts))[1],
     }
     run = run_record(fitted, data, name, settings, seed, int(best["epoch"]) + 1, extra)
@@ -47,12 +51,28 @@ def train_model(files: DatasetFiles, out_dir: Path, name: str, settings: dict, s
     return run
 
 
-def trained_settings(settings: dict, qc: Path | None, name: str, log) -> tuple[dict, str]:
-    """The models entry with the schema's defaults and ``rc_augment`` resolved (:func:`strand_setting`), and why."""
+def calibration(checkpoint: Path, val, both_strands: bool, plan) -> dict:
+    """The saved model's temperature, fitted on the validation windows as evaluation will score them (both strands
+    averaged where it learned both): run.json ``calibration`` (:func:`~genomedl.stats.calibration.temperature_record`).
+    """
+    model, _ = load_model(checkpoint)
+    device = "cuda" if plan.on_gpu else "cpu"
+    probs = predict_proba(model, val.tokens, batch_size=512, device=device, both_strands=both_strands)
+    return temperature_record(val.labels, probs)
+
+
+def trained_settings(settings: dict, qc: Path | None, name: str, log) -> tuple[dict, dict]:
+    """The models entry with the schema's defaults, ``rc_augment`` (:func:`strand_setting`) and the cnn's ``head``
+    (:func:`head_setting`) resolved, and why: {"strands": ..., "head": ...} (None for other architectures)."""
     settings = stage_settings("model", settings, f"models.{name}")
     rc_augment, strands_from = strand_setting(settings, qc, name)
     log(f"train: {name} learns {'both strands' if rc_augment else 'the forward strand'} ({strands_from})")
-    return {**settings, "rc_augment": rc_augment}, strands_from  # as trained: evaluation scores those strands
+    settings = {**settings, "rc_augment": rc_augment}  # as trained: evaluation scores those strands
+    if settings["arch"] != "cnn":
+        return settings, {"strands": strands_from, "head": None}
+    head, head_from = head_setting(settings, qc, name)
+    log(f"train: {name} head {head} ({head_from})")
+    return {**settings, "head": head}, {"strands": strands_from, "head": head_from}
 
 
 def strand_setting(settings: dict, qc: Path | None, name: str) -> tuple[bool, str]:
@@ -64,6 +84,18 @@ def strand_setting(settings: dict, qc: Path | None, name: str) -> tuple[bool, st
     if found is None:
         return False, "rc_augment auto without a strand verdict of the quality gate (qc.json): the forward strand"
     return bool(found["rc_augment"]), f"rc_augment auto, from the quality gate: {found['reason']}"
+
+
+def head_setting(settings: dict, qc: Path | None, name: str) -> tuple[str, str]:
+    """The cnn's ``head`` and why: as set, or for ``auto`` (or unset) the quality gate's layout verdict (qc.json
+    ``layout``, :func:`genomedl.probes.gate.layout`); without one, "mixed"."""
+    head = settings.get("head", "auto")
+    if head != "auto":
+        return head, f"models.{name}.head: {head}"
+    found = read_json(qc).get("layout") if qc is not None and Path(qc).exists() else None
+    if found is None:
+        return "mixed", "head auto without a layout verdict of the quality gate (qc.json): mixed"
+    return found["head"], f"head auto, from the quality gate: {found['reason']}"
 
 
 def fit_with_restarts(

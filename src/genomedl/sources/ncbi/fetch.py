@@ -33,6 +33,7 @@ class FetchedRecord:
     symbol: str  # gene symbol or ""
     taxon_id: str  # "" if unknown
     organism: str
+    lineage: str  # the record's taxonomy, "; "-joined ("" for records cached before it was kept)
     query: str  # "accession:NG_012337", "gene:SDHD[9606]", "gene:6392", "query:<term>"
     retrieved_at: str  # UTC ISO 8601, when first downloaded (kept from the cache on a rerun)
 
@@ -128,6 +129,7 @@ def _record(entry: Found, query: str, gene: dict | None = None) -> FetchedRecord
         symbol=gene["symbol"] if gene else meta.get("symbol", ""),
         taxon_id=meta.get("taxon_id") or (gene or {}).get("taxon_id", ""),
         organism=meta.get("organism") or (gene or {}).get("organism", ""),
+        lineage=meta.get("lineage", ""),
         query=query,
         retrieved_at=meta["retrieved_at"],
     )

@@ -30,6 +30,7 @@ class CheckedRecord:
     taxon_id: str
     gene_id: str  # the GeneID when all gene features share one, else ""
     symbol: str
+    lineage: str = ""  # the ORGANISM block's taxonomy, "; "-joined ("Eukaryota; Viridiplantae; ...")
 
 
 def split_answer(text: str) -> tuple[list[str], str]:
@@ -87,6 +88,7 @@ def check_record(text: str) -> CheckedRecord:
         text=text,
         length=length,
         organism=record.annotations.get("organism", ""),
+        lineage="; ".join(record.annotations.get("taxonomy", [])),
         taxon_id=next(iter(taxa)) if len(taxa) == 1 else "",
         gene_id=gene_id,
         symbol=symbol,
