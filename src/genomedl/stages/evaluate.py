@@ -16,8 +16,10 @@ from genomedl.scoring import load_scorer
 from genomedl.stats.bootstrap import bootstrap_distribution, interval
 from genomedl.stats.calibration import calibration_scores
 from genomedl.stats.metrics import SCALARS
-from genomedl.stats.scores import compute_metrics, metrics_table, prediction_table
+from genomedl.stats.scores import compute_metrics, metrics_table, prediction_table, reliability
 from genomedl.tables import read_json, write_json, write_tsv
+
+RELIABILITY_BINS = 15  # as compute_metrics draws the calibrated diagram
 
 
 def near_test_windows(qc: Path | None, ids) -> np.ndarray:
@@ -65,13 +67,13 @@ def run_evaluate(model_dir: Path, dataset: DatasetFiles, out_dir: Path, settings
         "split": "test",
         **compute_metrics(test.labels, probs, data.classes),
     }
-    uncalibrated = compute_metrics(test.labels, raw, data.classes) if len(test.labels) else {}
     result["temperature"] = {
         "value": scorer.temperature,
         "fitted_on": (run.get("calibration") or {}).get("fitted_on"),
         "test_before": calibration_scores(test.labels, raw) if len(test.labels) else None,
         "test_after": calibration_scores(test.labels, probs) if len(test.labels) else None,
-        "calibration_before": uncalibrated.get("calibration"),  # the reliability diagram without the temperature
+        # the reliability diagram without the temperature
+        "calibration_before": reliability(test.labels, raw, RELIABILITY_BINS) if len(test.labels) else None,
     }
     if n_boot and len(test.labels):
         dist = bootstrap_distribution(test.labels, probs, n_boot, seed)
